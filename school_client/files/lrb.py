@@ -1,0 +1,163 @@
+"""LRB batch CSV (file version 2A): a streaming reader and a streaming writer.
+
+Before the first row is yielded the whole file is checked in a fast pass that keeps nothing in memory: the
+encoding of every line, unbalanced quotes, the file-header fields and LearnerRecordCount. A school would
+rather have a wrong file rejected before anything is registered than half-registered.
+"""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, fields
+from typing import TextIO
+
+from .csvcore import CsvRecord, CsvSchema, CsvTable, StrPath
+from .normalise import (
+    ability_to_share_code,
+    gender_code,
+    normalise_ability_to_share,
+    normalise_date,
+    normalise_gender,
+)
+from .rows import FileFormatError, LearnerRow, RowProblem
+
+FILE_VERSION = "2A"
+FILE_HEADER_COLUMNS = ("FileVersion", "FileName", "UKPRN", "LearnerRecordCount")
+
+
+def _same(value: str) -> str:
+    return value
+
+
+# (LRB column, LearnerRow field, reading conversion, writing conversion); '' field = column not kept.
+_COLUMNS: tuple[tuple[str, str, Callable[[str], str], Callable[[str], str]], ...] = (
+    ("ULN", "uln", _same, _same),
+    ("MISIdentifier", "mis_identifier", _same, _same),
+    ("Title", "title", _same, _same),
+    ("GivenName", "given_name", _same, _same),
+    ("PreferredGivenName", "preferred_given_name", _same, _same),
+    ("MiddleOtherName", "middle_names", _same, _same),
+    ("FamilyName", "family_name", _same, _same),
+    ("PreviousFamilyName", "previous_family_name", _same, _same),
+    ("FamilyNameAt16", "family_name_at_16", _same, _same),
+    ("SchoolAtAge16", "school_at_16", _same, _same),
+    ("LastKnownAddressLine1", "address_line1", _same, _same),
+    ("LastKnownAddressLine2", "address_line2", _same, _same),
+    ("LastKnownAddressTown", "town", _same, _same),
+    ("LastKnownAddressCountyorCity", "county", _same, _same),
+    ("LastKnownPostCode", "postcode", _same, _same),
+    ("DateOfAddressCapture", "date_of_address_capture", normalise_date, _same),
+    ("DateOfBirth", "date_of_birth", normalise_date, _same),
+    ("PlaceOfBirth", "place_of_birth", _same, _same),
+    ("EmailAddress", "email", _same, _same),
+    ("Gender", "gender", normalise_gender, gender_code),
+    ("Nationality", "nationality", _same, _same),
+    ("ScottishCandidateNumber", "", _same, _same),
+    ("AbilityToShare", "ability_to_share", normalise_ability_to_share, ability_to_share_code),
+    ("VerificationType", "", _same, _same),
+    ("OtherVerificationDescription", "", _same, _same),
+    ("Notes", "notes", _same, _same),
+)
+LEARNER_COLUMNS = tuple(c[0] for c in _COLUMNS)
+ALL_COLUMNS = FILE_HEADER_COLUMNS + LEARNER_COLUMNS
+_KEPT = tuple((column, field, read) for column, field, read, _ in _COLUMNS if field)
+_LEARNER_FIELDS = tuple(f.name for f in fields(LearnerRow))
+assert {k[1] for k in _KEPT} <= set(_LEARNER_FIELDS)
+
+SCHEMA = CsvSchema("LRB 2A", (ALL_COLUMNS, LEARNER_COLUMNS), key_column="MISIdentifier")
+
+
+@dataclass(frozen=True, slots=True)
+class LrbFileInfo:
+    """What the file says about itself. The file-header fields are '' / None when the columns are absent."""
+
+    has_file_header: bool
+    file_version: str
+    file_name: str
+    ukprn: str
+    declared_count: int | None
+    record_count: int  # non-blank data records, malformed ones included
+
+
+def learner_from_record(record: CsvRecord) -> LearnerRow:
+    values = record.values
+    return LearnerRow(record.line_number, **{field: read(values[column]) for column, field, read in _KEPT})
+
+
+class LrbFile:
+    """An LRB CSV, checked as a whole on construction; iterate it to stream LearnerRow | RowProblem."""
+
+    def __init__(self, path: StrPath, *, encoding: str = "utf-8") -> None:
+        self._table = CsvTable(path, SCHEMA, encoding)
+        self.info = self._check()
+
+    def _check(self) -> LrbFileInfo:
+        count = self._table.count_records()  # also proves every line decodes and quotes balance
+        if self._table.columns == LEARNER_COLUMNS:
+            return LrbFileInfo(False, "", "", "", None, count)
+        records = self._table.records()
+        try:
+            first = next(records, None)
+        finally:
+            records.close()
+        if first is None:
+            raise FileFormatError("no learner records: the first data row must carry FileVersion", 2)
+        if isinstance(first, RowProblem):
+            raise FileFormatError(
+                f"the first data row carries the file header and cannot be read: {first.message}",
+                first.line_number,
+            )
+        values, line = first.values, first.line_number
+        version = values["FileVersion"]
+        if version.upper() != FILE_VERSION:
+            raise FileFormatError(f"FileVersion is {version!r}; only {FILE_VERSION!r} is supported", line)
+        declared_text = values["LearnerRecordCount"]
+        if not declared_text.isdigit():
+            raise FileFormatError(f"LearnerRecordCount {declared_text!r} is not a whole number", line)
+        declared = int(declared_text)
+        if declared != count:
+            raise FileFormatError(
+                f"LearnerRecordCount says {declared} but the file has {count} learner records"
+                " (truncated or edited file?)",
+                line,
+            )
+        return LrbFileInfo(True, version.upper(), values["FileName"], values["UKPRN"], declared, count)
+
+    def __iter__(self) -> Iterator[LearnerRow | RowProblem]:
+        for record in self._table.records():
+            yield record if isinstance(record, RowProblem) else learner_from_record(record)
+
+
+def open_lrb(path: StrPath, *, encoding: str = "utf-8") -> LrbFile:
+    """Check an LRB CSV (raises FileFormatError) and return it ready to stream."""
+    return LrbFile(path, encoding=encoding)
+
+
+def write_lrb(
+    stream: TextIO,
+    rows: Iterable[LearnerRow],
+    *,
+    file_name: str = "",
+    ukprn: str = "",
+    record_count: int | None = None,
+) -> int:
+    """Write LearnerRows as an LRB 2A CSV, streaming; return the number of rows written.
+
+    With ``record_count`` the four file-header columns are written (filled on the first row only), and the
+    count must then equal the rows given. ``stream`` must be opened with ``newline=''``.
+    """
+    writer = csv.writer(stream, lineterminator="\r\n")
+    with_header = record_count is not None
+    writer.writerow(ALL_COLUMNS if with_header else LEARNER_COLUMNS)
+    written = 0
+    for row in rows:
+        cells = [write(getattr(row, field)) if field else "" for _, field, _, write in _COLUMNS]
+        if with_header:
+            head = [FILE_VERSION, file_name, ukprn, str(record_count)] if written == 0 else ["", "", "", ""]
+            cells = head + cells
+        writer.writerow(cells)
+        written += 1
+    if with_header and written != record_count:
+        raise ValueError(f"record_count was {record_count} but {written} rows were written")
+    return written
