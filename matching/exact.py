@@ -49,7 +49,9 @@ class ExactMatcher:
             "date_of_birth": query.date_of_birth == other.date_of_birth,
         }
         q_pc, o_pc = _postcode(query.postcode), _postcode(other.postcode)
-        comparisons = [FieldComparison(f, c.level, c.weight) for f, c in ((f, level(s)) for f, s in pairs.items())]
+        comparisons = [
+            FieldComparison(f, c.level, c.weight) for f, c in ((f, level(s)) for f, s in pairs.items())
+        ]
         if q_pc and o_pc:
             same = q_pc == o_pc
             comparisons.append(FieldComparison("postcode", "exact" if same else "else", 1.0 if same else 0.0))

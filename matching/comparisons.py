@@ -1,0 +1,283 @@
+"""Field comparisons as ordered lists of small, named levels (splink style): the first that applies wins.
+
+Each level is a predicate over two normalised records. The level names are what the server shows a
+reviewer, and what the m/u table in ``config.py`` is keyed by. ``null`` levels carry no evidence.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import jellyfish
+from rapidfuzz.distance import JaroWinkler
+
+from matching.config import MatcherConfig
+from matching.names import VariantGroups, family_name_variants, given_name_variants
+from matching.normalise import NormalisedRecord
+from matching.types import FrequencyLookup
+
+NULL = "null"
+ELSE = "else"
+
+
+@dataclass(frozen=True, slots=True)
+class Context:
+    """What a predicate may consult besides the two records."""
+
+    config: MatcherConfig
+    frequencies: FrequencyLookup | None
+    given_variants: VariantGroups
+    family_variants: VariantGroups
+
+    def is_known_given_name(self, name: str) -> bool:
+        if self.given_variants.known(name):
+            return True
+        return (
+            self.frequencies is not None
+            and self.frequencies.count("given_name", name) >= self.config.known_name_min_count
+        )
+
+
+Predicate = Callable[[NormalisedRecord, NormalisedRecord, Context], bool]
+
+
+@dataclass(frozen=True, slots=True)
+class Level:
+    name: str
+    applies: Predicate
+
+
+@dataclass(frozen=True, slots=True)
+class Comparison:
+    """One field's ordered levels; ``otherwise`` is implied after the last."""
+
+    field: str
+    levels: tuple[Level, ...]
+    otherwise: str = ELSE
+
+    def level(self, a: NormalisedRecord, b: NormalisedRecord, ctx: Context) -> str:
+        for level in self.levels:
+            if level.applies(a, b, ctx):
+                return level.name
+        return self.otherwise
+
+    @property
+    def level_names(self) -> tuple[str, ...]:
+        return (*(level.name for level in self.levels), self.otherwise)
+
+
+def _jw(a: str, b: str) -> float:
+    return float(JaroWinkler.similarity(a, b))
+
+
+def _swapped(a: NormalisedRecord, b: NormalisedRecord, ctx: Context) -> bool:
+    """Given and family names exchanged (both directions close, neither side empty)."""
+    if not (a.given and a.family and b.given and b.family) or a.family.joined == b.family.joined:
+        return False
+    high = ctx.config.jaro_winkler_high
+    return _jw(a.given.joined, b.family.joined) >= high and _jw(a.family.joined, b.given.joined) >= high
+
+
+# --- given name -------------------------------------------------------------------------------
+
+
+def _given_null(a: NormalisedRecord, b: NormalisedRecord, ctx: Context) -> bool:
+    return not a.first_given or not b.first_given
+
+
+def _given_exact(a: NormalisedRecord, b: NormalisedRecord, ctx: Context) -> bool:
+    return a.given.joined == b.given.joined
+
+
+def _given_alternate(a: NormalisedRecord, b: NormalisedRecord, ctx: Context) -> bool:
+    """One side's given name is the other's middle, second or preferred name, or its first part.
+
+    Mary / Mary-Anne, or James Robert / Robert."""
+    if a.given.joined == b.first_given or b.given.joined == a.first_given:
+        return True
+    return a.first_given in b.other_given or b.first_given in a.other_given
+
+
+def _given_nickname(a: NormalisedRecord, b: NormalisedRecord, ctx: Context) -> bool:
+    variants = ctx.given_variants
+    return variants.are_variants(a.first_given, b.first_given) or variants.are_variants(
+        a.given.joined, b.given.joined
+    )
+
+
+def _given_jw_high(a: NormalisedRecord, b: NormalisedRecord, ctx: Context) -> bool:
+    return _jw(a.given.joined, b.given.joined) >= ctx.config.jaro_winkler_high
+
+
+def _given_distinct(a: NormalisedRecord, b: NormalisedRecord, ctx: Context) -> bool:
+    """Two different, recognised given names (Harry / Harvey): how twins and siblings differ."""
+    return ctx.is_known_given_name(a.first_given) and ctx.is_known_given_name(b.first_given)
+
+
+def _given_phonetic(a: NormalisedRecord, b: NormalisedRecord, ctx: Context) -> bool:
+    return bool(a.given_phonetic) and a.given_phonetic == b.given_phonetic
+
+
+def _given_jw_mid(a: NormalisedRecord, b: NormalisedRecord, ctx: Context) -> bool:
+    return _jw(a.given.joined, b.given.joined) >= ctx.config.jaro_winkler_mid
+
+
+def _given_initial(a: NormalisedRecord, b: NormalisedRecord, ctx: Context) -> bool:
+    x, y = a.first_given, b.first_given
+    return (len(x) == 1 or len(y) == 1) and x[0] == y[0]
+
+
+GIVEN_NAME = Comparison(
+    "given_name",
+    (
+        Level(NULL, _given_null),
+        Level("exact", _given_exact),
+        Level("swapped", _swapped),
+        Level("alternate_name", _given_alternate),
+        Level("nickname", _given_nickname),
+        Level("jaro_winkler_high", _given_jw_high),
+        Level("initial", _given_initial),
+        Level("distinct_names", _given_distinct),
+        Level("phonetic", _given_phonetic),
+        Level("jaro_winkler_mid", _given_jw_mid),
+    ),
+)
+
+
+# --- family name ------------------------------------------------------------------------------
+
+
+def _family_null(a: NormalisedRecord, b: NormalisedRecord, ctx: Context) -> bool:
+    return not a.family or not b.family
+
+
+def _family_exact(a: NormalisedRecord, b: NormalisedRecord, ctx: Context) -> bool:
+    return a.family.joined == b.family.joined
+
+
+def _family_previous(a: NormalisedRecord, b: NormalisedRecord, ctx: Context) -> bool:
+    """A current or previous family name of one side is a (current or previous) family name of the other."""
+    names_a = {a.family.joined, *(p.joined for p in a.previous_families)}
+    names_b = {b.family.joined, *(p.joined for p in b.previous_families)}
+    return not names_a.isdisjoint(names_b)
+
+
+def _family_double_barrelled(a: NormalisedRecord, b: NormalisedRecord, ctx: Context) -> bool:
+    """Smith-Jones / Smith: the shorter name is one part of the longer (tokens of 2+ letters)."""
+    tokens_a = {t for t in a.family.tokens if len(t) > 1}
+    tokens_b = {t for t in b.family.tokens if len(t) > 1}
+    if len(tokens_a) < 2 and len(tokens_b) < 2:
+        return False
+    return not tokens_a.isdisjoint(tokens_b)
+
+
+def _family_variant(a: NormalisedRecord, b: NormalisedRecord, ctx: Context) -> bool:
+    return ctx.family_variants.are_variants(a.family.joined, b.family.joined)
+
+
+def _family_jw_high(a: NormalisedRecord, b: NormalisedRecord, ctx: Context) -> bool:
+    return _jw(a.family.joined, b.family.joined) >= ctx.config.jaro_winkler_high
+
+
+def _family_phonetic(a: NormalisedRecord, b: NormalisedRecord, ctx: Context) -> bool:
+    return bool(a.family_phonetic) and a.family_phonetic == b.family_phonetic
+
+
+def _family_jw_mid(a: NormalisedRecord, b: NormalisedRecord, ctx: Context) -> bool:
+    return _jw(a.family.joined, b.family.joined) >= ctx.config.jaro_winkler_mid
+
+
+FAMILY_NAME = Comparison(
+    "family_name",
+    (
+        Level(NULL, _family_null),
+        Level("exact", _family_exact),
+        Level("swapped", _swapped),
+        Level("previous_name", _family_previous),
+        Level("double_barrelled", _family_double_barrelled),
+        Level("variant", _family_variant),
+        Level("jaro_winkler_high", _family_jw_high),
+        Level("phonetic", _family_phonetic),
+        Level("jaro_winkler_mid", _family_jw_mid),
+    ),
+)
+
+
+# --- date of birth ----------------------------------------------------------------------------
+
+
+def _dob_exact(a: NormalisedRecord, b: NormalisedRecord, ctx: Context) -> bool:
+    return a.dob == b.dob
+
+
+def _dob_swapped(a: NormalisedRecord, b: NormalisedRecord, ctx: Context) -> bool:
+    return a.dob.year == b.dob.year and a.dob.month == b.dob.day and a.dob.day == b.dob.month
+
+
+def _dob_one_off(a: NormalisedRecord, b: NormalisedRecord, ctx: Context) -> bool:
+    """One digit mistyped or two adjacent digits transposed in yyyymmdd, or one day apart."""
+    if abs((a.dob - b.dob).days) == 1:
+        return True
+    return bool(jellyfish.damerau_levenshtein_distance(a.dob_digits, b.dob_digits) == 1)
+
+
+def _dob_year_off(a: NormalisedRecord, b: NormalisedRecord, ctx: Context) -> bool:
+    return (a.dob.month, a.dob.day) == (b.dob.month, b.dob.day) and abs(a.dob.year - b.dob.year) <= 3
+
+
+DATE_OF_BIRTH = Comparison(
+    "date_of_birth",
+    (
+        Level("exact", _dob_exact),
+        Level("day_month_swapped", _dob_swapped),
+        Level("one_off", _dob_one_off),
+        Level("year_off", _dob_year_off),
+    ),
+)
+
+
+# --- postcode and gender ----------------------------------------------------------------------
+
+
+def _postcode_part(part: str) -> Predicate:
+    def applies(a: NormalisedRecord, b: NormalisedRecord, ctx: Context) -> bool:
+        return (
+            a.postcode is not None
+            and b.postcode is not None
+            and getattr(a.postcode, part) == getattr(b.postcode, part)
+        )
+
+    return applies
+
+
+def _postcode_null(a: NormalisedRecord, b: NormalisedRecord, ctx: Context) -> bool:
+    return a.postcode is None or b.postcode is None
+
+
+POSTCODE = Comparison(
+    "postcode",
+    (
+        Level(NULL, _postcode_null),
+        *(Level(part, _postcode_part(part)) for part in ("unit", "sector", "district", "area")),
+    ),
+)
+
+
+def _gender_null(a: NormalisedRecord, b: NormalisedRecord, ctx: Context) -> bool:
+    return a.gender is None or b.gender is None
+
+
+def _gender_agree(a: NormalisedRecord, b: NormalisedRecord, ctx: Context) -> bool:
+    return a.gender == b.gender
+
+
+GENDER = Comparison(
+    "gender", (Level(NULL, _gender_null), Level("agree", _gender_agree)), otherwise="conflict"
+)
+
+COMPARISONS: tuple[Comparison, ...] = (GIVEN_NAME, FAMILY_NAME, DATE_OF_BIRTH, POSTCODE, GENDER)
+
+
+def make_context(config: MatcherConfig, frequencies: FrequencyLookup | None) -> Context:
+    return Context(config, frequencies, given_name_variants(), family_name_variants())

@@ -1,0 +1,94 @@
+"""Matcher configuration: m/u probabilities per comparison level, thresholds, blocking limits.
+
+This is data, not code: a frozen dataclass with documented defaults (see docs/MATCHING.md for how
+each value was chosen). ``m`` is P(level | same person), ``u`` is P(level | different people); the
+level's weight is log2(m / u). A level with m = 1e-12 is a *hard negative*: no combination of
+agreements elsewhere can outweigh it (given names unrelated, birth dates far apart).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
+
+HARD_NEGATIVE_M = 1e-12
+
+MU = tuple[float, float]
+
+DEFAULT_LEVELS: Mapping[str, Mapping[str, MU]] = MappingProxyType(
+    {
+        "given_name": {
+            "exact": (0.82, 0.01),
+            "swapped": (0.01, 0.00001),
+            "alternate_name": (0.03, 0.002),
+            "nickname": (0.05, 0.002),
+            "jaro_winkler_high": (0.04, 0.002),
+            "distinct_names": (HARD_NEGATIVE_M, 0.6),
+            "phonetic": (0.015, 0.004),
+            "jaro_winkler_mid": (0.01, 0.02),
+            "initial": (0.01, 0.03),
+            "else": (HARD_NEGATIVE_M, 0.33),
+        },
+        "family_name": {
+            "exact": (0.80, 0.002),
+            "swapped": (0.01, 0.00001),
+            "previous_name": (0.04, 0.0002),
+            "double_barrelled": (0.03, 0.0002),
+            "variant": (0.01, 0.0005),
+            "jaro_winkler_high": (0.05, 0.002),
+            "phonetic": (0.02, 0.004),
+            "jaro_winkler_mid": (0.01, 0.01),
+            "else": (0.03, 0.98),
+        },
+        "date_of_birth": {
+            "exact": (0.88, 0.00028),
+            "day_month_swapped": (0.03, 0.00028),
+            "one_off": (0.07, 0.006),
+            "year_off": (0.01, 0.002),
+            "else": (HARD_NEGATIVE_M, 0.99),
+        },
+        "postcode": {
+            "unit": (0.72, 0.0001),
+            "sector": (0.04, 0.001),
+            "district": (0.04, 0.005),
+            "area": (0.04, 0.03),
+            "else": (0.16, 0.96),
+        },
+        "gender": {
+            "agree": (0.98, 0.5),
+            "conflict": (0.02, 0.5),
+        },
+    }
+)
+
+
+@dataclass(frozen=True, slots=True)
+class MatcherConfig:
+    """Everything tunable about the probabilistic matcher. Weights are in bits (log2 Bayes factors)."""
+
+    levels: Mapping[str, Mapping[str, MU]] = field(default_factory=lambda: DEFAULT_LEVELS)
+    # log2 prior odds that two records picked at random are the same person (~1 in a million learners).
+    prior_match_weight: float = -20.0
+    # MATCHED needs a sole candidate at or above `upper_threshold` leading the next by `margin` bits;
+    # candidates at or above `lower_threshold` are worth a human look (POSSIBLE_MATCH).
+    upper_threshold: float = 8.0
+    lower_threshold: float = 0.0
+    margin: float = 6.0
+    # Jaro-Winkler similarity tiers (rapidfuzz, 0..1).
+    jaro_winkler_high: float = 0.92
+    jaro_winkler_mid: float = 0.85
+    # Term-frequency adjustment of exact name agreements: u becomes the value's share of learners,
+    # once the registry holds at least `tf_min_total` learners, but never below `tf_u_floor`.
+    tf_min_total: int = 1000
+    tf_u_floor: float = 0.00002
+    # A given name carried by at least this many learners counts as a recognised, distinct name.
+    known_name_min_count: int = 3
+
+    def weight(self, field_name: str, level: str) -> float:
+        m, u = self.levels[field_name][level]
+        return math.log2(m / u)
+
+    def m(self, field_name: str, level: str) -> float:
+        return self.levels[field_name][level][0]

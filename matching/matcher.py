@@ -1,0 +1,135 @@
+"""The probabilistic (Fellegi-Sunter) matcher: compare field by field, add log2 Bayes factors, decide.
+
+Finding (``decide``) and verifying (``compare``) go through the same comparisons and weights.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+
+from matching.blocking import blocking_keys
+from matching.comparisons import COMPARISONS, NULL, Context, make_context
+from matching.config import MatcherConfig
+from matching.normalise import NormalisedRecord, normalise_record
+from matching.types import (
+    Candidate,
+    FieldComparison,
+    FrequencyLookup,
+    MatchDecision,
+    Outcome,
+    PersonRecord,
+    ScoredCandidate,
+)
+
+# Fields whose exact agreement is weighed by how common the value is (term-frequency adjustment).
+TF_FIELDS = ("given_name", "family_name")
+
+
+def _tf_value(record: NormalisedRecord, field: str) -> str:
+    return record.first_given if field == "given_name" else record.family.joined
+
+
+def probability(match_weight: float) -> float:
+    """Posterior probability of a match from the total weight (log2 odds, prior included)."""
+    if match_weight < -60:
+        return 0.0
+    return 1.0 / (1.0 + math.pow(2.0, -match_weight))
+
+
+class ProbabilisticMatcher:
+    """Implements the ``Matcher`` protocol. Stateless apart from the compiled configuration."""
+
+    def __init__(self, config: MatcherConfig | None = None) -> None:
+        self.config = config or MatcherConfig()
+        self._weights: dict[tuple[str, str], float] = {}
+        for comparison in COMPARISONS:
+            for level in comparison.level_names:
+                self._weights[(comparison.field, level)] = (
+                    0.0 if level == NULL else self.config.weight(comparison.field, level)
+                )
+
+    # --- storage-facing ---------------------------------------------------------------------
+
+    def blocking_keys(self, record: PersonRecord) -> frozenset[str]:
+        return blocking_keys(normalise_record(record))
+
+    def frequency_terms(self, record: PersonRecord) -> Mapping[str, str]:
+        normalised = normalise_record(record)
+        terms = {field: _tf_value(normalised, field) for field in TF_FIELDS}
+        return {field: value for field, value in terms.items() if value}
+
+    # --- comparing --------------------------------------------------------------------------
+
+    def _tf_weight(self, field: str, value: str, frequencies: FrequencyLookup, total: int) -> float:
+        share = max(frequencies.count(field, value), 1) / total
+        return math.log2(self.config.m(field, "exact") / max(share, self.config.tf_u_floor))
+
+    def _compare(self, a: NormalisedRecord, b: NormalisedRecord, ctx: Context) -> tuple[FieldComparison, ...]:
+        frequencies = ctx.frequencies
+        total = frequencies.total() if frequencies is not None else 0
+        use_tf = frequencies is not None and total >= self.config.tf_min_total
+        out = []
+        for comparison in COMPARISONS:
+            level = comparison.level(a, b, ctx)
+            if use_tf and level == "exact" and comparison.field in TF_FIELDS:
+                assert frequencies is not None
+                value = _tf_value(a, comparison.field)
+                weight = self._tf_weight(comparison.field, value, frequencies, total)
+            else:
+                weight = self._weights[(comparison.field, level)]
+            out.append(FieldComparison(comparison.field, level, weight))
+        return tuple(out)
+
+    def compare(
+        self, a: PersonRecord, b: PersonRecord, frequencies: FrequencyLookup | None = None
+    ) -> ScoredCandidate:
+        """Score one pair (verification: "is this learner the person described?"). candidate_id is 0."""
+        return self._scored(
+            0, normalise_record(a), normalise_record(b), make_context(self.config, frequencies)
+        )
+
+    def _scored(
+        self, candidate_id: int, a: NormalisedRecord, b: NormalisedRecord, ctx: Context
+    ) -> ScoredCandidate:
+        comparisons = self._compare(a, b, ctx)
+        weight = self.config.prior_match_weight + sum(c.weight for c in comparisons)
+        return ScoredCandidate(candidate_id, weight, probability(weight), comparisons)
+
+    def score(
+        self,
+        query: PersonRecord,
+        candidates: Sequence[Candidate],
+        frequencies: FrequencyLookup | None = None,
+    ) -> tuple[ScoredCandidate, ...]:
+        ctx = make_context(self.config, frequencies)
+        a = normalise_record(query)
+        scored = [self._scored(c.id, a, normalise_record(c.record), ctx) for c in candidates]
+        scored.sort(key=lambda s: (-s.match_weight, s.candidate_id))
+        return tuple(scored)
+
+    # --- deciding ---------------------------------------------------------------------------
+
+    def decide(
+        self,
+        query: PersonRecord,
+        candidates: Sequence[Candidate],
+        frequencies: FrequencyLookup | None = None,
+    ) -> MatchDecision:
+        return self.decide_scored(self.score(query, candidates, frequencies))
+
+    def decide_scored(self, scored: Sequence[ScoredCandidate]) -> MatchDecision:
+        """The threshold rules, on candidates already scored best first."""
+        config = self.config
+        shown = tuple(s for s in scored if s.match_weight >= config.lower_threshold)
+        if not shown:
+            return MatchDecision(Outcome.NEW, None, ())
+        best = shown[0]
+        runner_up = scored[1].match_weight if len(scored) > 1 else -math.inf
+        if best.match_weight >= config.upper_threshold and best.match_weight - runner_up >= config.margin:
+            return MatchDecision(Outcome.MATCHED, best.candidate_id, shown)
+        return MatchDecision(Outcome.POSSIBLE_MATCH, None, shown)
+
+
+def default_matcher(config: MatcherConfig | None = None) -> ProbabilisticMatcher:
+    return ProbabilisticMatcher(config)

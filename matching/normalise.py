@@ -1,0 +1,152 @@
+"""Canonical forms of names, computed once per record.
+
+Names are NFKD-normalised, case-folded and stripped of diacritics; apostrophes vanish (O'Neill ->
+oneill) and other punctuation separates tokens (Smith-Jones -> smith jones). A name is kept both as
+tokens (to compare parts of multiple or double-barrelled names) and as the tokens joined without
+separators (so O'Neill, ONeill and O Neill are all ``oneill``). Leading titles are dropped.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from dataclasses import dataclass
+from datetime import date
+from functools import lru_cache
+
+import jellyfish
+
+from matching.postcode import Postcode, parse_postcode
+from matching.types import Gender, PersonRecord
+
+TITLES = frozenset(
+    {
+        "mr",
+        "mrs",
+        "miss",
+        "ms",
+        "mx",
+        "dr",
+        "prof",
+        "professor",
+        "sir",
+        "dame",
+        "rev",
+        "revd",
+        "master",
+        "lady",
+        "lord",
+    }
+)
+_APOSTROPHES = frozenset("'’‘`´ʼ")
+# Letters that NFKD does not decompose into a base letter plus a combining mark.
+_SPECIAL_LETTERS = str.maketrans(
+    {"ø": "o", "ł": "l", "đ": "d", "ð": "d", "þ": "th", "æ": "ae", "œ": "oe", "ı": "i", "ħ": "h", "ŧ": "t"}
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Name:
+    """A normalised name: its tokens and the tokens joined (the form compared for equality)."""
+
+    tokens: tuple[str, ...]
+    joined: str
+
+    def __bool__(self) -> bool:
+        return bool(self.joined)
+
+
+EMPTY_NAME = Name((), "")
+
+
+def _fold_once(text: str) -> str:
+    decomposed = unicodedata.normalize("NFKD", text.casefold()).translate(_SPECIAL_LETTERS)
+    out = []
+    for ch in decomposed:
+        if ch.isalnum():
+            out.append(ch)
+        elif not (unicodedata.combining(ch) or ch in _APOSTROPHES):
+            out.append(" ")
+    return " ".join("".join(out).split())
+
+
+def fold(text: str) -> str:
+    """Case-fold, strip diacritics, drop apostrophes, turn every other non-alphanumeric into a space.
+
+    A few compatibility characters fold into characters that fold again, so repeat to a fixed point
+    (normalisation must be idempotent).
+    """
+    folded = _fold_once(text)
+    for _ in range(4):
+        again = _fold_once(folded)
+        if again == folded:
+            break
+        folded = again
+    return folded
+
+
+@lru_cache(maxsize=262144)
+def normalise_name(text: str) -> Name:
+    tokens = fold(text).split()
+    while len(tokens) > 1 and tokens[0] in TITLES:
+        tokens = tokens[1:]
+    return Name(tuple(tokens), "".join(tokens))
+
+
+def phonetic(text: str) -> str:
+    """Metaphone of the ASCII letters of a normalised name ('' when there are none, e.g. other scripts)."""
+    letters = "".join(ch for ch in text if "a" <= ch <= "z")
+    return jellyfish.metaphone(letters) if letters else ""
+
+
+def soundex(text: str) -> str:
+    letters = "".join(ch for ch in text if "a" <= ch <= "z")
+    return jellyfish.soundex(letters) if letters else ""
+
+
+@dataclass(frozen=True, slots=True)
+class NormalisedRecord:
+    """Everything the comparisons and blocking need, derived once from a PersonRecord."""
+
+    given: Name  # the first given name as sent (all its tokens)
+    first_given: str  # its first token: "mary" for "Mary-Anne"
+    other_given: frozenset[str]  # other given tokens, middle names, preferred name (joined and tokens)
+    family: Name
+    previous_families: tuple[Name, ...]
+    given_phonetic: str
+    family_phonetic: str
+    dob: date
+    dob_digits: str  # yyyymmdd
+    gender: Gender | None  # None when not known or not specified
+    postcode: Postcode | None
+
+
+@lru_cache(maxsize=262144)
+def normalise_record(record: PersonRecord) -> NormalisedRecord:
+    """Normalise a record (cached: candidates recur across queries, and records are immutable)."""
+    given = normalise_name(record.given_name)
+    family = normalise_name(record.family_name)
+    others: set[str] = set(given.tokens[1:])
+    for extra in (record.middle_names, record.preferred_given_name):
+        name = normalise_name(extra)
+        if name:
+            others.add(name.joined)
+            others.update(name.tokens)
+    first_given = given.tokens[0] if given.tokens else ""
+    others.discard(first_given)
+    previous = tuple(
+        name for name in (normalise_name(p) for p in record.previous_family_names) if name and name != family
+    )
+    gender = record.gender if record.gender in (Gender.MALE, Gender.FEMALE) else None
+    return NormalisedRecord(
+        given=given,
+        first_given=first_given,
+        other_given=frozenset(others),
+        family=family,
+        previous_families=previous,
+        given_phonetic=phonetic(first_given),
+        family_phonetic=phonetic(family.joined),
+        dob=record.date_of_birth,
+        dob_digits=record.date_of_birth.strftime("%Y%m%d"),
+        gender=gender,
+        postcode=parse_postcode(record.postcode),
+    )

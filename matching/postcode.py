@@ -1,0 +1,39 @@
+"""UK postcodes parsed into the four levels the matcher compares: area, district, sector, unit.
+
+``ZZ99 3CZ`` is the NHS/DfE code for "postcode not known": it is no evidence, so it parses as None,
+like any string that is not a well-formed postcode.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+
+NOT_KNOWN = "ZZ993CZ"
+
+# Outward: area (1-2 letters) + district (digit, optional digit or letter); inward: digit + 2 letters.
+_PATTERN = re.compile(r"^([A-Z]{1,2})([0-9][0-9A-Z]?)([0-9])([A-Z]{2})$")
+
+
+@dataclass(frozen=True, slots=True)
+class Postcode:
+    area: str  # "SW"
+    district: str  # "SW1A"
+    sector: str  # "SW1A 1"
+    unit: str  # "SW1A 1AA"
+
+
+@lru_cache(maxsize=65536)
+def parse_postcode(text: str) -> Postcode | None:
+    """Parse a postcode in any spacing or case; None when empty, malformed or the not-known code."""
+    compact = "".join(ch for ch in text.upper() if not ch.isspace())
+    if not compact.isascii() or compact == NOT_KNOWN:
+        return None
+    found = _PATTERN.match(compact)
+    if found is None:
+        return None
+    area, district_suffix, sector_digit, unit_letters = found.groups()
+    district = area + district_suffix
+    sector = f"{district} {sector_digit}"
+    return Postcode(area=area, district=district, sector=sector, unit=sector + unit_letters)
