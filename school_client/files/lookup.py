@@ -1,0 +1,37 @@
+"""Post-16 bulk find / verify CSV: ``Reference, ULN, GivenName, FamilyName, DateOfBirth, Gender,
+LastKnownPostCode``. ULN is empty for a find and the learner's quoted ULN for a verify."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from .csvcore import CsvSchema, CsvTable, StrPath
+from .normalise import normalise_date, normalise_gender
+from .rows import LookupRow, RowProblem
+
+COLUMNS = ("Reference", "ULN", "GivenName", "FamilyName", "DateOfBirth", "Gender", "LastKnownPostCode")
+SCHEMA = CsvSchema("lookup", (COLUMNS,), key_column="Reference")
+
+
+def read_lookups(path: StrPath, *, encoding: str = "utf-8") -> Iterator[LookupRow | RowProblem]:
+    """Check the header now (FileFormatError on line 1) and return a generator over the rows."""
+    table = CsvTable(path, SCHEMA, encoding)
+    return _rows(table)
+
+
+def _rows(table: CsvTable) -> Iterator[LookupRow | RowProblem]:
+    for record in table.records():
+        if isinstance(record, RowProblem):
+            yield record
+            continue
+        v = record.values
+        yield LookupRow(
+            line_number=record.line_number,
+            reference=v["Reference"],
+            uln=v["ULN"],
+            given_name=v["GivenName"],
+            family_name=v["FamilyName"],
+            date_of_birth=normalise_date(v["DateOfBirth"]),
+            gender=normalise_gender(v["Gender"]),
+            postcode=v["LastKnownPostCode"],
+        )
