@@ -118,7 +118,7 @@ class CsvTable:
         def overlap(variant: tuple[str, ...]) -> int:
             return len({canonical(c) for c in variant} & set(got))
 
-        best = max(self.schema.variants, key=overlap)
+        best = max(self.schema.variants, key=lambda v: (overlap(v), -len(v)))
         missing = [c for c in best if canonical(c) not in got]
         known = {canonical(c) for v in self.schema.variants for c in v}
         unexpected = [c for c in got if c not in known]
