@@ -1,0 +1,81 @@
+"""Authentication and authorisation, in one place.
+
+``POLICY`` is the table of who may call what: every RPC the server exposes must appear in it
+(the server refuses to start otherwise), so a new RPC cannot be reachable by accident.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Mapping
+from threading import Lock
+
+from lrs_server.domain.errors import DomainError, ErrorKind, Reason
+from lrs_server.domain.model import OrgKind, Principal
+
+_REG = "/lrs.v1.LearnerRegistrationService/"
+_BATCH = "/lrs.v1.BatchRegistrationService/"
+ANYONE = frozenset(OrgKind)
+SCHOOLS = frozenset({OrgKind.SCHOOL, OrgKind.ADMIN})
+
+POLICY: Mapping[str, frozenset[OrgKind]] = {
+    f"{_REG}RegisterLearner": SCHOOLS,
+    f"{_REG}UpdateLearner": SCHOOLS,
+    f"{_REG}FindLearnerByUln": ANYONE,
+    f"{_REG}FindLearnerByDemographics": ANYONE,
+    f"{_REG}VerifyLearner": ANYONE,
+    f"{_BATCH}BatchRegisterLearners": SCHOOLS,
+}
+
+# Health checking and reflection answer anyone: they reveal no learner data.
+PUBLIC_PREFIXES = ("/grpc.health.v1.Health/", "/grpc.reflection.")
+
+
+def is_public(method: str) -> bool:
+    return method.startswith(PUBLIC_PREFIXES)
+
+
+def bearer_token(metadata: Mapping[str, str]) -> str | None:
+    value = metadata.get("authorization", "")
+    scheme, _, token = value.partition(" ")
+    return token.strip() if scheme.lower() == "bearer" and token.strip() else None
+
+
+class Authoriser:
+    """Resolves a bearer token to a principal (cached briefly) and applies ``POLICY``."""
+
+    def __init__(self, lookup: Callable[[str], Principal | None], cache_seconds: float = 5.0) -> None:
+        self._lookup = lookup
+        self._cache_seconds = cache_seconds
+        self._cache: dict[str, tuple[float, Principal]] = {}
+        self._lock = Lock()
+
+    def authenticate(self, token: str | None) -> Principal:
+        if token is None:
+            raise DomainError(
+                ErrorKind.UNAUTHENTICATED,
+                Reason.TOKEN_MISSING,
+                "send 'authorization: Bearer <token>' metadata",
+            )
+        now = time.monotonic()
+        with self._lock:
+            cached = self._cache.get(token)
+        if cached is not None and now - cached[0] < self._cache_seconds:
+            return cached[1]
+        principal = self._lookup(token)
+        if principal is None:
+            raise DomainError(
+                ErrorKind.UNAUTHENTICATED, Reason.TOKEN_INVALID, "the token is unknown or revoked"
+            )
+        with self._lock:
+            self._cache[token] = (now, principal)
+        return principal
+
+    def authorise(self, method: str, principal: Principal) -> None:
+        allowed = POLICY.get(method)
+        if allowed is None or principal.kind not in allowed:
+            raise DomainError(
+                ErrorKind.PERMISSION_DENIED,
+                Reason.CALLER_NOT_PERMITTED,
+                f"a {principal.kind.value} organisation may not call {method.rsplit('/', 1)[-1]}",
+            )

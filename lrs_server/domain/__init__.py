@@ -1,0 +1,1 @@
+"""Plain-Python domain logic: registration, lookup, verification. No protobuf, no SQL."""

@@ -1,0 +1,123 @@
+"""Value objects of the registration domain."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from datetime import date
+
+from matching.types import Gender, PersonRecord
+
+__all__ = [
+    "Gender",
+    "Identity",
+    "Learner",
+    "OrgKind",
+    "Principal",
+    "RawIdentity",
+    "learner_record",
+    "person_record",
+]
+
+
+class OrgKind(enum.StrEnum):
+    """Kinds of organisation that may call the service."""
+
+    SCHOOL = "school"
+    POST16 = "post16"
+    AWARDING_BODY = "awarding_body"
+    ADMIN = "admin"
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    """Who is calling: an authenticated organisation."""
+
+    org_id: int
+    kind: OrgKind
+    ref: str
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
+class RawIdentity:
+    """Identity exactly as a caller sent it (strings untrimmed, gender possibly missing)."""
+
+    given_name: str = ""
+    family_name: str = ""
+    date_of_birth: str = ""
+    gender: Gender | None = None
+    postcode: str = ""
+    middle_names: str = ""
+    previous_family_name: str = ""
+    family_name_at_16: str = ""
+    preferred_given_name: str = ""
+    address_line1: str = ""
+    address_line2: str = ""
+    town: str = ""
+    county: str = ""
+    email: str = ""
+    school_at_16: str = ""
+    upn: str = ""
+    place_of_birth: str = ""
+    title: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Identity:
+    """A validated identity: names trimmed, postcode formatted ("SW1A 1AA"), date parsed."""
+
+    given_name: str
+    family_name: str
+    date_of_birth: date
+    gender: Gender
+    postcode: str
+    middle_names: str = ""
+    previous_family_name: str = ""
+    family_name_at_16: str = ""
+    preferred_given_name: str = ""
+    address_line1: str = ""
+    address_line2: str = ""
+    town: str = ""
+    county: str = ""
+    email: str = ""
+    school_at_16: str = ""
+    upn: str = ""
+    place_of_birth: str = ""
+    title: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Learner:
+    """A registered learner as the storage layer holds it."""
+
+    id: int
+    uln: str
+    identity: Identity
+    version: int
+    previous_family_names: tuple[str, ...] = field(default=())
+    master_id: int | None = None
+
+    @property
+    def etag(self) -> str:
+        return f'W/"{self.version}"'
+
+
+def person_record(identity: Identity, previous_family_names: tuple[str, ...] = ()) -> PersonRecord:
+    """The facts the matcher compares, taken from a validated identity."""
+    previous = tuple(dict.fromkeys(n for n in (identity.previous_family_name, *previous_family_names) if n))
+    return PersonRecord(
+        given_name=identity.given_name,
+        family_name=identity.family_name,
+        date_of_birth=identity.date_of_birth,
+        gender=identity.gender,
+        postcode=identity.postcode,
+        middle_names=identity.middle_names,
+        preferred_given_name=identity.preferred_given_name,
+        previous_family_names=previous,
+        upn=identity.upn,
+    )
+
+
+def learner_record(learner: Learner) -> PersonRecord:
+    return person_record(learner.identity, learner.previous_family_names)

@@ -1,0 +1,94 @@
+"""What the domain needs from storage, as protocols (the storage layer implements them)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from contextlib import AbstractContextManager
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol
+
+from lrs_server.domain.model import Identity, Learner, Principal
+from matching.types import FrequencyLookup
+
+
+@dataclass(frozen=True, slots=True)
+class StoredRequest:
+    """A registration answered before under the same (organisation, request_id)."""
+
+    outcome: str
+    learner_id: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class NewLearner:
+    identity: Identity
+    post14_qualification: bool
+    blocking_keys: frozenset[str]
+    frequency_terms: Mapping[str, str]
+
+
+@dataclass(frozen=True, slots=True)
+class AccessRecord:
+    """One disclosure of a learner's data, for the access log."""
+
+    learner_id: int
+    rpc: str
+    fields: tuple[str, ...]
+
+
+class UlnTaken(Exception):
+    """The randomly drawn ULN is already held (the caller draws again)."""
+
+
+class LearnerTransaction(Protocol):
+    """One database transaction. Reads see a consistent state; writes commit together or not at all."""
+
+    @property
+    def frequencies(self) -> FrequencyLookup: ...
+
+    def candidates(self, keys: Iterable[str], limit: int) -> list[Learner]: ...
+
+    def learner_by_uln(self, uln: str) -> Learner | None: ...
+
+    def learner_by_id(self, learner_id: int) -> Learner | None: ...
+
+    def learners_by_ids(self, learner_ids: Sequence[int]) -> list[Learner]: ...
+
+    def stored_request(self, principal: Principal, request_id: str) -> StoredRequest | None: ...
+
+    def store_request(
+        self, principal: Principal, request_id: str, outcome: str, learner_id: int | None
+    ) -> None: ...
+
+    def mis_link(self, principal: Principal, mis_identifier: str) -> int | None: ...
+
+    def link_mis(self, principal: Principal, mis_identifier: str, learner_id: int) -> None: ...
+
+    def insert_learner(self, principal: Principal, uln: str, new: NewLearner, now: datetime) -> Learner:
+        """Raises UlnTaken when the ULN is held already."""
+        ...
+
+    def update_learner(
+        self,
+        learner: Learner,
+        identity: Identity,
+        blocking_keys: frozenset[str],
+        frequency_terms: Mapping[str, str],
+        old_frequency_terms: Mapping[str, str],
+        now: datetime,
+    ) -> Learner: ...
+
+    def record_decision(
+        self, principal: Principal, learner_id: int | None, outcome: str, explanation: str, now: datetime
+    ) -> None: ...
+
+    def log_access(self, principal: Principal, records: Sequence[AccessRecord], now: datetime) -> None: ...
+
+
+class LearnerStore(Protocol):
+    def write(self, lock_keys: Iterable[str]) -> AbstractContextManager[LearnerTransaction, bool | None]:
+        """A write transaction serialised against every other writer holding any of ``lock_keys``."""
+        ...
+
+    def read(self) -> AbstractContextManager[LearnerTransaction, bool | None]: ...

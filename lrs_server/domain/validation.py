@@ -1,0 +1,232 @@
+"""Validation of what callers send. Collects every bad field before refusing, so a caller fixes
+all of them at once; produces the validated value objects the rest of the domain works with."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date
+from typing import TypeVar
+
+from lrs_server.domain import uln as uln_rules
+from lrs_server.domain.errors import FieldViolation, Reason, ValidationError
+from lrs_server.domain.model import Identity, RawIdentity
+
+NAME_MAX = 35
+POSTCODE_NOT_KNOWN = "ZZ99 3CZ"
+EARLIEST_BIRTH = date(1900, 1, 1)
+_NAME_PUNCTUATION = frozenset(" -'’.")
+_POSTCODE = re.compile(r"^(GIR|[A-Z]{1,2}[0-9][A-Z0-9]?)([0-9][A-Z]{2})$")
+_POSTCODE_GIR = "GIR0AA"
+_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s.]+(\.[^@\s.]+)+$")
+_UPN_ALPHABET = "ABCDEFGHJKLMNPQRTUVWXYZ"
+_TEXT_LIMITS = {
+    "address_line1": 50,
+    "address_line2": 50,
+    "town": 50,
+    "county": 50,
+    "email": 254,
+    "school_at_16": 255,
+    "place_of_birth": 35,
+    "title": 35,
+}
+
+T = TypeVar("T")
+
+
+@dataclass
+class Violations:
+    """Accumulates field violations; ``check`` runs one parser and records its failure."""
+
+    prefix: str = ""
+    found: list[FieldViolation] = field(default_factory=list)
+
+    def add(self, name: str, reason: Reason, description: str) -> None:
+        self.found.append(FieldViolation(f"{self.prefix}{name}", reason, description))
+
+    def check(self, name: str, parse: Callable[[], T], fallback: T) -> T:
+        try:
+            return parse()
+        except _Bad as bad:
+            self.add(name, bad.reason, bad.description)
+            return fallback
+
+    def raise_if_any(self) -> None:
+        if self.found:
+            raise ValidationError(self.found)
+
+
+class _Bad(Exception):
+    def __init__(self, reason: Reason, description: str) -> None:
+        super().__init__(description)
+        self.reason = reason
+        self.description = description
+
+
+def clean_text(value: str) -> str:
+    """Trim and collapse runs of white space; NFC so that equal names compare equal."""
+    return " ".join(unicodedata.normalize("NFC", value).split())
+
+
+def parse_name(value: str, *, required: bool) -> str:
+    name = clean_text(value)
+    if not name:
+        if required:
+            raise _Bad(Reason.FIELD_REQUIRED, "is required")
+        return ""
+    if len(name) > NAME_MAX:
+        raise _Bad(Reason.FIELD_TOO_LONG, f"must be at most {NAME_MAX} characters")
+    allowed = all(unicodedata.category(ch)[0] in "LM" or ch in _NAME_PUNCTUATION for ch in name)
+    if not allowed or not any(unicodedata.category(ch)[0] == "L" for ch in name):
+        raise _Bad(
+            Reason.NAME_INVALID,
+            "may hold only letters, spaces, hyphens, apostrophes and full stops",
+        )
+    return name
+
+
+def parse_postcode(value: str) -> str:
+    """A UK postcode in canonical form ("SW1A 1AA"), or the not-known pseudo-postcode."""
+    compact = "".join(value.split()).upper()
+    if not compact:
+        raise _Bad(Reason.FIELD_REQUIRED, f"is required (use {POSTCODE_NOT_KNOWN} when not known)")
+    match = _POSTCODE.match(compact)
+    if match is None or (match.group(1) == "GIR" and compact != _POSTCODE_GIR):
+        raise _Bad(Reason.POSTCODE_INVALID, f"{value.strip()!r} is not a UK postcode")
+    return f"{match.group(1)} {match.group(2)}"
+
+
+def parse_iso_date(value: str, reason: Reason) -> date:
+    text = value.strip()
+    if not _ISO_DATE.match(text):
+        raise _Bad(reason, "must be a date written YYYY-MM-DD")
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise _Bad(reason, f"{text} is not a calendar date") from None
+
+
+def parse_date_of_birth(value: str, today: date) -> date:
+    if not value.strip():
+        raise _Bad(Reason.FIELD_REQUIRED, "is required")
+    born = parse_iso_date(value, Reason.DATE_OF_BIRTH_INVALID)
+    if born < EARLIEST_BIRTH:
+        raise _Bad(Reason.DATE_OF_BIRTH_INVALID, f"must be on or after {EARLIEST_BIRTH.isoformat()}")
+    if born > today:
+        raise _Bad(Reason.DATE_OF_BIRTH_INVALID, "must not be in the future")
+    return born
+
+
+def upn_is_valid(upn: str) -> bool:
+    """The UPN check letter rule (13 characters; a temporary UPN ends in a letter)."""
+    if len(upn) != 13 or not upn.isascii() or upn[0] not in _UPN_ALPHABET or not upn[1:12].isdigit():
+        return False
+    last = upn[12]
+    if last.isdigit():
+        last_value = int(last)
+    elif last in _UPN_ALPHABET:
+        last_value = _UPN_ALPHABET.index(last)
+    else:
+        return False
+    total = sum(pos * int(ch) for pos, ch in enumerate(upn[1:12], start=2)) + 13 * last_value
+    return _UPN_ALPHABET[total % 23] == upn[0]
+
+
+def parse_upn(value: str) -> str:
+    upn = value.strip().upper()
+    if upn and not upn_is_valid(upn):
+        raise _Bad(Reason.UPN_INVALID, "is not a valid Unique Pupil Number (check letter)")
+    return upn
+
+
+def parse_email(value: str) -> str:
+    email = value.strip()
+    if email and (len(email) > _TEXT_LIMITS["email"] or not _EMAIL.match(email)):
+        raise _Bad(Reason.EMAIL_INVALID, "is not an email address")
+    return email
+
+
+def parse_free_text(name: str, value: str) -> str:
+    text = clean_text(value)
+    limit = _TEXT_LIMITS[name]
+    if len(text) > limit:
+        raise _Bad(Reason.FIELD_TOO_LONG, f"must be at most {limit} characters")
+    if any(unicodedata.category(ch) == "Cc" for ch in text):
+        raise _Bad(Reason.NAME_INVALID, "must not hold control characters")
+    return text
+
+
+def parse_uln(value: str) -> str:
+    uln = value.strip()
+    if not uln:
+        raise _Bad(Reason.FIELD_REQUIRED, "is required")
+    if not uln_rules.is_well_formed(uln):
+        raise _Bad(Reason.ULN_FORMAT_INVALID, "must be 10 digits, the first 1-9")
+    if not uln_rules.is_valid(uln):
+        raise _Bad(Reason.ULN_CHECKSUM_INVALID, "fails the ULN check digit")
+    return uln
+
+
+def validate_uln(value: str, field_name: str = "uln") -> str:
+    found = Violations()
+    uln = found.check(field_name, lambda: parse_uln(value), "")
+    found.raise_if_any()
+    return uln
+
+
+def check_identifier(found: Violations, name: str, value: str, reason: Reason, limit: int = 128) -> str:
+    """Caller-chosen keys (request id, MIS identifier): printable, at most ``limit`` characters."""
+    text = value.strip()
+    if len(text) > limit or not text.isprintable():
+        found.add(name, reason, f"must be printable and at most {limit} characters")
+    return text
+
+
+def validate_identity(raw: RawIdentity, today: date, violations: Violations) -> Identity:
+    """Validate every field of ``raw``; violations are recorded, never raised here."""
+    v = violations
+    fallback_date = date(2000, 1, 1)
+    given = v.check("given_name", lambda: parse_name(raw.given_name, required=True), "")
+    family = v.check("family_name", lambda: parse_name(raw.family_name, required=True), "")
+    optional_names = {
+        n: v.check(n, lambda n=n: parse_name(getattr(raw, n), required=False), "")  # type: ignore[misc]
+        for n in ("middle_names", "previous_family_name", "family_name_at_16", "preferred_given_name")
+    }
+    born = v.check("date_of_birth", lambda: parse_date_of_birth(raw.date_of_birth, today), fallback_date)
+    if raw.gender is None:
+        v.add("gender", Reason.FIELD_REQUIRED, "is required (not known, male, female or not specified)")
+    postcode = v.check("postcode", lambda: parse_postcode(raw.postcode), POSTCODE_NOT_KNOWN)
+    texts = {
+        n: v.check(n, lambda n=n: parse_free_text(n, getattr(raw, n)), "")  # type: ignore[misc]
+        for n in (
+            "address_line1",
+            "address_line2",
+            "town",
+            "county",
+            "school_at_16",
+            "place_of_birth",
+            "title",
+        )
+    }
+    email = v.check("email", lambda: parse_email(raw.email), "")
+    upn = v.check("upn", lambda: parse_upn(raw.upn), "")
+    from matching.types import Gender
+
+    return Identity(
+        given_name=given,
+        family_name=family,
+        date_of_birth=born,
+        gender=raw.gender or Gender.NOT_KNOWN,
+        postcode=postcode,
+        email=email,
+        upn=upn,
+        **optional_names,
+        **texts,
+    )
+
+
+def age_on(born: date, day: date) -> int:
+    return day.year - born.year - ((day.month, day.day) < (born.month, born.day))

@@ -1,0 +1,134 @@
+"""The one server interceptor: authenticates, authorises, and maps domain errors to gRPC statuses.
+
+Servicers stay thin: they raise ``DomainError`` and read the caller from ``current_principal()``.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterator
+from contextvars import ContextVar
+from typing import Any, NoReturn
+
+import grpc
+from google.protobuf import any_pb2
+from google.rpc import code_pb2, error_details_pb2, status_pb2
+from grpc_status import rpc_status
+
+from lrs_server.auth import Authoriser, bearer_token, is_public
+from lrs_server.domain.errors import DomainError, ErrorKind
+from lrs_server.domain.model import Principal
+
+ERROR_DOMAIN = "lrs.v1"
+log = logging.getLogger(__name__)
+
+_CODES: dict[ErrorKind, int] = {
+    ErrorKind.INVALID: code_pb2.INVALID_ARGUMENT,
+    ErrorKind.NOT_FOUND: code_pb2.NOT_FOUND,
+    ErrorKind.ALREADY_EXISTS: code_pb2.ALREADY_EXISTS,
+    ErrorKind.CONFLICT: code_pb2.ABORTED,
+    ErrorKind.FAILED_PRECONDITION: code_pb2.FAILED_PRECONDITION,
+    ErrorKind.UNAUTHENTICATED: code_pb2.UNAUTHENTICATED,
+    ErrorKind.PERMISSION_DENIED: code_pb2.PERMISSION_DENIED,
+    ErrorKind.RESOURCE_EXHAUSTED: code_pb2.RESOURCE_EXHAUSTED,
+}
+
+_principal: ContextVar[Principal] = ContextVar("principal")
+
+
+def current_principal() -> Principal:
+    """The authenticated caller of the RPC being served (set by the interceptor)."""
+    return _principal.get()
+
+
+def to_status(error: DomainError) -> status_pb2.Status:
+    """A google.rpc.Status with an ErrorInfo and, for bad fields, a BadRequest."""
+    details = []
+    info = error_details_pb2.ErrorInfo(reason=str(error.reason), domain=ERROR_DOMAIN, metadata=error.metadata)
+    details.append(info)
+    if error.violations:
+        details.append(
+            error_details_pb2.BadRequest(
+                field_violations=[
+                    error_details_pb2.BadRequest.FieldViolation(
+                        field=v.field, description=v.description, reason=str(v.reason)
+                    )
+                    for v in error.violations
+                ]
+            )
+        )
+    packed = []
+    for detail in details:
+        any_detail = any_pb2.Any()
+        any_detail.Pack(detail)
+        packed.append(any_detail)
+    return status_pb2.Status(code=_CODES[error.kind], message=error.message, details=packed)
+
+
+def _abort(context: grpc.ServicerContext, error: DomainError) -> NoReturn:
+    context.abort_with_status(rpc_status.to_status(to_status(error)))
+    raise AssertionError("abort_with_status returned")  # pragma: no cover
+
+
+def _internal(context: grpc.ServicerContext, method: str) -> NoReturn:
+    log.exception("unexpected error in %s", method)
+    context.abort(grpc.StatusCode.INTERNAL, "internal error; it has been logged")
+    raise AssertionError("abort returned")  # pragma: no cover
+
+
+class ServiceInterceptor(grpc.ServerInterceptor):  # type: ignore[misc]
+    def __init__(self, authoriser: Authoriser) -> None:
+        self._authoriser = authoriser
+
+    def _principal_for(self, method: str, metadata: Any) -> Principal:
+        principal = self._authoriser.authenticate(bearer_token(dict(metadata or ())))
+        self._authoriser.authorise(method, principal)
+        return principal
+
+    def intercept_service(self, continuation: Callable[[Any], Any], details: grpc.HandlerCallDetails) -> Any:
+        handler = continuation(details)
+        method: str = details.method
+        if handler is None or is_public(method):
+            return handler
+        metadata = details.invocation_metadata
+        if handler.unary_unary is not None:
+            inner_unary = handler.unary_unary
+
+            def unary(request: Any, context: grpc.ServicerContext) -> Any:
+                try:
+                    token = _principal.set(self._principal_for(method, metadata))
+                    try:
+                        return inner_unary(request, context)
+                    finally:
+                        _principal.reset(token)
+                except DomainError as error:
+                    _abort(context, error)
+                except Exception:
+                    if context.code() is not None:  # already aborted deliberately
+                        raise
+                    _internal(context, method)
+
+            return grpc.unary_unary_rpc_method_handler(
+                unary, handler.request_deserializer, handler.response_serializer
+            )
+        if handler.stream_stream is not None:
+            inner_stream = handler.stream_stream
+
+            def stream(requests: Iterator[Any], context: grpc.ServicerContext) -> Iterator[Any]:
+                try:
+                    token = _principal.set(self._principal_for(method, metadata))
+                    try:
+                        yield from inner_stream(requests, context)
+                    finally:
+                        _principal.reset(token)
+                except DomainError as error:
+                    _abort(context, error)
+                except Exception:
+                    if context.code() is not None:
+                        raise
+                    _internal(context, method)
+
+            return grpc.stream_stream_rpc_method_handler(
+                stream, handler.request_deserializer, handler.response_serializer
+            )
+        return handler

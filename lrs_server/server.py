@@ -1,0 +1,175 @@
+"""Server assembly and lifecycle: wiring, health, reflection, TLS, graceful stop."""
+
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+from concurrent import futures
+from dataclasses import dataclass
+from pathlib import Path
+from types import FrameType
+
+import grpc
+from grpc_health.v1 import health, health_pb2, health_pb2_grpc
+from grpc_reflection.v1alpha import reflection
+from sqlalchemy import Engine
+
+from lrs.v1 import (
+    batch_service_pb2,
+    batch_service_pb2_grpc,
+    registration_service_pb2,
+    registration_service_pb2_grpc,
+)
+from lrs_server.api.batch import BatchRegistrationServicer
+from lrs_server.api.registration import LearnerRegistrationServicer
+from lrs_server.auth import POLICY, Authoriser
+from lrs_server.domain.batch import BatchRegistration
+from lrs_server.domain.clock import Clock
+from lrs_server.domain.lookup import LookupService
+from lrs_server.domain.registration import RegistrationService
+from lrs_server.domain.updates import UpdateService
+from lrs_server.interceptor import ServiceInterceptor
+from lrs_server.privacy import Disclosure
+from lrs_server.storage.learners import SqlLearnerStore
+from lrs_server.storage.organisations import OrganisationStore
+from matching import default_matcher
+from matching.types import Matcher
+
+log = logging.getLogger(__name__)
+SERVICE_NAMES = (
+    registration_service_pb2.DESCRIPTOR.services_by_name["LearnerRegistrationService"].full_name,
+    batch_service_pb2.DESCRIPTOR.services_by_name["BatchRegistrationService"].full_name,
+)
+MAX_MESSAGE_BYTES = 4 * 1024 * 1024
+
+
+@dataclass(frozen=True, slots=True)
+class TlsConfig:
+    cert: Path
+    key: Path
+    client_ca: Path | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ServerConfig:
+    listen: str = "127.0.0.1:50051"
+    tls: TlsConfig | None = None
+    workers: int = 16
+    token_cache_seconds: float = 5.0
+    max_batch_rows: int = 100_000
+    allow_insecure: bool = False
+
+
+class InsecureListenRefused(Exception):
+    pass
+
+
+def _is_loopback(listen: str) -> bool:
+    host = listen.rsplit(":", 1)[0].strip("[]")
+    return host in {"localhost", "::1"} or host.startswith("127.")
+
+
+def _check_policy() -> None:
+    """Every RPC served must have an entry in the authorisation table."""
+    served = {
+        f"/{service.full_name}/{method.name}"
+        for module in (registration_service_pb2, batch_service_pb2)
+        for service in module.DESCRIPTOR.services_by_name.values()
+        for method in service.methods
+    }
+    missing = served - POLICY.keys()
+    if missing:
+        raise RuntimeError(f"RPCs without an authorisation rule: {sorted(missing)}")
+
+
+class LrsServer:
+    """A running server. ``port`` is the bound port (useful with port 0 in tests)."""
+
+    def __init__(
+        self, engine: Engine, config: ServerConfig, matcher: Matcher | None = None, clock: Clock | None = None
+    ) -> None:
+        _check_policy()
+        if config.tls is None and not config.allow_insecure and not _is_loopback(config.listen):
+            raise InsecureListenRefused(
+                f"refusing to listen on {config.listen} without TLS; give --tls-cert/--tls-key "
+                "(or --insecure if a proxy in front terminates TLS)"
+            )
+        self.engine = engine
+        matcher = matcher or default_matcher()
+        clock = clock or Clock()
+        store = SqlLearnerStore(engine)
+        disclosure = Disclosure()
+        registration = RegistrationService(store, matcher, clock, disclosure)
+        authoriser = Authoriser(OrganisationStore(engine).principal_for_token, config.token_cache_seconds)
+        self._server = grpc.server(
+            futures.ThreadPoolExecutor(max_workers=config.workers, thread_name_prefix="lrs-rpc"),
+            interceptors=[ServiceInterceptor(authoriser)],
+            options=[
+                ("grpc.max_receive_message_length", MAX_MESSAGE_BYTES),
+                ("grpc.max_send_message_length", MAX_MESSAGE_BYTES),
+            ],
+        )
+        registration_service_pb2_grpc.add_LearnerRegistrationServiceServicer_to_server(
+            LearnerRegistrationServicer(
+                registration,
+                LookupService(store, matcher, clock, disclosure),
+                UpdateService(store, matcher, clock, disclosure),
+            ),
+            self._server,
+        )
+        batch_service_pb2_grpc.add_BatchRegistrationServiceServicer_to_server(
+            BatchRegistrationServicer(BatchRegistration(registration, config.max_batch_rows)), self._server
+        )
+        self._health = health.HealthServicer()
+        health_pb2_grpc.add_HealthServicer_to_server(self._health, self._server)
+        reflection.enable_server_reflection(
+            (
+                *SERVICE_NAMES,
+                health_pb2.DESCRIPTOR.services_by_name["Health"].full_name,
+                reflection.SERVICE_NAME,
+            ),
+            self._server,
+        )
+        self.port = self._bind(config)
+
+    def _bind(self, config: ServerConfig) -> int:
+        if config.tls is None:
+            port: int = self._server.add_insecure_port(config.listen)
+        else:
+            tls = config.tls
+            credentials = grpc.ssl_server_credentials(
+                [(tls.key.read_bytes(), tls.cert.read_bytes())],
+                root_certificates=tls.client_ca.read_bytes() if tls.client_ca else None,
+                require_client_auth=tls.client_ca is not None,
+            )
+            port = self._server.add_secure_port(config.listen, credentials)
+        if port == 0:
+            raise OSError(f"could not listen on {config.listen}")
+        return port
+
+    def start(self) -> None:
+        self._server.start()
+        for name in ("", *SERVICE_NAMES):
+            self._health.set(name, health_pb2.HealthCheckResponse.SERVING)
+
+    def stop(self, grace: float = 10.0) -> None:
+        """Stop taking calls, let in-flight calls finish (up to ``grace`` seconds)."""
+        self._health.enter_graceful_shutdown()
+        self._server.stop(grace).wait()
+
+    def wait(self) -> None:
+        self._server.wait_for_termination()
+
+    def serve_until_signalled(self, grace: float = 10.0) -> None:
+        stopping = threading.Event()
+
+        def _on_signal(signum: int, _frame: FrameType | None) -> None:
+            log.info("signal %s: stopping gracefully", signum)
+            stopping.set()
+
+        signal.signal(signal.SIGTERM, _on_signal)
+        signal.signal(signal.SIGINT, _on_signal)
+        self.start()
+        stopping.wait()
+        self.stop(grace)

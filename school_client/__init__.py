@@ -1,0 +1,1 @@
+"""School-side client for the Learner Registration Service (console script ``lrs-school``)."""
