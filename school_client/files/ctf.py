@@ -163,6 +163,7 @@ class CtfFile:
         self._lines: dict[int, int] = {}
         self._ready: deque[CtfPupil] = deque()
         self._done = False
+        self._version_line = 0
         while self.header is None and not self._done:
             self._feed()
         if self.header is None:
@@ -211,6 +212,8 @@ class CtfFile:
                 self.skipped[f"CTfile/{name}"] += 1
         elif path[1] == "Header":
             self._text = []
+            if len(path) == 2 and name == "CTFversion":
+                self._version_line = line
             if len(path) == 2 and name not in _HEADER_KNOWN:
                 self.skipped[f"Header/{name}"] += 1
         elif path[1] == "CTFpupilData" and len(path) == 2:
@@ -245,7 +248,7 @@ class CtfFile:
             self._text.append(data)
 
     def _check_header(self) -> None:
-        line = self._parser.CurrentLineNumber
+        line = self._version_line or self._parser.CurrentLineNumber
         version = self._header_values.get("ctf_version", "")
         m = _VERSION.fullmatch(version)
         normalised = f"{int(m[1]):02d}.0" if m else version
