@@ -1,0 +1,29 @@
+"""Request builders for service tests."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from lrs.v1 import learner_pb2 as pb
+from lrs.v1 import registration_service_pb2 as reg_pb
+
+
+def identity(**overrides: Any) -> pb.LearnerIdentity:
+    values: dict[str, Any] = {
+        "given_name": "Amara",
+        "family_name": "Okafor",
+        "date_of_birth": "2011-03-14",
+        "gender": pb.GENDER_FEMALE,
+        "postcode": "SW1A 1AA",
+    }
+    values.update(overrides)
+    return pb.LearnerIdentity(**values)
+
+
+def register_request(**overrides: Any) -> reg_pb.RegisterLearnerRequest:
+    fields = {
+        k: overrides.pop(k)
+        for k in ("request_id", "mis_identifier", "post14_qualification")
+        if k in overrides
+    }
+    return reg_pb.RegisterLearnerRequest(identity=identity(**overrides), **fields)
