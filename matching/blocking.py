@@ -52,6 +52,10 @@ def blocking_keys(record: NormalisedRecord) -> frozenset[str]:
             keys.add(f"n{fam_code}:{given_code}:{year}")
             keys.add(f"m{fam_code}:{given_code}:{month_day}")
     if record.postcode is not None:
+        district = record.postcode.district
         # Survives any change of name.
-        keys.add(f"p{record.postcode.district}:{dob}")
+        keys.add(f"p{district}:{dob}")
+        if given and record.family:
+            # Survives any error in the birth date.
+            keys.add(f"q{district}:{record.family_phonetic or record.family.joined[:4]}:{given_code}")
     return frozenset(keys)

@@ -136,9 +136,10 @@ GIVEN_NAME = Comparison(
         Level("swapped", _swapped),
         Level("alternate_name", _given_alternate),
         Level("nickname", _given_nickname),
-        Level("jaro_winkler_high", _given_jw_high),
         Level("initial", _given_initial),
+        # Before the fuzzy levels: twins are often given similar names (Isla / Islay, Cian / Ciaran).
         Level("distinct_names", _given_distinct),
+        Level("jaro_winkler_high", _given_jw_high),
         Level("phonetic", _given_phonetic),
         Level("jaro_winkler_mid", _given_jw_mid),
     ),
@@ -216,10 +217,13 @@ def _dob_swapped(a: NormalisedRecord, b: NormalisedRecord, ctx: Context) -> bool
 
 
 def _dob_one_off(a: NormalisedRecord, b: NormalisedRecord, ctx: Context) -> bool:
-    """One digit mistyped or two adjacent digits transposed in yyyymmdd, or one day apart."""
-    if abs((a.dob - b.dob).days) == 1:
+    """One digit mistyped or two adjacent digits transposed in yyyymmdd, or one day apart.
+
+    A mistyped decade digit moves a date by ten years, but never by a generation (parent and child)."""
+    days = abs((a.dob - b.dob).days)
+    if days == 1:
         return True
-    return bool(jellyfish.damerau_levenshtein_distance(a.dob_digits, b.dob_digits) == 1)
+    return days < 11 * 366 and jellyfish.damerau_levenshtein_distance(a.dob_digits, b.dob_digits) == 1
 
 
 def _dob_year_off(a: NormalisedRecord, b: NormalisedRecord, ctx: Context) -> bool:

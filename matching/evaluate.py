@@ -1,0 +1,257 @@
+"""Run the synthetic registration stream through the real matcher and report how it did.
+
+    python -m matching.evaluate --n 100000 --seed 1
+
+The blocking index is an in-memory dict (key -> learner ids) holding exactly the keys the database
+would. A NEW registration creates a learner (indexed, counted for term frequencies); a MATCHED one
+links to its match; a POSSIBLE_MATCH goes to a (simulated, always right) human reviewer.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import time
+from collections import Counter, defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from matching.matcher import ProbabilisticMatcher, default_matcher
+from matching.synthetic import LOOKALIKE_KINDS, Registration, SyntheticStream
+from matching.types import Candidate, Outcome, PersonRecord
+
+
+class CountingFrequencies:
+    """The FrequencyLookup the server keeps: learners per (field, normalised value)."""
+
+    def __init__(self) -> None:
+        self.counts: Counter[tuple[str, str]] = Counter()
+        self.learners = 0
+
+    def add(self, terms: Iterable[tuple[str, str]]) -> None:
+        self.learners += 1
+        self.counts.update(terms)
+
+    def count(self, field: str, value: str) -> int:
+        return self.counts[(field, value)]
+
+    def total(self) -> int:
+        return self.learners
+
+
+@dataclass
+class Tally:
+    registrations: int = 0
+    missed: int = 0
+    review: int = 0
+    false_merges: int = 0
+    blocking_misses: int = 0
+
+    def rate(self, count: int) -> float:
+        return count / self.registrations if self.registrations else 0.0
+
+
+@dataclass
+class EvaluationResult:
+    registrations: int = 0
+    duplicates: int = 0  # re-registrations of a person who already has a learner
+    false_merges: int = 0
+    missed: int = 0
+    review: int = 0
+    blocking_retrieved: int = 0
+    per_variation: dict[str, Tally] = field(default_factory=lambda: defaultdict(Tally))
+    lookalike_merges: Counter[str] = field(default_factory=Counter)
+    lookalike_reviews: Counter[str] = field(default_factory=Counter)
+    lookalike_counts: Counter[str] = field(default_factory=Counter)
+    pair_true_positive: int = 0
+    pair_predicted: int = 0
+    pair_actual: int = 0
+    decide_seconds: list[float] = field(default_factory=list)
+    candidate_counts: list[int] = field(default_factory=list)
+    largest_block: int = 0
+    examples: list[str] = field(default_factory=list)
+
+    @property
+    def precision(self) -> float:
+        return self.pair_true_positive / self.pair_predicted if self.pair_predicted else 1.0
+
+    @property
+    def recall(self) -> float:
+        return self.pair_true_positive / self.pair_actual if self.pair_actual else 1.0
+
+    @property
+    def f1(self) -> float:
+        p, r = self.precision, self.recall
+        return 2 * p * r / (p + r) if p + r else 0.0
+
+    @property
+    def blocking_recall(self) -> float:
+        return self.blocking_retrieved / self.duplicates if self.duplicates else 1.0
+
+
+def _pairs(sizes: Iterable[int]) -> int:
+    return sum(k * (k - 1) // 2 for k in sizes)
+
+
+def _describe(record: PersonRecord) -> str:
+    return (
+        f"{record.given_name}|{record.middle_names}|{record.family_name}|{record.previous_family_names}|"
+        f"{record.date_of_birth}|{record.postcode}|{record.gender.value}"
+    )
+
+
+def evaluate(
+    registrations: Iterable[Registration], matcher: ProbabilisticMatcher | None = None, keep_examples: int = 0
+) -> EvaluationResult:
+    matcher = matcher or default_matcher()
+    result = EvaluationResult()
+    index: dict[str, list[int]] = defaultdict(list)
+    learners: list[PersonRecord] = []
+    learner_person: list[int] = []
+    person_learners: dict[int, list[int]] = defaultdict(list)
+    frequencies = CountingFrequencies()
+    assigned: list[tuple[int, int]] = []  # (learner, person) per registration
+
+    def new_learner(record: PersonRecord, person_id: int, keys: frozenset[str]) -> int:
+        learner_id = len(learners)
+        learners.append(record)
+        learner_person.append(person_id)
+        person_learners[person_id].append(learner_id)
+        for key in keys:
+            index[key].append(learner_id)
+        frequencies.add(matcher.frequency_terms(record).items())
+        return learner_id
+
+    def note(text: str) -> None:
+        if len(result.examples) < keep_examples:
+            result.examples.append(text)
+
+    for registration in registrations:
+        record, person_id = registration.record, registration.person_id
+        result.registrations += 1
+        keys = matcher.blocking_keys(record)
+        ids: set[int] = set()
+        for key in keys:
+            block = index.get(key)
+            if block:
+                ids.update(block)
+                result.largest_block = max(result.largest_block, len(block))
+        candidates = [Candidate(i, learners[i]) for i in sorted(ids)]
+        result.candidate_counts.append(len(candidates))
+        started = time.perf_counter()
+        decision = matcher.decide(record, candidates, frequencies)
+        result.decide_seconds.append(time.perf_counter() - started)
+
+        existing = person_learners.get(person_id, [])
+        is_duplicate = bool(existing)
+        tally: list[Tally] = []
+        if is_duplicate:
+            result.duplicates += 1
+            tally = [result.per_variation[v] for v in registration.variations] + [
+                result.per_variation["(all)"]
+            ]
+            for t in tally:
+                t.registrations += 1
+            if ids.intersection(existing):
+                result.blocking_retrieved += 1
+            else:
+                for t in tally:
+                    t.blocking_misses += 1
+        if registration.kind in LOOKALIKE_KINDS:
+            result.lookalike_counts[registration.kind] += 1
+
+        if decision.outcome is Outcome.MATCHED:
+            assert decision.matched_id is not None
+            learner_id = decision.matched_id
+            if learner_person[learner_id] != person_id:
+                result.false_merges += 1
+                if registration.kind in LOOKALIKE_KINDS:
+                    result.lookalike_merges[registration.kind] += 1
+                for t in tally:
+                    t.false_merges += 1
+                note(
+                    f"FALSE MERGE {registration.kind} {_describe(record)} -> {_describe(learners[learner_id])}"
+                )
+        elif decision.outcome is Outcome.POSSIBLE_MATCH:
+            result.review += 1
+            for t in tally:
+                t.review += 1
+            if registration.kind in LOOKALIKE_KINDS:
+                result.lookalike_reviews[registration.kind] += 1
+            best = decision.candidates[0]
+            levels = ",".join(c.level for c in best.comparisons)
+            note(
+                f"REVIEW {registration.variations or registration.kind} {_describe(record)} -> "
+                f"{_describe(learners[best.candidate_id])} w={best.match_weight:.1f} {levels}"
+            )
+            learner_id = existing[0] if existing else new_learner(record, person_id, keys)
+        else:
+            if is_duplicate:
+                result.missed += 1
+                for t in tally:
+                    t.missed += 1
+                note(
+                    f"MISSED {registration.variations} {_describe(record)} ~ {_describe(learners[existing[0]])}"
+                )
+            learner_id = new_learner(record, person_id, keys)
+        assigned.append((learner_id, person_id))
+
+    result.pair_predicted = _pairs(Counter(learner for learner, _ in assigned).values())
+    result.pair_actual = _pairs(Counter(person for _, person in assigned).values())
+    result.pair_true_positive = _pairs(Counter(assigned).values())
+    return result
+
+
+def report(result: EvaluationResult) -> str:
+    n = result.registrations
+    times = sorted(result.decide_seconds)
+    counts = sorted(result.candidate_counts)
+    lines = [
+        f"registrations                 {n}",
+        f"re-registrations (duplicates) {result.duplicates} ({result.duplicates / n:.1%})",
+        f"false merges                  {result.false_merges} ({result.false_merges / n * 10000:.2f} per 10,000)",
+        f"missed duplicates             {result.missed} ({result.missed / max(result.duplicates, 1):.2%} of "
+        f"duplicates, {result.missed / n:.2%} of registrations)",
+        f"sent to review                {result.review} ({result.review / n:.2%})",
+        f"pairwise precision/recall/F1  {result.precision:.5f} / {result.recall:.5f} / {result.f1:.5f} "
+        f"(reviews resolved correctly)",
+        f"blocking recall               {result.blocking_recall:.4%}",
+        f"candidates per registration   median {statistics.median(counts)}, p99 {counts[int(len(counts) * 0.99)]}, "
+        f"max {counts[-1]}; largest block {result.largest_block}",
+        f"decide() time                 median {statistics.median(times) * 1e6:.0f} us, "
+        f"p99 {times[int(len(times) * 0.99)] * 1e6:.0f} us",
+        "",
+        "look-alikes                   registrations  merged  reviewed",
+    ]
+    for kind in LOOKALIKE_KINDS:
+        lines.append(
+            f"  {kind:<27} {result.lookalike_counts[kind]:>13}  {result.lookalike_merges[kind]:>6}  "
+            f"{result.lookalike_reviews[kind]:>8}"
+        )
+    lines += ["", "re-registrations by variation  count  missed  review  false-merge  blocking-miss"]
+    for variation, t in sorted(result.per_variation.items()):
+        lines.append(
+            f"  {variation:<27} {t.registrations:>6}  {t.rate(t.missed):>6.2%}  {t.rate(t.review):>6.2%}  "
+            f"{t.false_merges:>11}  {t.rate(t.blocking_misses):>13.2%}"
+        )
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0] if __doc__ else None)
+    parser.add_argument("--n", type=int, default=100_000, help="number of registrations")
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--examples", type=int, default=0, help="print this many errors and reviews")
+    args = parser.parse_args(argv)
+    started = time.perf_counter()
+    result = evaluate(SyntheticStream(args.seed).registrations(args.n), keep_examples=args.examples)
+    print(
+        f"python -m matching.evaluate --n {args.n} --seed {args.seed}  ({time.perf_counter() - started:.0f} s)"
+    )
+    print(report(result))
+    for example in result.examples:
+        print(example)
+
+
+if __name__ == "__main__":
+    main()

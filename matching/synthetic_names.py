@@ -1,0 +1,184 @@
+"""Name pools for the synthetic generator: British names of many origins, most common first.
+
+Frequencies within a pool follow a Zipf-like law (see synthetic.py), so common names collide the
+way "Oliver Smith" does in real data.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class Origin:
+    name: str
+    share: float
+    male: tuple[str, ...]
+    female: tuple[str, ...]
+    family: tuple[str, ...]
+
+
+def _split(text: str) -> tuple[str, ...]:
+    return tuple(text.split())
+
+
+# English toponymic surnames (Ashworth, Thornton, Whitfield...): the long tail that real surnames have.
+_PREFIXES = (
+    "Ash Black Brad Brook Chad Crom Hart Holl Kings Lang Mar North Pem Red Ship Stan Thorn Wat Whit Wool"
+)
+_SUFFIXES = "ley ton worth field ford by ham well wood combe shaw stead bury ridge dale"
+ENGLISH_TAIL = tuple(prefix + suffix for suffix in _SUFFIXES.split() for prefix in _PREFIXES.split())
+
+ORIGINS: tuple[Origin, ...] = (
+    Origin(
+        "english",
+        0.44,
+        _split(
+            "Oliver George Harry Jack Noah Charlie Jacob Alfie Freddie Oscar Leo Thomas William James Henry "
+            "Archie Joshua Max Isaac Lucas Ethan Samuel Joseph Daniel Benjamin Edward Alexander Arthur Theo "
+            "Logan Harrison Toby Dylan Riley Finley Sebastian Mason Reuben Jenson Louie Frankie Elliot Stanley "
+            "Albert Rory Tommy Hugo Ronnie Teddy Jude Ellis Kai Ryan Jasper Felix Luca Zachary Nathan Callum "
+            "Matthew Christopher Andrew Richard Jonathan Peter Michael Robert Luke Adam Bradley Connor Kieran"
+        ),
+        _split(
+            "Olivia Amelia Isla Ava Emily Isabella Mia Poppy Ella Lily Sophie Grace Evie Jessica Charlotte "
+            "Sophia Freya Scarlett Chloe Daisy Alice Phoebe Florence Matilda Ruby Evelyn Millie Rosie Harper "
+            "Sienna Lucy Holly Eleanor Elsie Ivy Imogen Erin Willow Esme Maisie Hannah Megan Katie Lauren "
+            "Georgia Abigail Bethany Rebecca Victoria Elizabeth Katherine Eliza Harriet Beatrice Penelope "
+            "Jasmine Amber Leah Paige Summer Molly Lola Zara Layla Annabelle Madison Rose Darcy"
+        ),
+        _split(
+            "Smith Jones Taylor Brown Williams Wilson Johnson Davies Robinson Wright Thompson Evans Walker "
+            "White Roberts Green Hall Wood Jackson Clarke Clark Turner Hill Harris Cooper Ward Martin Baker "
+            "King Lee Allen Edwards Harrison Moore Young Lewis Hughes Parker Morris Bennett Cook Shaw Price "
+            "Bailey Richardson Phillips Ellis Mason Marshall Chapman Webb Rogers Gray Holmes Palmer Fisher "
+            "Knight Butler Barker Fletcher Hunt Lloyd Mills Dixon Atkinson Pearson Hudson Barnes Hayward "
+            "Sutcliffe Pickering Ashworth Greenwood Hargreaves Whitworth Fairbairn Postlethwaite Braithwaite "
+            "Illingworth Ramsbottom Entwistle Woolley Cartwright Blackburn Winterbottom Oddie Thwaites"
+        )
+        + ENGLISH_TAIL,
+    ),
+    Origin(
+        "scottish",
+        0.07,
+        _split(
+            "Callum Lewis Finlay Fraser Hamish Angus Euan Ruaridh Lachlan Alasdair Struan Calum Craig Gregor Ewan"
+        ),
+        _split(
+            "Eilidh Isla Kirsty Morag Catriona Ailsa Iona Skye Fiona Mhairi Rhona Shona Kenna Islay Ishbel"
+        ),
+        _split(
+            "Campbell Stewart MacDonald Robertson Murray MacLeod Fraser Paterson Henderson Ross Mackenzie "
+            "Reid Cameron Graham Kerr Grant Ferguson Sinclair Drummond Buchanan Urquhart Menzies Farquharson"
+        ),
+    ),
+    Origin(
+        "irish",
+        0.07,
+        _split(
+            "Cian Oisin Conor Sean Padraig Ciaran Eoin Darragh Tadhg Cillian Fionn Ronan Declan Niall Colm"
+        ),
+        _split(
+            "Aoife Niamh Siobhan Saoirse Caoimhe Roisin Grainne Orla Sinead Clodagh Ciara Aisling Maeve Nuala"
+        ),
+        _split(
+            "Murphy Kelly O'Sullivan Walsh O'Brien Byrne Ryan O'Connor O'Neill O'Reilly Doyle McCarthy "
+            "Gallagher Doherty Kennedy Lynch Quinn Brennan McLaughlin Ni-Bhriain Mac-Giolla Fitzgerald"
+        ),
+    ),
+    Origin(
+        "welsh",
+        0.05,
+        _split(
+            "Rhys Dylan Gethin Iwan Osian Dafydd Emyr Rhodri Aled Cai Gruffydd Tomos Steffan Ioan Llewellyn"
+        ),
+        _split("Ffion Carys Seren Cerys Angharad Bethan Lowri Nia Megan Elin Catrin Gwen Sian Mali Eleri"),
+        _split(
+            "Jones Williams Davies Evans Thomas Roberts Hughes Lewis Morgan Griffiths Owen Price Pritchard ap-Rhys"
+        ),
+    ),
+    Origin(
+        "south_asian",
+        0.12,
+        _split(
+            "Mohammed Muhammad Ali Ibrahim Yusuf Hamza Ayaan Arjun Aarav Rohan Krishna Harjeet Gurpreet Sanjay "
+            "Rajesh Imran Bilal Zain Zayn Ayaan Rayyan Ismail Abdullah Omar Hassan Aditya Vihaan Dev Kabir"
+        ),
+        _split(
+            "Aisha Fatima Maryam Zainab Amira Inaya Anaya Priya Simran Harpreet Manpreet Zara Safa Hafsa Ayesha "
+            "Khadija Noor Aleena Eshal Anika Divya Lakshmi Sana Yasmin Parveen Shabana Nadia Alisha Riya"
+        ),
+        _split(
+            "Khan Ahmed Hussain Ali Patel Begum Rahman Islam Akhtar Iqbal Shah Mahmood Singh Kaur Sharma "
+            "Chowdhury Uddin Miah Qureshi Siddiqui Malik Butt Bibi Nawaz Sandhu Gill Dhillon Bains Chaudhry"
+        ),
+    ),
+    Origin(
+        "african",
+        0.06,
+        _split(
+            "Oluwaseun Chinedu Adebayo Oluwatobi Emeka Kwame Kofi Tunde Femi Olamide Chukwuemeka Tobi Ayodele "
+            "Segun Kelechi Nnamdi Obinna Yaw Kwabena Abdi Mohamed Tariq Idris Daniel David"
+        ),
+        _split(
+            "Ngozi Abena Ama Temitope Folasade Chioma Amara Adaeze Blessing Precious Favour Nkechi Adwoa Yetunde "
+            "Funmilayo Ifeoma Esther Ruth Hodan Fadumo Asha Nana Zainab Mercy"
+        ),
+        _split(
+            "Okafor Adeyemi Mensah Asante Boateng Okonkwo Adebayo Oyelaran Owusu Osei Nwosu Eze Obi Ibrahim "
+            "Abdullahi Mohamud Hassan Ogunleye Afolabi Balogun Oduya Appiah Ansah"
+        ),
+    ),
+    Origin(
+        "caribbean",
+        0.04,
+        _split(
+            "Tyrone Jermaine Marcus Delroy Winston Leon Devon Kemar Andre Jayden Shane Romario Kyle Jerome"
+        ),
+        _split(
+            "Shanice Aaliyah Tia Keisha Jade Chantelle Kayla Marcia Simone Tanisha Latoya Monique Jada Nia"
+        ),
+        _split(
+            "Campbell Brown Williams Thomas Francis Morgan Grant Clarke Bailey Henry Samuels Gordon Richards Lewis"
+        ),
+    ),
+    Origin(
+        "polish",
+        0.05,
+        _split(
+            "Jakub Kacper Szymon Filip Jan Mateusz Bartosz Wojciech Michał Łukasz Paweł Krzysztof Zbigniew Piotr"
+        ),
+        _split(
+            "Zuzanna Julia Maja Zofia Hanna Lena Alicja Małgorzata Katarzyna Agnieszka Wiktoria Natalia Oliwia"
+        ),
+        _split(
+            "Nowak Kowalski Wiśniewski Wójcik Kowalczyk Kamiński Lewandowski Zieliński Szymański Woźniak "
+            "Dąbrowski Kozłowski Jankowski Mazur Krawczyk Piotrowski Grabowski Pawłowski Michalski Król"
+        ),
+    ),
+    Origin(
+        "romanian",
+        0.03,
+        _split("Andrei Alexandru Ionuț Mihai Ștefan Gheorghe Florin Cristian Darius Luca Vlad Sorin Bogdan"),
+        _split("Ioana Andreea Maria Elena Mihaela Cristina Bianca Alexandra Raluca Denisa Ana Larisa Roxana"),
+        _split(
+            "Popescu Ionescu Popa Dumitru Stan Stoica Gheorghe Rusu Munteanu Matei Constantin Șerban Lungu"
+        ),
+    ),
+    Origin(
+        "chinese",
+        0.03,
+        _split("Wei Jun Hao Ming Jie Lei Yang Chen Kai Zihan Yuxuan Haoran Tian Bo"),
+        _split("Mei Xin Yan Ying Li Hui Jing Xiaoling Yuxi Ruoxi Zhiruo Lan Qing Na"),
+        _split("Wang Li Zhang Liu Chen Yang Huang Zhao Wu Zhou Xu Sun Ma Zhu Hu Lin Guo Ho Cheung Wong"),
+    ),
+    Origin(
+        "arabic",
+        0.04,
+        _split("Ahmad Omar Khalid Youssef Karim Tariq Samir Rami Jamal Faisal Nabil Hamid Ziad Amir"),
+        _split("Layla Nour Rania Salma Hala Dina Lina Reem Yara Mariam Huda Leila Farah Jana"),
+        _split(
+            "Al-Sayed Haddad Khalil Nasser Hamdan Saleh Abbas Mansour Darwish Aziz Al-Masri Saad Yousef Karam"
+        ),
+    ),
+)
