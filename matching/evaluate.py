@@ -15,10 +15,13 @@ import time
 from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 from matching.matcher import ProbabilisticMatcher, default_matcher
 from matching.synthetic import LOOKALIKE_KINDS, Registration, SyntheticStream
 from matching.types import Candidate, Outcome, PersonRecord
+
+T = TypeVar("T", int, float)
 
 
 class CountingFrequencies:
@@ -169,9 +172,8 @@ def evaluate(
                     result.lookalike_merges[registration.kind] += 1
                 for t in tally:
                     t.false_merges += 1
-                note(
-                    f"FALSE MERGE {registration.kind} {_describe(record)} -> {_describe(learners[learner_id])}"
-                )
+                wrong = _describe(learners[learner_id])
+                note(f"FALSE MERGE {registration.kind} {_describe(record)} -> {wrong}")
         elif decision.outcome is Outcome.POSSIBLE_MATCH:
             result.review += 1
             for t in tally:
@@ -190,9 +192,8 @@ def evaluate(
                 result.missed += 1
                 for t in tally:
                     t.missed += 1
-                note(
-                    f"MISSED {registration.variations} {_describe(record)} ~ {_describe(learners[existing[0]])}"
-                )
+                missed = _describe(learners[existing[0]])
+                note(f"MISSED {registration.variations} {_describe(record)} ~ {missed}")
             learner_id = new_learner(record, person_id, keys)
         assigned.append((learner_id, person_id))
 
@@ -202,6 +203,10 @@ def evaluate(
     return result
 
 
+def _p99(ordered: list[T]) -> T:
+    return ordered[min(int(len(ordered) * 0.99), len(ordered) - 1)]
+
+
 def report(result: EvaluationResult) -> str:
     n = result.registrations
     times = sorted(result.decide_seconds)
@@ -209,17 +214,17 @@ def report(result: EvaluationResult) -> str:
     lines = [
         f"registrations                 {n}",
         f"re-registrations (duplicates) {result.duplicates} ({result.duplicates / n:.1%})",
-        f"false merges                  {result.false_merges} ({result.false_merges / n * 10000:.2f} per 10,000)",
+        f"false merges                  {result.false_merges} ({result.false_merges / n * 1e4:.2f} per 10k)",
         f"missed duplicates             {result.missed} ({result.missed / max(result.duplicates, 1):.2%} of "
         f"duplicates, {result.missed / n:.2%} of registrations)",
         f"sent to review                {result.review} ({result.review / n:.2%})",
         f"pairwise precision/recall/F1  {result.precision:.5f} / {result.recall:.5f} / {result.f1:.5f} "
         f"(reviews resolved correctly)",
         f"blocking recall               {result.blocking_recall:.4%}",
-        f"candidates per registration   median {statistics.median(counts)}, p99 {counts[int(len(counts) * 0.99)]}, "
+        f"candidates per registration   median {statistics.median(counts)}, p99 {_p99(counts)}, "
         f"max {counts[-1]}; largest block {result.largest_block}",
         f"decide() time                 median {statistics.median(times) * 1e6:.0f} us, "
-        f"p99 {times[int(len(times) * 0.99)] * 1e6:.0f} us",
+        f"p99 {_p99(times) * 1e6:.0f} us",
         "",
         "look-alikes                   registrations  merged  reviewed",
     ]
@@ -245,9 +250,8 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     started = time.perf_counter()
     result = evaluate(SyntheticStream(args.seed).registrations(args.n), keep_examples=args.examples)
-    print(
-        f"python -m matching.evaluate --n {args.n} --seed {args.seed}  ({time.perf_counter() - started:.0f} s)"
-    )
+    elapsed = time.perf_counter() - started
+    print(f"python -m matching.evaluate --n {args.n} --seed {args.seed}  ({elapsed:.0f} s)")
     print(report(result))
     for example in result.examples:
         print(example)

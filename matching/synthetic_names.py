@@ -1,3 +1,4 @@
+# ruff: noqa: E501
 """Name pools for the synthetic generator: British names of many origins, most common first.
 
 Frequencies within a pool follow a Zipf-like law (see synthetic.py), so common names collide the
