@@ -13,7 +13,7 @@ import jellyfish
 from rapidfuzz.distance import JaroWinkler
 
 from matching.config import MatcherConfig
-from matching.names import VariantGroups, family_name_variants, given_name_variants
+from matching.names import VariantGroups, family_name_variants, given_name_variants, known_given_names
 from matching.normalise import NormalisedRecord
 from matching.types import FrequencyLookup
 
@@ -29,9 +29,10 @@ class Context:
     frequencies: FrequencyLookup | None
     given_variants: VariantGroups
     family_variants: VariantGroups
+    known_given: frozenset[str]
 
     def is_known_given_name(self, name: str) -> bool:
-        if self.given_variants.known(name):
+        if name in self.known_given:
             return True
         return (
             self.frequencies is not None
@@ -284,4 +285,4 @@ COMPARISONS: tuple[Comparison, ...] = (GIVEN_NAME, FAMILY_NAME, DATE_OF_BIRTH, P
 
 
 def make_context(config: MatcherConfig, frequencies: FrequencyLookup | None) -> Context:
-    return Context(config, frequencies, given_name_variants(), family_name_variants())
+    return Context(config, frequencies, given_name_variants(), family_name_variants(), known_given_names())

@@ -126,7 +126,11 @@ class ProbabilisticMatcher:
             return MatchDecision(Outcome.NEW, None, ())
         best = shown[0]
         runner_up = scored[1].match_weight if len(scored) > 1 else -math.inf
-        if best.match_weight >= config.upper_threshold and best.match_weight - runner_up >= config.margin:
+        # Exactly one candidate above the upper threshold, clearly ahead of the next: never auto-link otherwise.
+        if (
+            runner_up < config.upper_threshold <= best.match_weight
+            and best.match_weight - runner_up >= config.margin
+        ):
             return MatchDecision(Outcome.MATCHED, best.candidate_id, shown)
         return MatchDecision(Outcome.POSSIBLE_MATCH, None, shown)
 

@@ -54,5 +54,13 @@ def given_name_variants() -> VariantGroups:
 
 
 @cache
+def known_given_names() -> frozenset[str]:
+    """Recognised given names: every name in a variant group plus the bundled list of common names."""
+    text = resources.files("matching").joinpath("given_names.txt").read_text(encoding="utf-8")
+    listed = {line.strip() for line in text.splitlines() if line.strip() and not line.startswith("#")}
+    return frozenset(listed | given_name_variants().groups_of.keys())
+
+
+@cache
 def family_name_variants() -> VariantGroups:
     return _load("family_name_variants.txt")

@@ -1,0 +1,105 @@
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import date
+
+from matching import Candidate, Gender, MatcherConfig, Outcome, ProbabilisticMatcher, default_matcher
+from matching.evaluate import CountingFrequencies
+
+from .conftest import person
+
+
+def test_sole_clear_leader_is_matched(matcher: ProbabilisticMatcher) -> None:
+    query = person(given="Zbignew")  # a typo
+    decision = matcher.decide(
+        query, [Candidate(1, person()), Candidate(2, person(given="Anna", family="Nowak"))]
+    )
+    assert decision.outcome is Outcome.MATCHED
+    assert decision.matched_id == 1
+    best = decision.candidates[0]
+    assert {c.field for c in best.comparisons} == {
+        "given_name",
+        "family_name",
+        "date_of_birth",
+        "postcode",
+        "gender",
+    }
+    assert best.match_weight == matcher.config.prior_match_weight + sum(c.weight for c in best.comparisons)
+
+
+def test_two_candidates_above_upper_threshold_go_to_review(matcher: ProbabilisticMatcher) -> None:
+    decision = matcher.decide(person(), [Candidate(1, person()), Candidate(2, person(postcode="SW1A 1AB"))])
+    assert decision.outcome is Outcome.POSSIBLE_MATCH
+    assert decision.matched_id is None
+    assert [c.candidate_id for c in decision.candidates] == [1, 2]
+
+
+def test_leader_without_margin_goes_to_review() -> None:
+    matcher = default_matcher(MatcherConfig(margin=1000.0))
+    decision = matcher.decide(person(), [Candidate(1, person()), Candidate(2, person(given="Anna"))])
+    assert decision.outcome is Outcome.POSSIBLE_MATCH
+
+
+def test_between_thresholds_is_possible_match(matcher: ProbabilisticMatcher) -> None:
+    # Only a nickname-level given name, a neighbouring address and a birth date one digit off.
+    query = person(given="Bill", dob=date(2010, 3, 15), postcode="SW1A 1AB")
+    scored = matcher.score(query, [Candidate(1, person(given="William"))])
+    assert matcher.config.lower_threshold <= scored[0].match_weight < matcher.config.upper_threshold
+    assert matcher.decide(query, [Candidate(1, person(given="William"))]).outcome is Outcome.POSSIBLE_MATCH
+
+
+def test_no_candidates_is_new(matcher: ProbabilisticMatcher) -> None:
+    assert matcher.decide(person(), []).outcome is Outcome.NEW
+
+
+def test_twin_is_new_not_matched(matcher: ProbabilisticMatcher) -> None:
+    twin = person(given="Anna", gender=Gender.FEMALE)
+    decision = matcher.decide(twin, [Candidate(1, person(given="Hanna", gender=Gender.FEMALE))])
+    assert decision.outcome is Outcome.NEW
+    for names in (("Isla", "Islay"), ("Cian", "Ciaran"), ("Harry", "Harvey"), ("Oliver", "Olivia")):
+        query, existing = person(given=names[0]), person(given=names[1])
+        assert matcher.decide(query, [Candidate(1, existing)]).outcome is Outcome.NEW, names
+
+
+def test_twin_with_nickname_is_still_matched(matcher: ProbabilisticMatcher) -> None:
+    decision = matcher.decide(person(given="Alfie"), [Candidate(1, person(given="Alfred"))])
+    assert decision.outcome is Outcome.MATCHED
+
+
+def test_parent_with_childs_name_is_new(matcher: ProbabilisticMatcher) -> None:
+    parent = person(dob=date(1984, 3, 14))
+    assert matcher.decide(parent, [Candidate(1, person())]).outcome is Outcome.NEW
+
+
+def test_re_registration_with_twin_sibling_present_matches_the_right_one(
+    matcher: ProbabilisticMatcher,
+) -> None:
+    candidates = [Candidate(1, person(given="Amelia")), Candidate(2, person(given="Olivia"))]
+    decision = matcher.decide(person(given="Amelya"), candidates)
+    assert decision.outcome is Outcome.MATCHED and decision.matched_id == 1
+
+
+def test_common_names_weigh_less_than_rare_ones() -> None:
+    matcher = default_matcher()
+    frequencies = CountingFrequencies()
+    common = person(given="Oliver", family="Smith")
+    rare = person(given="Zbigniew", family="Wójcik")
+    for i in range(2000):
+        record = common if i % 20 == 0 else person(given=f"G{i}", family=f"F{i}")
+        frequencies.add(matcher.frequency_terms(record).items())
+    frequencies.add(matcher.frequency_terms(rare).items())
+    moved_common, moved_rare = replace(common, postcode="M1 1AE"), replace(rare, postcode="M1 1AE")
+    common_weight = matcher.compare(moved_common, common, frequencies).match_weight
+    rare_weight = matcher.compare(moved_rare, rare, frequencies).match_weight
+    assert rare_weight > common_weight + 5
+    # Without frequencies the default u is used, and both weigh the same.
+    assert (
+        matcher.compare(moved_common, common).match_weight == matcher.compare(moved_rare, rare).match_weight
+    )
+
+
+def test_frequency_terms_are_normalised(matcher: ProbabilisticMatcher) -> None:
+    assert matcher.frequency_terms(person(given="ZBIGNIEW Piotr", family="Wójcik")) == {
+        "given_name": "zbigniew",
+        "family_name": "wojcik",
+    }

@@ -1,0 +1,83 @@
+"""Every comparison level of every field, reached by a concrete example."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from matching import Gender, PersonRecord, ProbabilisticMatcher
+from matching.comparisons import COMPARISONS
+
+from .conftest import person
+
+BASE = person()
+CASES: list[tuple[str, str, PersonRecord, PersonRecord]] = [
+    ("given_name", "null", person(given=""), BASE),
+    ("given_name", "exact", person(given="ZBIGNIEW"), BASE),
+    ("given_name", "swapped", person(given="Wojcik", family="Zbigniew"), BASE),
+    ("given_name", "alternate_name", person(given="Piotr", middle_names="Zbigniew"), BASE),
+    ("given_name", "nickname", person(given="Bill"), person(given="William")),
+    ("given_name", "initial", person(given="Z"), BASE),
+    ("given_name", "distinct_names", person(given="Harry"), person(given="Harvey")),
+    ("given_name", "jaro_winkler_high", person(given="Zbignief"), BASE),
+    ("given_name", "phonetic", person(given="Zbgnw"), BASE),
+    ("given_name", "jaro_winkler_mid", person(given="Zbygnyew"), BASE),
+    ("given_name", "else", person(given="Quentin"), BASE),
+    ("family_name", "null", person(family=""), BASE),
+    ("family_name", "exact", person(family="wojcik"), BASE),
+    ("family_name", "swapped", person(given="Wojcik", family="Zbigniew"), BASE),
+    ("family_name", "previous_name", person(family="Kowalska", previous_family_names=("Wójcik",)), BASE),
+    ("family_name", "double_barrelled", person(family="Wójcik-Smith"), BASE),
+    ("family_name", "variant", person(family="Chowdhury"), person(family="Chaudhry")),
+    ("family_name", "jaro_winkler_high", person(family="Wojcikk"), BASE),
+    ("family_name", "phonetic", person(family="Nite"), person(family="Knight")),
+    ("family_name", "jaro_winkler_mid", person(family="Vojcik"), BASE),
+    ("family_name", "else", person(family="Thompson"), BASE),
+    ("date_of_birth", "exact", BASE, BASE),
+    ("date_of_birth", "day_month_swapped", person(dob=date(2010, 4, 3)), person(dob=date(2010, 3, 4))),
+    ("date_of_birth", "one_off", person(dob=date(2010, 3, 15)), BASE),
+    ("date_of_birth", "one_off", person(dob=date(2010, 8, 14)), BASE),
+    ("date_of_birth", "year_off", person(dob=date(2008, 3, 14)), BASE),
+    ("date_of_birth", "else", person(dob=date(1985, 3, 14)), BASE),
+    ("date_of_birth", "else", person(dob=date(1990, 3, 14)), person(dob=date(2010, 3, 14))),
+    ("postcode", "null", person(postcode="ZZ99 3CZ"), BASE),
+    ("postcode", "null", person(postcode=""), BASE),
+    ("postcode", "unit", person(postcode="sw1a1aa"), BASE),
+    ("postcode", "sector", person(postcode="SW1A 1AB"), BASE),
+    ("postcode", "district", person(postcode="SW1A 2AA"), BASE),
+    ("postcode", "area", person(postcode="SW3 1AA"), BASE),
+    ("postcode", "else", person(postcode="M1 1AE"), BASE),
+    ("gender", "null", person(gender=Gender.NOT_KNOWN), BASE),
+    ("gender", "agree", BASE, BASE),
+    ("gender", "conflict", person(gender=Gender.FEMALE), BASE),
+]
+
+
+@pytest.mark.parametrize(("field", "level", "a", "b"), CASES)
+def test_level_is_reached(
+    matcher: ProbabilisticMatcher, field: str, level: str, a: PersonRecord, b: PersonRecord
+) -> None:
+    levels = {c.field: c.level for c in matcher.compare(a, b).comparisons}
+    assert levels[field] == level
+    # Comparisons are symmetric.
+    assert {c.field: c.level for c in matcher.compare(b, a).comparisons}[field] == level
+
+
+def test_every_level_has_an_example() -> None:
+    covered = {(field, level) for field, level, _, _ in CASES}
+    declared = {(c.field, level) for c in COMPARISONS for level in c.level_names}
+    assert declared == covered
+
+
+def test_weights_follow_the_evidence(matcher: ProbabilisticMatcher) -> None:
+    def weight(field: str, a: PersonRecord, b: PersonRecord) -> float:
+        return next(c.weight for c in matcher.compare(a, b).comparisons if c.field == field)
+
+    exact = weight("given_name", BASE, BASE)
+    typo = weight("given_name", person(given="Zbignief"), BASE)
+    other = weight("given_name", person(given="Quentin"), BASE)
+    assert exact > typo > 0 > other
+    assert weight("postcode", person(postcode=""), BASE) == 0.0
+    assert weight("postcode", BASE, BASE) > weight("postcode", person(postcode="SW1A 1AB"), BASE) > 0
+    assert weight("date_of_birth", person(dob=date(1985, 3, 14)), BASE) < -30

@@ -1,0 +1,88 @@
+from __future__ import annotations
+
+import unicodedata
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from matching.normalise import fold, normalise_name
+from matching.postcode import parse_postcode
+
+
+def test_apostrophe_and_spacing_variants_are_one_name() -> None:
+    assert {normalise_name(n).joined for n in ("O'Neill", "ONeill", "O Neill", "o’neill", "O-NEILL")} == {
+        "oneill"
+    }
+
+
+def test_double_barrelled_keeps_parts_and_joins() -> None:
+    name = normalise_name("Smith-Jones")
+    assert name.tokens == ("smith", "jones")
+    assert name.joined == normalise_name("Smith Jones").joined == "smithjones"
+
+
+def test_diacritics_and_special_letters_are_stripped() -> None:
+    assert normalise_name("Wójcik").joined == "wojcik"
+    assert normalise_name("Łukasz").joined == "lukasz"
+    assert normalise_name("Zoë").joined == "zoe"
+    assert normalise_name("Ștefan").joined == "stefan"
+    assert normalise_name("Søren").joined == "soren"
+
+
+def test_titles_are_removed_but_a_title_alone_is_kept() -> None:
+    assert normalise_name("Dr. Aisha").joined == "aisha"
+    assert normalise_name("Miss Jane").joined == "jane"
+    assert normalise_name("Mr Mrs Smith").joined == "smith"
+    assert normalise_name("Miss").joined == "miss"
+
+
+def test_multiple_given_names_are_tokens() -> None:
+    assert normalise_name("  Mary   Anne ").tokens == ("mary", "anne")
+
+
+@given(st.text())
+def test_fold_is_idempotent_and_never_crashes(text: str) -> None:
+    once = fold(text)
+    assert fold(once) == once
+    assert normalise_name(normalise_name(text).joined).joined == normalise_name(text).joined
+
+
+@given(st.text(alphabet=st.characters(categories=("Lu", "Ll")), min_size=1))
+def test_case_is_irrelevant(text: str) -> None:
+    assert fold(text.upper()) == fold(text.lower()) == fold(text)
+
+
+@given(
+    st.text(alphabet="abcdefghijklmnopqrstuvwxyz", min_size=1),
+    st.sampled_from(["\u0301", "\u0308", "\u0327"]),
+)
+def test_diacritics_are_irrelevant(text: str, mark: str) -> None:
+    accented = unicodedata.normalize("NFC", "".join(ch + mark for ch in text))
+    assert fold(accented) == text
+
+
+@given(st.lists(st.text(alphabet="abcdefghij", min_size=1), min_size=1, max_size=4), st.sampled_from("-' .,"))
+def test_punctuation_is_irrelevant_to_the_joined_form(parts: list[str], separator: str) -> None:
+    assert normalise_name(separator.join(parts)).joined == "".join(parts)
+
+
+@given(st.text())
+def test_postcode_parses_or_is_rejected_cleanly(text: str) -> None:
+    parsed = parse_postcode(text)
+    if parsed is not None:
+        assert parsed.unit.startswith(parsed.sector) and parsed.sector.startswith(parsed.district)
+        assert parsed.district.startswith(parsed.area)
+        assert parse_postcode(parsed.unit) == parsed
+
+
+def test_postcode_levels() -> None:
+    parsed = parse_postcode("sw1a1aa")
+    assert parsed is not None
+    assert (parsed.area, parsed.district, parsed.sector, parsed.unit) == ("SW", "SW1A", "SW1A 1", "SW1A 1AA")
+    assert parse_postcode("M1 1AE") is not None
+    assert parse_postcode("B33 8TH") is not None
+
+
+def test_unknown_and_malformed_postcodes_are_no_evidence() -> None:
+    for text in ("ZZ99 3CZ", "zz993cz", "", "not a postcode", "SW1A", "12345"):
+        assert parse_postcode(text) is None
