@@ -126,7 +126,7 @@ class ProbabilisticMatcher:
             return MatchDecision(Outcome.NEW, None, ())
         best = shown[0]
         runner_up = scored[1].match_weight if len(scored) > 1 else -math.inf
-        # Exactly one candidate above the upper threshold, clearly ahead of the next: never auto-link otherwise.
+        # Exactly one candidate above the upper threshold, clearly ahead of the next; else never auto-link.
         if (
             runner_up < config.upper_threshold <= best.match_weight
             and best.match_weight - runner_up >= config.margin
