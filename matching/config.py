@@ -73,7 +73,7 @@ class MatcherConfig:
     prior_match_weight: float = -20.0
     # MATCHED needs a sole candidate at or above `upper_threshold` leading the next by `margin` bits;
     # candidates at or above `lower_threshold` are worth a human look (POSSIBLE_MATCH).
-    upper_threshold: float = 4.0
+    upper_threshold: float = 7.0
     lower_threshold: float = -4.0
     margin: float = 6.0
     # Jaro-Winkler similarity tiers (rapidfuzz, 0..1).

