@@ -2,7 +2,7 @@
 
 Optional ``--seed S`` (default 0). The people are invented. Learners are aged 14-16 today (born 2010-09-01 ..
 2012-08-31). Each row index is mapped through an affine permutation of the space given name x family name x
-date of birth, so (given, family, DOB) are distinct for every row as long as rows <= that space (~39 million).
+date of birth, so (given, family, DOB) are distinct for every row as long as rows <= that space (~48 million).
 """
 
 from __future__ import annotations

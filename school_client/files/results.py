@@ -13,7 +13,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Generic, TextIO, TypeVar
+from typing import Any, Generic, TextIO, TypeVar
 
 from .rows import RowProblem
 
@@ -147,10 +147,12 @@ class OrderedResultsWriter(Generic[R]):
         max_pending: int = 100_000,
         flush_rows: int = 1000,
         flush_seconds: float = 2.0,
+        write_header: bool = True,
     ) -> None:
         self._stream = stream
         self._writer = csv.writer(stream, lineterminator="\r\n")
-        self._writer.writerow(columns)
+        if write_header:  # False when appending to a results file being resumed
+            self._writer.writerow(columns)
         self._next = first_sequence
         self._pending: dict[int, R] = {}
         self._max_pending = max_pending
@@ -159,6 +161,11 @@ class OrderedResultsWriter(Generic[R]):
         self._unflushed = 0
         self._last_flush = time.monotonic()
         self.written = 0
+
+    @property
+    def next_sequence(self) -> int:
+        """The sequence number of the first result not yet written."""
+        return self._next
 
     @property
     def pending(self) -> int:
@@ -203,13 +210,13 @@ class OrderedResultsWriter(Generic[R]):
         return missing
 
 
-def registration_results_writer(stream: TextIO, **options: int) -> OrderedResultsWriter[RegistrationResult]:
+def registration_results_writer(stream: TextIO, **options: Any) -> OrderedResultsWriter[RegistrationResult]:
     return OrderedResultsWriter[RegistrationResult](stream, REGISTRATION_COLUMNS, **options)
 
 
-def lookup_results_writer(stream: TextIO, **options: int) -> OrderedResultsWriter[LookupResult]:
+def lookup_results_writer(stream: TextIO, **options: Any) -> OrderedResultsWriter[LookupResult]:
     return OrderedResultsWriter[LookupResult](stream, LOOKUP_COLUMNS, **options)
 
 
-def achievement_results_writer(stream: TextIO, **options: int) -> OrderedResultsWriter[AchievementResult]:
+def achievement_results_writer(stream: TextIO, **options: Any) -> OrderedResultsWriter[AchievementResult]:
     return OrderedResultsWriter[AchievementResult](stream, ACHIEVEMENT_COLUMNS, **options)

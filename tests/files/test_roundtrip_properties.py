@@ -19,9 +19,7 @@ from school_client.files.normalise import (
 from school_client.files.rows import LearnerRow
 
 # Any text a spreadsheet could hold, commas, quotes and newlines included (no surrogates, no NUL).
-text = st.text(
-    alphabet=st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00"), max_size=20
-).map(str.strip)
+text = st.text(alphabet=st.characters(codec="utf-8", exclude_characters="\x00"), max_size=20).map(str.strip)
 TEXT_FIELDS = [f.name for f in fields(LearnerRow) if f.name not in ("line_number", "upn")]
 
 
