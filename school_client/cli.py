@@ -10,9 +10,11 @@ from typing import Any
 
 import grpc
 
+from school_client.batch import ResultsMismatch
 from school_client.commands import common, single
 from school_client.connection import Client, ConnectionSettings
 from school_client.errors import call_error
+from school_client.files import FileFormatError
 
 Handler = Callable[[Client, argparse.Namespace], dict[str, Any]]
 # Each module adds its subcommands; a handler returns one JSON-able dict (printed as JSON with
@@ -37,6 +39,32 @@ def main(argv: list[str] | None = None) -> int:
     with Client(settings) as client:
         try:
             result = handler(client, args)
+        except ResultsMismatch as error:
+            print(
+                json.dumps({"error": {"code": "RESULTS_MISMATCH", "message": str(error)}})
+                if args.json
+                else f"error: {error}",
+                file=sys.stdout if args.json else sys.stderr,
+            )
+            return 2
+        except FileFormatError as error:
+            if args.json:
+                print(
+                    json.dumps(
+                        {
+                            "error": {
+                                "code": "FILE_REJECTED",
+                                "reason": "FILE_FORMAT",
+                                "message": str(error),
+                                "line": error.line,
+                                "field_violations": [],
+                            }
+                        }
+                    )
+                )
+            else:
+                print(f"error: {args.file}: {error}", file=sys.stderr)
+            return 2
         except grpc.RpcError as error:
             failure = call_error(error)
             if args.json:

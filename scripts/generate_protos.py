@@ -41,7 +41,9 @@ def generate(out: Path) -> None:
 
 
 def _files(base: Path) -> set[Path]:
-    return {p.relative_to(base) for p in (base / "lrs").rglob("*") if p.is_file() and "__pycache__" not in p.parts}
+    return {
+        p.relative_to(base) for p in (base / "lrs").rglob("*") if p.is_file() and "__pycache__" not in p.parts
+    }
 
 
 def main() -> int:
@@ -55,7 +57,11 @@ def main() -> int:
             stale = sorted(
                 str(p)
                 for p in _files(fresh) ^ _files(ROOT)
-                | {p for p in _files(fresh) & _files(ROOT) if not filecmp.cmp(fresh / p, ROOT / p, shallow=False)}
+                | {
+                    p
+                    for p in _files(fresh) & _files(ROOT)
+                    if not filecmp.cmp(fresh / p, ROOT / p, shallow=False)
+                }
             )
             if stale:
                 print("generated code is stale; run: python scripts/generate_protos.py", file=sys.stderr)

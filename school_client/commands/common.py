@@ -36,6 +36,10 @@ def add_identity(p: argparse.ArgumentParser, required: bool) -> None:
 
 
 def human(result: dict[str, Any]) -> str:
+    if "outcomes" in result:  # a file run's summary
+        counts = ", ".join(f"{name} {count}" for name, count in result["outcomes"].items()) or "none"
+        resumed = f" (resumed after row {result['resumed_from']})" if result.get("resumed_from") else ""
+        return f"{result['rows']} rows{resumed}: {counts}; results in {result['results_file']}"
     lines = [f"outcome: {result.get('outcome')}"]
     if result.get("uln"):
         lines.append(f"ULN: {result['uln']}")

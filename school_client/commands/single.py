@@ -8,7 +8,8 @@ from typing import Any
 
 from lrs.v1 import learner_pb2
 from lrs.v1 import registration_service_pb2 as reg_pb
-from school_client import messages
+from school_client import bulk, messages
+from school_client.commands import files
 from school_client.commands.common import add_identity, subcommand
 from school_client.connection import Client
 from school_client.retry import call_with_retry
@@ -27,6 +28,8 @@ def _identity(args: argparse.Namespace) -> Any:
 
 
 def register_one(client: Client, args: argparse.Namespace) -> dict[str, Any]:
+    if args.file:
+        return files.register(client, args)
     request = reg_pb.RegisterLearnerRequest(
         request_id=args.request_id or str(uuid.uuid4()),
         identity=_identity(args),
@@ -43,6 +46,8 @@ def register_one(client: Client, args: argparse.Namespace) -> dict[str, Any]:
 
 
 def find_one(client: Client, args: argparse.Namespace) -> dict[str, Any]:
+    if args.file:
+        return files.lookup(client, args, bulk.find_row)
     if args.uln:
         by_uln = reg_pb.FindLearnerByUlnRequest(
             uln=args.uln, given_name=args.given_name or "", family_name=args.family_name or ""
@@ -59,6 +64,8 @@ def find_one(client: Client, args: argparse.Namespace) -> dict[str, Any]:
 
 
 def verify_one(client: Client, args: argparse.Namespace) -> dict[str, Any]:
+    if args.file:
+        return files.lookup(client, args, bulk.verify_row)
     request = reg_pb.VerifyLearnerRequest(
         uln=args.uln or "",
         given_name=args.given_name or "",
@@ -73,6 +80,7 @@ def verify_one(client: Client, args: argparse.Namespace) -> dict[str, Any]:
 
 def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     reg = subcommand(commands, "register", "register a learner (or a file of learners)")
+    files.add_file_arguments(reg, "an LRB batch CSV (2A) or a CTF XML file", resumable=True)
     add_identity(reg, required=False)
     reg.add_argument("--mis-id", help="your MIS identifier for the pupil")
     reg.add_argument("--post14-qualification", action="store_true", help="under 14, taking a post-14 course")
@@ -82,14 +90,16 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     reg.set_defaults(handler=register_one)
 
     find = subcommand(commands, "find", "find a learner's ULN from demographics (or check a ULN)")
+    files.add_file_arguments(find, "a lookup CSV: Reference, ULN, GivenName, FamilyName, DateOfBirth, ...")
     add_identity(find, required=False)
     find.add_argument("--uln", help="look up this ULN (with --given-name and --family-name)")
     find.set_defaults(handler=find_one)
 
-    verify = subcommand(commands, "verify", "verify a ULN a learner gave you")
-    verify.add_argument("--uln", required=True)
-    verify.add_argument("--given-name", required=True)
-    verify.add_argument("--family-name", required=True)
+    verify = subcommand(commands, "verify", "verify a ULN a learner gave you (or a file of them)")
+    files.add_file_arguments(verify, "a lookup CSV: Reference, ULN, GivenName, FamilyName, DateOfBirth, ...")
+    verify.add_argument("--uln")
+    verify.add_argument("--given-name")
+    verify.add_argument("--family-name")
     verify.add_argument("--date-of-birth")
     verify.add_argument("--gender", choices=sorted(messages.GENDERS))
     verify.set_defaults(handler=verify_one)

@@ -1,0 +1,248 @@
+"""Registering a whole file: rows stream to the server, results stream back into a results CSV.
+
+Safe to re-run: rows are keyed by (organisation, MIS identifier) on the server, so a row sent twice
+is registered once. After a crash, the same command resumes from the results file (see resume.py);
+after a dropped connection, the stream is reopened at the first unanswered row.
+"""
+
+from __future__ import annotations
+
+import csv
+import itertools
+import sys
+import time
+from collections import Counter, deque
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Never
+
+import grpc
+from tqdm import tqdm
+
+from lrs.v1 import batch_service_pb2 as batch_pb
+from lrs.v1 import registration_service_pb2 as reg_pb
+from school_client import messages
+from school_client.connection import Client
+from school_client.files import (
+    LearnerFile,
+    LearnerRow,
+    RegistrationResult,
+    RowProblem,
+    open_learner_file,
+    registration_results_writer,
+)
+from school_client.files.results import REGISTRATION_COLUMNS, OrderedResultsWriter, Outcome
+from school_client.resume import completed_rows
+from school_client.retry import TRANSIENT
+
+ROWS_PER_STREAM = 50_000
+MAX_FAILED_ATTEMPTS = 8  # in a row without progress (about a minute of back-off), then give up
+_OUTCOMES = {
+    reg_pb.REGISTRATION_OUTCOME_NEW: Outcome.NEW,
+    reg_pb.REGISTRATION_OUTCOME_MATCHED: Outcome.MATCHED,
+    reg_pb.REGISTRATION_OUTCOME_POSSIBLE_MATCH: Outcome.POSSIBLE_MATCH,
+}
+_IDENTITY_FIELDS = (
+    "given_name",
+    "family_name",
+    "date_of_birth",
+    "gender",
+    "postcode",
+    "middle_names",
+    "previous_family_name",
+    "family_name_at_16",
+    "preferred_given_name",
+    "address_line1",
+    "address_line2",
+    "town",
+    "county",
+    "email",
+    "school_at_16",
+    "upn",
+    "place_of_birth",
+    "title",
+)
+
+
+@dataclass
+class BatchSummary:
+    rows: int = 0
+    resumed_from: int = 0
+    outcomes: Counter[str] = field(default_factory=Counter)
+    seconds: float = 0.0
+    results_file: str = ""
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "rows": self.rows,
+            "resumed_from": self.resumed_from,
+            "outcomes": dict(sorted(self.outcomes.items())),
+            "seconds": round(self.seconds, 3),
+            "rows_per_second": round((self.rows - self.resumed_from) / self.seconds, 1)
+            if self.seconds
+            else None,
+            "results_file": self.results_file,
+        }
+
+
+def row_request(sequence: int, row: LearnerRow) -> batch_pb.BatchRegisterLearnersRequest:
+    values = {name: getattr(row, name) for name in _IDENTITY_FIELDS}
+    return batch_pb.BatchRegisterLearnersRequest(
+        row_number=sequence,
+        mis_identifier=row.mis_identifier,
+        identity=messages.identity(**values),
+        uln=row.uln,
+    )
+
+
+def row_result(response: batch_pb.BatchRegisterLearnersResponse) -> RegistrationResult:
+    if response.rejection_reason:
+        return RegistrationResult(
+            response.mis_identifier,
+            Outcome.REJECTED,
+            reason=response.rejection_reason,
+            message=response.rejection_message,
+        )
+    return RegistrationResult(
+        response.mis_identifier,
+        _OUTCOMES[response.outcome],
+        uln=response.uln,
+        candidate_ulns=tuple(response.candidate_ulns),
+    )
+
+
+class _Stream:
+    """One BatchRegisterLearners call over a slice of the file's rows.
+
+    Rows the reader could not parse are not sent: they wait in ``queued`` (in input order with the
+    sent rows) and are written as REJECTED once the answers before them have arrived.
+    """
+
+    def __init__(self, rows: Iterator[tuple[int, LearnerRow | RowProblem]]) -> None:
+        self._rows = rows
+        self.queued: deque[tuple[int, LearnerRow | RowProblem]] = deque()
+        self.taken = 0
+        self.error: Exception | None = None
+
+    def requests(self) -> Iterator[batch_pb.BatchRegisterLearnersRequest]:
+        try:
+            for sequence, row in self._rows:
+                self.taken += 1
+                self.queued.append((sequence, row))
+                if isinstance(row, LearnerRow):
+                    yield row_request(sequence, row)
+        except Exception as error:  # gRPC would hide it as "Exception iterating requests!"
+            self.error = error
+
+    def write_answered(
+        self,
+        writer: OrderedResultsWriter[RegistrationResult],
+        summary: BatchSummary,
+        progress: tqdm[Never],
+        response: batch_pb.BatchRegisterLearnersResponse | None,
+    ) -> None:
+        """Write queued rows up to the answered one (only leading unparsed rows when ``response`` is None)."""
+        while self.queued:
+            sequence, row = self.queued[0]
+            answered = response is not None and response.row_number == sequence
+            if isinstance(row, RowProblem):
+                result = RegistrationResult.from_problem(row)
+            elif answered:
+                assert response is not None
+                result = row_result(response)
+            else:
+                return
+            self.queued.popleft()
+            writer.add(sequence, result)
+            summary.outcomes[result.outcome.value] += 1
+            progress.update(1)
+            if answered:
+                return
+
+
+def check_file(source: Path) -> LearnerFile:
+    """Open ``source``, having checked it whole: a file that is wrong somewhere is rejected up front.
+
+    An LRB file is checked by its reader's counting pass; a CTF file (one school's pupils, small)
+    is parsed through once here, since a truncated XML file shows only at its end.
+    """
+    learner_file = open_learner_file(source)
+    if learner_file.kind == "ctf":
+        count = sum(1 for _ in learner_file.rows)
+        learner_file = open_learner_file(source)
+        learner_file.record_count = count
+    return learner_file
+
+
+def _key(row: LearnerRow | RowProblem) -> str:
+    return row.mis_identifier
+
+
+def _check_same_input(source: Path, results: Path, done: int) -> None:
+    """Refuse to resume a results file that was written for another input file."""
+    with results.open(newline="", encoding="utf-8") as stream:
+        written = [row[0] for row in itertools.islice(csv.reader(stream), 1, None)]
+    expected = [_key(row) for row in itertools.islice(open_learner_file(source).rows, done)]
+    if written != expected:
+        raise ResultsMismatch(
+            f"{results} holds results for another file; give another --out, or --restart to overwrite it"
+        )
+
+
+class ResultsMismatch(Exception):
+    pass
+
+
+def register_file(
+    client: Client, source: Path, results: Path, *, restart: bool = False, show_progress: bool | None = None
+) -> BatchSummary:
+    """Register every learner in ``source`` (LRB CSV or CTF XML) and write ``results``."""
+    learner_file = check_file(source)  # a bad file fails here, before anything is sent
+    done = -1 if restart else completed_rows(results, REGISTRATION_COLUMNS)
+    if done > 0:
+        _check_same_input(source, results, done)
+    start = max(done, 0)
+    summary = BatchSummary(resumed_from=start, results_file=str(results))
+    started = time.monotonic()
+    with results.open("a" if done >= 0 else "w", newline="", encoding="utf-8") as stream:
+        writer = registration_results_writer(stream, first_sequence=start, write_header=done < 0)
+        progress: tqdm[Never] = tqdm(
+            total=learner_file.record_count,
+            initial=start,
+            unit="row",
+            disable=not sys.stderr.isatty() if show_progress is None else not show_progress,
+            file=sys.stderr,
+            smoothing=0.05,
+        )
+        delay, failures = 0.2, 0
+        try:
+            while True:
+                first = writer.next_sequence
+                rows = enumerate(open_learner_file(source).rows)
+                batch = _Stream(itertools.islice(rows, first, first + ROWS_PER_STREAM))
+                try:
+                    call = client.batch.BatchRegisterLearners(batch.requests(), metadata=client.metadata)
+                    for response in call:
+                        batch.write_answered(writer, summary, progress, response)
+                    batch.write_answered(writer, summary, progress, None)
+                    if batch.error is not None:
+                        raise batch.error
+                except grpc.RpcError as error:
+                    failures = failures + 1 if writer.next_sequence == first else 1
+                    if error.code() not in TRANSIENT or failures >= MAX_FAILED_ATTEMPTS:
+                        raise
+                    time.sleep(delay)  # the link dropped: reopen at the first unanswered row
+                    delay = min(delay * 2, 10.0)
+                    continue
+                delay, failures = 0.2, 0
+                if batch.taken < ROWS_PER_STREAM and not batch.queued:
+                    break
+                if writer.next_sequence == first and batch.taken:
+                    raise RuntimeError(f"the server answered none of the rows from row {first}")
+        finally:
+            writer.close()
+            progress.close()
+    summary.rows = writer.next_sequence
+    summary.seconds = time.monotonic() - started
+    return summary
