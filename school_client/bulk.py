@@ -70,13 +70,8 @@ def _answer(
         return call(client, row)
     except grpc.RpcError as error:
         failure = call_error(error)
-        fields = (
-            f" ({', '.join(v['field'] for v in failure.field_violations)})"
-            if failure.field_violations
-            else ""
-        )
         return LookupResult(
-            row.reference, "REJECTED", reason=failure.reason or failure.code, message=failure.message + fields
+            row.reference, "REJECTED", reason=failure.reason or failure.code, message=failure.message
         )
 
 
