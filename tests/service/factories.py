@@ -27,3 +27,14 @@ def register_request(**overrides: Any) -> reg_pb.RegisterLearnerRequest:
         if k in overrides
     }
     return reg_pb.RegisterLearnerRequest(identity=identity(**overrides), **fields)
+
+
+def register_new(api: Any, metadata: Any = None, **overrides: Any) -> pb.Learner:
+    """Register a learner, confirming 'new' if the matcher only suggests candidates; the learner."""
+    request = register_request(**overrides)
+    metadata = metadata or api.auth()
+    response = api.registration.RegisterLearner(request, metadata=metadata)
+    if response.outcome == reg_pb.REGISTRATION_OUTCOME_POSSIBLE_MATCH:
+        request.confirmation.confirm_new_reason = "a different learner (test set-up)"
+        response = api.registration.RegisterLearner(request, metadata=metadata)
+    return response.learner
