@@ -31,6 +31,7 @@ class BatchRegisterLearnersRequest(_message.Message):
     IDENTITY_FIELD_NUMBER: _builtins.int
     POST14_QUALIFICATION_FIELD_NUMBER: _builtins.int
     ULN_FIELD_NUMBER: _builtins.int
+    ABILITY_TO_SHARE_FIELD_NUMBER: _builtins.int
     row_number: _builtins.int
     """The caller's sequence number for the row (e.g. its line in the file), echoed in the result."""
     mis_identifier: _builtins.str
@@ -39,6 +40,10 @@ class BatchRegisterLearnersRequest(_message.Message):
     """Set when a learner under 14 is registering for a post-14 qualification."""
     uln: _builtins.str
     """A ULN the school already holds for the pupil, if any."""
+    ability_to_share: _learner_pb2.SharingChoice.ValueType
+    """The AbilityToShare column: recorded by the school on the learner's behalf. A choice the
+    learner made themselves is never overridden by it.
+    """
     @_builtins.property
     def identity(self) -> _learner_pb2.LearnerIdentity:
         """The learner's identity."""
@@ -51,10 +56,11 @@ class BatchRegisterLearnersRequest(_message.Message):
         identity: _learner_pb2.LearnerIdentity | None = ...,
         post14_qualification: _builtins.bool = ...,
         uln: _builtins.str = ...,
+        ability_to_share: _learner_pb2.SharingChoice.ValueType = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["identity", b"identity"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["identity", b"identity", "mis_identifier", b"mis_identifier", "post14_qualification", b"post14_qualification", "row_number", b"row_number", "uln", b"uln"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["ability_to_share", b"ability_to_share", "identity", b"identity", "mis_identifier", b"mis_identifier", "post14_qualification", b"post14_qualification", "row_number", b"row_number", "uln", b"uln"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

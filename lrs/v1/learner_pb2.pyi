@@ -51,6 +51,36 @@ GENDER_NOT_SPECIFIED: Gender.ValueType  # 4
 """LRS code 9."""
 Global___Gender: _TypeAlias = Gender  # noqa: Y015
 
+class _SharingChoice:
+    ValueType = _typing.NewType("ValueType", _builtins.int)
+    V: _TypeAlias = ValueType  # noqa: Y015
+
+class _SharingChoiceEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_SharingChoice.ValueType], _builtins.type):
+    DESCRIPTOR: _descriptor.EnumDescriptor
+    SHARING_CHOICE_UNSPECIFIED: _SharingChoice.ValueType  # 0
+    """Not given: nothing is recorded."""
+    SHARING_CHOICE_NOT_SEEN: _SharingChoice.ValueType  # 1
+    """The learner has not seen the privacy notice (treated as no choice: the default applies)."""
+    SHARING_CHOICE_SHARE: _SharingChoice.ValueType  # 2
+    """Seen; the learner agrees to share."""
+    SHARING_CHOICE_DO_NOT_SHARE: _SharingChoice.ValueType  # 3
+    """Seen; the learner does not agree to share with any organisation."""
+
+class SharingChoice(_SharingChoice, metaclass=_SharingChoiceEnumTypeWrapper):
+    """Whether the learner has seen the privacy notice and agreed to share achievement data
+    (the LRB AbilityToShare column), as a school records it on the learner's behalf.
+    """
+
+SHARING_CHOICE_UNSPECIFIED: SharingChoice.ValueType  # 0
+"""Not given: nothing is recorded."""
+SHARING_CHOICE_NOT_SEEN: SharingChoice.ValueType  # 1
+"""The learner has not seen the privacy notice (treated as no choice: the default applies)."""
+SHARING_CHOICE_SHARE: SharingChoice.ValueType  # 2
+"""Seen; the learner agrees to share."""
+SHARING_CHOICE_DO_NOT_SHARE: SharingChoice.ValueType  # 3
+"""Seen; the learner does not agree to share with any organisation."""
+Global___SharingChoice: _TypeAlias = SharingChoice  # noqa: Y015
+
 @_typing.final
 class LearnerIdentity(_message.Message):
     """The identity facts of one learner, as a school or college knows them.

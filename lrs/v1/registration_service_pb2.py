@@ -25,43 +25,43 @@ _sym_db = _symbol_database.Default()
 from lrs.v1 import learner_pb2 as lrs_dot_v1_dot_learner__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n!lrs/v1/registration_service.proto\x12\x06lrs.v1\x1a\x14lrs/v1/learner.proto\"[\n\x18RegistrationConfirmation\x12\x15\n\x0b\x63onfirm_uln\x18\x01 \x01(\tH\x00\x12\x1c\n\x12\x63onfirm_new_reason\x18\x02 \x01(\tH\x00\x42\n\n\x08\x64\x65\x63ision\"\xc5\x01\n\x16RegisterLearnerRequest\x12\x12\n\nrequest_id\x18\x01 \x01(\t\x12)\n\x08identity\x18\x02 \x01(\x0b\x32\x17.lrs.v1.LearnerIdentity\x12\x16\n\x0emis_identifier\x18\x03 \x01(\t\x12\x1c\n\x14post14_qualification\x18\x04 \x01(\x08\x12\x36\n\x0c\x63onfirmation\x18\x05 \x01(\x0b\x32 .lrs.v1.RegistrationConfirmation\"\x95\x01\n\x17RegisterLearnerResponse\x12,\n\x07outcome\x18\x01 \x01(\x0e\x32\x1b.lrs.v1.RegistrationOutcome\x12 \n\x07learner\x18\x02 \x01(\x0b\x32\x0f.lrs.v1.Learner\x12*\n\ncandidates\x18\x03 \x03(\x0b\x32\x16.lrs.v1.MatchCandidate\"O\n\x17\x46indLearnerByUlnRequest\x12\x0b\n\x03uln\x18\x01 \x01(\t\x12\x12\n\ngiven_name\x18\x02 \x01(\t\x12\x13\n\x0b\x66\x61mily_name\x18\x03 \x01(\t\"X\n\x18\x46indLearnerByUlnResponse\x12 \n\x07learner\x18\x01 \x01(\x0b\x32\x0f.lrs.v1.Learner\x12\x1a\n\x12master_substituted\x18\x02 \x01(\x08\"M\n FindLearnerByDemographicsRequest\x12)\n\x08identity\x18\x01 \x01(\x0b\x32\x17.lrs.v1.LearnerIdentity\"u\n!FindLearnerByDemographicsResponse\x12$\n\x07outcome\x18\x01 \x01(\x0e\x32\x13.lrs.v1.FindOutcome\x12*\n\ncandidates\x18\x02 \x03(\x0b\x32\x16.lrs.v1.MatchCandidate\"\x83\x01\n\x14VerifyLearnerRequest\x12\x0b\n\x03uln\x18\x01 \x01(\t\x12\x12\n\ngiven_name\x18\x02 \x01(\t\x12\x13\n\x0b\x66\x61mily_name\x18\x03 \x01(\t\x12\x15\n\rdate_of_birth\x18\x04 \x01(\t\x12\x1e\n\x06gender\x18\x05 \x01(\x0e\x32\x0e.lrs.v1.Gender\"\x88\x01\n\x15VerifyLearnerResponse\x12,\n\x07outcome\x18\x01 \x01(\x0e\x32\x1b.lrs.v1.VerificationOutcome\x12\x0b\n\x03uln\x18\x02 \x01(\t\x12\x34\n\x11mismatched_fields\x18\x03 \x03(\x0e\x32\x19.lrs.v1.VerificationField\"\\\n\x14UpdateLearnerRequest\x12\x0b\n\x03uln\x18\x01 \x01(\t\x12)\n\x08identity\x18\x02 \x01(\x0b\x32\x17.lrs.v1.LearnerIdentity\x12\x0c\n\x04\x65tag\x18\x03 \x01(\t\"9\n\x15UpdateLearnerResponse\x12 \n\x07learner\x18\x01 \x01(\x0b\x32\x0f.lrs.v1.Learner*\xa4\x01\n\x13RegistrationOutcome\x12$\n REGISTRATION_OUTCOME_UNSPECIFIED\x10\x00\x12\x1c\n\x18REGISTRATION_OUTCOME_NEW\x10\x01\x12 \n\x1cREGISTRATION_OUTCOME_MATCHED\x10\x02\x12\'\n#REGISTRATION_OUTCOME_POSSIBLE_MATCH\x10\x03*\xaa\x01\n\x0b\x46indOutcome\x12\x1c\n\x18\x46IND_OUTCOME_UNSPECIFIED\x10\x00\x12\x19\n\x15\x46IND_OUTCOME_NO_MATCH\x10\x01\x12\x1c\n\x18\x46IND_OUTCOME_EXACT_MATCH\x10\x02\x12!\n\x1d\x46IND_OUTCOME_POSSIBLE_MATCHES\x10\x03\x12!\n\x1d\x46IND_OUTCOME_TOO_MANY_MATCHES\x10\x04*\xe8\x01\n\x13VerificationOutcome\x12$\n VERIFICATION_OUTCOME_UNSPECIFIED\x10\x00\x12!\n\x1dVERIFICATION_OUTCOME_VERIFIED\x10\x01\x12 \n\x1cVERIFICATION_OUTCOME_SIMILAR\x10\x02\x12\x1f\n\x1bVERIFICATION_OUTCOME_LINKED\x10\x03\x12!\n\x1dVERIFICATION_OUTCOME_MISMATCH\x10\x04\x12\"\n\x1eVERIFICATION_OUTCOME_NOT_FOUND\x10\x05*\xc3\x01\n\x11VerificationField\x12\"\n\x1eVERIFICATION_FIELD_UNSPECIFIED\x10\x00\x12!\n\x1dVERIFICATION_FIELD_GIVEN_NAME\x10\x01\x12\"\n\x1eVERIFICATION_FIELD_FAMILY_NAME\x10\x02\x12$\n VERIFICATION_FIELD_DATE_OF_BIRTH\x10\x03\x12\x1d\n\x19VERIFICATION_FIELD_GENDER\x10\x04\x32\xd5\x03\n\x1aLearnerRegistrationService\x12R\n\x0fRegisterLearner\x12\x1e.lrs.v1.RegisterLearnerRequest\x1a\x1f.lrs.v1.RegisterLearnerResponse\x12U\n\x10\x46indLearnerByUln\x12\x1f.lrs.v1.FindLearnerByUlnRequest\x1a .lrs.v1.FindLearnerByUlnResponse\x12p\n\x19\x46indLearnerByDemographics\x12(.lrs.v1.FindLearnerByDemographicsRequest\x1a).lrs.v1.FindLearnerByDemographicsResponse\x12L\n\rVerifyLearner\x12\x1c.lrs.v1.VerifyLearnerRequest\x1a\x1d.lrs.v1.VerifyLearnerResponse\x12L\n\rUpdateLearner\x12\x1c.lrs.v1.UpdateLearnerRequest\x1a\x1d.lrs.v1.UpdateLearnerResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n!lrs/v1/registration_service.proto\x12\x06lrs.v1\x1a\x14lrs/v1/learner.proto\"[\n\x18RegistrationConfirmation\x12\x15\n\x0b\x63onfirm_uln\x18\x01 \x01(\tH\x00\x12\x1c\n\x12\x63onfirm_new_reason\x18\x02 \x01(\tH\x00\x42\n\n\x08\x64\x65\x63ision\"\xf6\x01\n\x16RegisterLearnerRequest\x12\x12\n\nrequest_id\x18\x01 \x01(\t\x12)\n\x08identity\x18\x02 \x01(\x0b\x32\x17.lrs.v1.LearnerIdentity\x12\x16\n\x0emis_identifier\x18\x03 \x01(\t\x12\x1c\n\x14post14_qualification\x18\x04 \x01(\x08\x12\x36\n\x0c\x63onfirmation\x18\x05 \x01(\x0b\x32 .lrs.v1.RegistrationConfirmation\x12/\n\x10\x61\x62ility_to_share\x18\x06 \x01(\x0e\x32\x15.lrs.v1.SharingChoice\"\x95\x01\n\x17RegisterLearnerResponse\x12,\n\x07outcome\x18\x01 \x01(\x0e\x32\x1b.lrs.v1.RegistrationOutcome\x12 \n\x07learner\x18\x02 \x01(\x0b\x32\x0f.lrs.v1.Learner\x12*\n\ncandidates\x18\x03 \x03(\x0b\x32\x16.lrs.v1.MatchCandidate\"O\n\x17\x46indLearnerByUlnRequest\x12\x0b\n\x03uln\x18\x01 \x01(\t\x12\x12\n\ngiven_name\x18\x02 \x01(\t\x12\x13\n\x0b\x66\x61mily_name\x18\x03 \x01(\t\"X\n\x18\x46indLearnerByUlnResponse\x12 \n\x07learner\x18\x01 \x01(\x0b\x32\x0f.lrs.v1.Learner\x12\x1a\n\x12master_substituted\x18\x02 \x01(\x08\"M\n FindLearnerByDemographicsRequest\x12)\n\x08identity\x18\x01 \x01(\x0b\x32\x17.lrs.v1.LearnerIdentity\"u\n!FindLearnerByDemographicsResponse\x12$\n\x07outcome\x18\x01 \x01(\x0e\x32\x13.lrs.v1.FindOutcome\x12*\n\ncandidates\x18\x02 \x03(\x0b\x32\x16.lrs.v1.MatchCandidate\"\x83\x01\n\x14VerifyLearnerRequest\x12\x0b\n\x03uln\x18\x01 \x01(\t\x12\x12\n\ngiven_name\x18\x02 \x01(\t\x12\x13\n\x0b\x66\x61mily_name\x18\x03 \x01(\t\x12\x15\n\rdate_of_birth\x18\x04 \x01(\t\x12\x1e\n\x06gender\x18\x05 \x01(\x0e\x32\x0e.lrs.v1.Gender\"\x88\x01\n\x15VerifyLearnerResponse\x12,\n\x07outcome\x18\x01 \x01(\x0e\x32\x1b.lrs.v1.VerificationOutcome\x12\x0b\n\x03uln\x18\x02 \x01(\t\x12\x34\n\x11mismatched_fields\x18\x03 \x03(\x0e\x32\x19.lrs.v1.VerificationField\"\\\n\x14UpdateLearnerRequest\x12\x0b\n\x03uln\x18\x01 \x01(\t\x12)\n\x08identity\x18\x02 \x01(\x0b\x32\x17.lrs.v1.LearnerIdentity\x12\x0c\n\x04\x65tag\x18\x03 \x01(\t\"9\n\x15UpdateLearnerResponse\x12 \n\x07learner\x18\x01 \x01(\x0b\x32\x0f.lrs.v1.Learner*\xa4\x01\n\x13RegistrationOutcome\x12$\n REGISTRATION_OUTCOME_UNSPECIFIED\x10\x00\x12\x1c\n\x18REGISTRATION_OUTCOME_NEW\x10\x01\x12 \n\x1cREGISTRATION_OUTCOME_MATCHED\x10\x02\x12\'\n#REGISTRATION_OUTCOME_POSSIBLE_MATCH\x10\x03*\xaa\x01\n\x0b\x46indOutcome\x12\x1c\n\x18\x46IND_OUTCOME_UNSPECIFIED\x10\x00\x12\x19\n\x15\x46IND_OUTCOME_NO_MATCH\x10\x01\x12\x1c\n\x18\x46IND_OUTCOME_EXACT_MATCH\x10\x02\x12!\n\x1d\x46IND_OUTCOME_POSSIBLE_MATCHES\x10\x03\x12!\n\x1d\x46IND_OUTCOME_TOO_MANY_MATCHES\x10\x04*\xe8\x01\n\x13VerificationOutcome\x12$\n VERIFICATION_OUTCOME_UNSPECIFIED\x10\x00\x12!\n\x1dVERIFICATION_OUTCOME_VERIFIED\x10\x01\x12 \n\x1cVERIFICATION_OUTCOME_SIMILAR\x10\x02\x12\x1f\n\x1bVERIFICATION_OUTCOME_LINKED\x10\x03\x12!\n\x1dVERIFICATION_OUTCOME_MISMATCH\x10\x04\x12\"\n\x1eVERIFICATION_OUTCOME_NOT_FOUND\x10\x05*\xc3\x01\n\x11VerificationField\x12\"\n\x1eVERIFICATION_FIELD_UNSPECIFIED\x10\x00\x12!\n\x1dVERIFICATION_FIELD_GIVEN_NAME\x10\x01\x12\"\n\x1eVERIFICATION_FIELD_FAMILY_NAME\x10\x02\x12$\n VERIFICATION_FIELD_DATE_OF_BIRTH\x10\x03\x12\x1d\n\x19VERIFICATION_FIELD_GENDER\x10\x04\x32\xd5\x03\n\x1aLearnerRegistrationService\x12R\n\x0fRegisterLearner\x12\x1e.lrs.v1.RegisterLearnerRequest\x1a\x1f.lrs.v1.RegisterLearnerResponse\x12U\n\x10\x46indLearnerByUln\x12\x1f.lrs.v1.FindLearnerByUlnRequest\x1a .lrs.v1.FindLearnerByUlnResponse\x12p\n\x19\x46indLearnerByDemographics\x12(.lrs.v1.FindLearnerByDemographicsRequest\x1a).lrs.v1.FindLearnerByDemographicsResponse\x12L\n\rVerifyLearner\x12\x1c.lrs.v1.VerifyLearnerRequest\x1a\x1d.lrs.v1.VerifyLearnerResponse\x12L\n\rUpdateLearner\x12\x1c.lrs.v1.UpdateLearnerRequest\x1a\x1d.lrs.v1.UpdateLearnerResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'lrs.v1.registration_service_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_REGISTRATIONOUTCOME']._serialized_start=1308
-  _globals['_REGISTRATIONOUTCOME']._serialized_end=1472
-  _globals['_FINDOUTCOME']._serialized_start=1475
-  _globals['_FINDOUTCOME']._serialized_end=1645
-  _globals['_VERIFICATIONOUTCOME']._serialized_start=1648
-  _globals['_VERIFICATIONOUTCOME']._serialized_end=1880
-  _globals['_VERIFICATIONFIELD']._serialized_start=1883
-  _globals['_VERIFICATIONFIELD']._serialized_end=2078
+  _globals['_REGISTRATIONOUTCOME']._serialized_start=1357
+  _globals['_REGISTRATIONOUTCOME']._serialized_end=1521
+  _globals['_FINDOUTCOME']._serialized_start=1524
+  _globals['_FINDOUTCOME']._serialized_end=1694
+  _globals['_VERIFICATIONOUTCOME']._serialized_start=1697
+  _globals['_VERIFICATIONOUTCOME']._serialized_end=1929
+  _globals['_VERIFICATIONFIELD']._serialized_start=1932
+  _globals['_VERIFICATIONFIELD']._serialized_end=2127
   _globals['_REGISTRATIONCONFIRMATION']._serialized_start=67
   _globals['_REGISTRATIONCONFIRMATION']._serialized_end=158
   _globals['_REGISTERLEARNERREQUEST']._serialized_start=161
-  _globals['_REGISTERLEARNERREQUEST']._serialized_end=358
-  _globals['_REGISTERLEARNERRESPONSE']._serialized_start=361
-  _globals['_REGISTERLEARNERRESPONSE']._serialized_end=510
-  _globals['_FINDLEARNERBYULNREQUEST']._serialized_start=512
-  _globals['_FINDLEARNERBYULNREQUEST']._serialized_end=591
-  _globals['_FINDLEARNERBYULNRESPONSE']._serialized_start=593
-  _globals['_FINDLEARNERBYULNRESPONSE']._serialized_end=681
-  _globals['_FINDLEARNERBYDEMOGRAPHICSREQUEST']._serialized_start=683
-  _globals['_FINDLEARNERBYDEMOGRAPHICSREQUEST']._serialized_end=760
-  _globals['_FINDLEARNERBYDEMOGRAPHICSRESPONSE']._serialized_start=762
-  _globals['_FINDLEARNERBYDEMOGRAPHICSRESPONSE']._serialized_end=879
-  _globals['_VERIFYLEARNERREQUEST']._serialized_start=882
-  _globals['_VERIFYLEARNERREQUEST']._serialized_end=1013
-  _globals['_VERIFYLEARNERRESPONSE']._serialized_start=1016
-  _globals['_VERIFYLEARNERRESPONSE']._serialized_end=1152
-  _globals['_UPDATELEARNERREQUEST']._serialized_start=1154
-  _globals['_UPDATELEARNERREQUEST']._serialized_end=1246
-  _globals['_UPDATELEARNERRESPONSE']._serialized_start=1248
-  _globals['_UPDATELEARNERRESPONSE']._serialized_end=1305
-  _globals['_LEARNERREGISTRATIONSERVICE']._serialized_start=2081
-  _globals['_LEARNERREGISTRATIONSERVICE']._serialized_end=2550
+  _globals['_REGISTERLEARNERREQUEST']._serialized_end=407
+  _globals['_REGISTERLEARNERRESPONSE']._serialized_start=410
+  _globals['_REGISTERLEARNERRESPONSE']._serialized_end=559
+  _globals['_FINDLEARNERBYULNREQUEST']._serialized_start=561
+  _globals['_FINDLEARNERBYULNREQUEST']._serialized_end=640
+  _globals['_FINDLEARNERBYULNRESPONSE']._serialized_start=642
+  _globals['_FINDLEARNERBYULNRESPONSE']._serialized_end=730
+  _globals['_FINDLEARNERBYDEMOGRAPHICSREQUEST']._serialized_start=732
+  _globals['_FINDLEARNERBYDEMOGRAPHICSREQUEST']._serialized_end=809
+  _globals['_FINDLEARNERBYDEMOGRAPHICSRESPONSE']._serialized_start=811
+  _globals['_FINDLEARNERBYDEMOGRAPHICSRESPONSE']._serialized_end=928
+  _globals['_VERIFYLEARNERREQUEST']._serialized_start=931
+  _globals['_VERIFYLEARNERREQUEST']._serialized_end=1062
+  _globals['_VERIFYLEARNERRESPONSE']._serialized_start=1065
+  _globals['_VERIFYLEARNERRESPONSE']._serialized_end=1201
+  _globals['_UPDATELEARNERREQUEST']._serialized_start=1203
+  _globals['_UPDATELEARNERREQUEST']._serialized_end=1295
+  _globals['_UPDATELEARNERRESPONSE']._serialized_start=1297
+  _globals['_UPDATELEARNERRESPONSE']._serialized_end=1354
+  _globals['_LEARNERREGISTRATIONSERVICE']._serialized_start=2130
+  _globals['_LEARNERREGISTRATIONSERVICE']._serialized_end=2599
 # @@protoc_insertion_point(module_scope)

@@ -187,6 +187,7 @@ class RegisterLearnerRequest(_message.Message):
     MIS_IDENTIFIER_FIELD_NUMBER: _builtins.int
     POST14_QUALIFICATION_FIELD_NUMBER: _builtins.int
     CONFIRMATION_FIELD_NUMBER: _builtins.int
+    ABILITY_TO_SHARE_FIELD_NUMBER: _builtins.int
     request_id: _builtins.str
     """Optional idempotency key (for example a UUID). A retried call with the same key never issues
     a second ULN and gets the first call's answer.
@@ -195,6 +196,8 @@ class RegisterLearnerRequest(_message.Message):
     """The caller's own identifier for the learner (MIS identifier), up to 128 characters."""
     post14_qualification: _builtins.bool
     """Set when a learner under 14 is registering for a post-14 qualification."""
+    ability_to_share: _learner_pb2.SharingChoice.ValueType
+    """Recorded by the school on the learner's behalf (never overrides the learner's own choice)."""
     @_builtins.property
     def identity(self) -> _learner_pb2.LearnerIdentity:
         """The learner's identity."""
@@ -211,10 +214,11 @@ class RegisterLearnerRequest(_message.Message):
         mis_identifier: _builtins.str = ...,
         post14_qualification: _builtins.bool = ...,
         confirmation: Global___RegistrationConfirmation | None = ...,
+        ability_to_share: _learner_pb2.SharingChoice.ValueType = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["confirmation", b"confirmation", "identity", b"identity"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["confirmation", b"confirmation", "identity", b"identity", "mis_identifier", b"mis_identifier", "post14_qualification", b"post14_qualification", "request_id", b"request_id"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["ability_to_share", b"ability_to_share", "confirmation", b"confirmation", "identity", b"identity", "mis_identifier", b"mis_identifier", "post14_qualification", b"post14_qualification", "request_id", b"request_id"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
