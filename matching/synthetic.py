@@ -12,6 +12,7 @@ import string
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
+from itertools import accumulate
 
 from matching.names import given_name_variants
 from matching.normalise import normalise_name
@@ -163,8 +164,15 @@ def _zipf_weights(count: int, exponent: float = 0.7) -> list[float]:
 class SyntheticStream:
     """Deterministic for a given seed. ``registrations(n)`` yields n labelled registrations."""
 
-    def __init__(self, seed: int, reregistration_rate: float = 0.33, lookalike_rate: float = 0.06) -> None:
+    def __init__(
+        self,
+        seed: int,
+        reregistration_rate: float = 0.33,
+        lookalike_rate: float = 0.06,
+        birth_years: tuple[int, int] = (2006, 2017),
+    ) -> None:
         self.rng = random.Random(seed)
+        self.birth_years = birth_years
         self.reregistration_rate = reregistration_rate
         self.lookalike_rate = lookalike_rate
         self.persons: list[PersonRecord] = []
@@ -172,17 +180,21 @@ class SyntheticStream:
         self._households: dict[tuple[str, str], set[str]] = {}
         self._named_parents: set[tuple[str, str, str]] = set()  # (family, postcode, given) with a parent
         self._origin_of: list[Origin] = []
-        self._weights = {
-            id(pool): _zipf_weights(len(pool)) for o in ORIGINS for pool in (o.male, o.female, o.family)
+        # Cumulative weights, computed once: rng.choices would otherwise re-add them on every pick.
+        self._cum_weights = {
+            id(pool): list(accumulate(_zipf_weights(len(pool))))
+            for o in ORIGINS
+            for pool in (o.male, o.female, o.family)
         }
+        self._origin_cum_weights = list(accumulate(o.share for o in ORIGINS))
 
     # --- building blocks ------------------------------------------------------------------------
 
     def _pick(self, pool: tuple[str, ...]) -> str:
-        return self.rng.choices(pool, weights=self._weights[id(pool)])[0]
+        return self.rng.choices(pool, cum_weights=self._cum_weights[id(pool)])[0]
 
     def _origin(self) -> Origin:
-        return self.rng.choices(ORIGINS, weights=[o.share for o in ORIGINS])[0]
+        return self.rng.choices(ORIGINS, cum_weights=self._origin_cum_weights)[0]
 
     def _given(self, origin: Origin, gender: Gender) -> str:
         # One child in eight has a given name from another tradition.
@@ -195,7 +207,8 @@ class SyntheticStream:
         unit = "".join(rng.choices(_UNIT_LETTERS, k=2))
         return f"{area}{rng.randint(1, 28)} {rng.randint(0, 9)}{unit}"
 
-    def _dob(self, first_year: int = 2006, last_year: int = 2017) -> date:
+    def _dob(self) -> date:
+        first_year, last_year = self.birth_years
         start = date(first_year, 1, 1)
         return start + timedelta(days=self.rng.randrange((date(last_year, 12, 31) - start).days + 1))
 
@@ -411,24 +424,44 @@ class SyntheticStream:
             household.add(normalise_name(name).joined)
         return person_id
 
-    def registrations(self, n: int) -> Iterator[Registration]:
+    def new_people(self, n: int) -> Iterator[PersonRecord]:
+        """n new, unrelated people (no re-registrations, no look-alikes, not remembered): a registry."""
+        for _ in range(n):
+            yield self._new_person()[0]
+
+    def vary(
+        self, record: PersonRecord, variations: tuple[str, ...] | None = None
+    ) -> tuple[PersonRecord, tuple[str, ...]]:
+        """``record`` re-registered with the given variations (drawn as in the stream when None)."""
+        if variations is None:
+            variations = self._draw_variations()
+        for variation in variations:
+            record = self._vary(record, ORIGINS[0], variation)
+        return record, variations
+
+    def _draw_variations(self) -> tuple[str, ...]:
         rng = self.rng
         variations = list(VARIATIONS)
         weights = list(VARIATIONS.values())
+        chosen = [rng.choices(variations, weights)[0]]
+        if rng.random() < SECOND_VARIATION_RATE:
+            second = rng.choices(variations, weights)[0]
+            if second not in chosen and "unchanged" not in (second, chosen[0]):
+                chosen.append(second)
+        return tuple(chosen)
+
+    def registrations(self, n: int) -> Iterator[Registration]:
+        rng = self.rng
         for _ in range(n):
             roll = rng.random()
             if self.persons and roll < self.reregistration_rate:
                 person_id = rng.randrange(len(self.persons))
                 origin = self._origin_of[person_id]
-                chosen = [rng.choices(variations, weights)[0]]
-                if rng.random() < SECOND_VARIATION_RATE:
-                    second = rng.choices(variations, weights)[0]
-                    if second not in chosen and "unchanged" not in (second, chosen[0]):
-                        chosen.append(second)
+                chosen = self._draw_variations()
                 record = self.persons[person_id]
                 for variation in chosen:
                     record = self._vary(record, origin, variation)
-                yield Registration(record, person_id, "reregistration", tuple(chosen), person_id)
+                yield Registration(record, person_id, "reregistration", chosen, person_id)
             elif self.persons and roll < self.reregistration_rate + self.lookalike_rate:
                 source_id = rng.choice(self._children)
                 origin = self._origin_of[source_id]
