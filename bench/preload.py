@@ -139,10 +139,29 @@ def _add_counts(
         existing.update(counts)
 
 
-def _prepare(
-    job: tuple[int, int, int],
-) -> tuple[list[PersonRecord], list[tuple[str, int]], Counter[tuple[str, str]]]:
-    """One batch, computed in a worker: its people, (key, offset in batch) pairs and term counts.
+# Set before the workers fork: the learner columns, and on a qmark driver (SQLite) each column's bind
+# processor, so workers hand over rows ready for the driver and the loading process only writes.
+_COLUMNS: list[str] = [column.name for column in LEARNER.columns]
+_PROCESSORS: list[Any] | None = None
+_ORG = 0
+_NOW = datetime.now(UTC)
+
+Prepared = tuple[list[list[Any]], list[tuple[str, int]], Counter[tuple[str, str]]]
+
+
+def _row(record: PersonRecord) -> list[Any]:
+    """The learner's column values (id left 0, ULN drawn here), processed for the driver if possible."""
+    values = _learner_row(identity_of(record), random_uln(), 0, _ORG, _NOW)
+    if _PROCESSORS is None:
+        return [values[name] for name in _COLUMNS]
+    return [
+        value if process is None else process(value)
+        for value, process in zip((values[name] for name in _COLUMNS), _PROCESSORS, strict=True)
+    ]
+
+
+def _prepare(job: tuple[int, int, int]) -> Prepared:
+    """One batch, computed in a worker: learner rows, (key, offset in batch) pairs and term counts.
 
     Each batch has its own seeded stream, so batches can be prepared in parallel and the result is
     the same whatever the number of workers.
@@ -159,7 +178,7 @@ def _prepare(
         keys.extend((k, offset) for k in sorted(matcher.blocking_keys(stored)))
         counts.update(matcher.frequency_terms(stored).items())
     counts[("*", "*")] += len(people)
-    return people, keys, counts
+    return [_row(record) for record in people], keys, counts
 
 
 _STAGING = "bench_preload_keys"
@@ -213,8 +232,18 @@ def _finish_staging(engine: Engine, table: str) -> None:
         connection.exec_driver_sql(f"DROP TABLE {table}")
 
 
+def _insert_learners(connection: Connection, rows: list[list[Any]]) -> None:
+    if _PROCESSORS is None:
+        connection.execute(insert(LEARNER), [dict(zip(_COLUMNS, row, strict=True)) for row in rows])
+        return
+    columns = ", ".join(_COLUMNS)
+    marks = ", ".join("?" for _ in _COLUMNS)
+    connection.exec_driver_sql(f"INSERT INTO learner ({columns}) VALUES ({marks})", [tuple(r) for r in rows])
+
+
 def preload(engine: Engine, n: int, seed: int, progress: bool = False, workers: int | None = None) -> None:
     """Add n synthetic learners (with keys and name counts) to the database behind ``engine``."""
+    global _PROCESSORS, _ORG, _NOW
     migrate.upgrade(engine)
     if is_sqlite(engine):
         _tune_sqlite(engine)
@@ -227,26 +256,27 @@ def preload(engine: Engine, n: int, seed: int, progress: bool = False, workers: 
     staging = _begin_staging(engine)
     engine.dispose()  # no open SQLite connection is inherited by the workers
     jobs = [(seed, index, min(BATCH, n - start)) for index, start in enumerate(range(0, n, BATCH))]
-    now = datetime.now(UTC)
+    _ORG, _NOW = org, datetime.now(UTC)
+    if engine.dialect.paramstyle == "qmark":
+        _PROCESSORS = [column.type.bind_processor(engine.dialect) for column in LEARNER.columns]
     started = time.perf_counter()
     done = 0
     workers = workers or os.cpu_count() or 1
     with multiprocessing.get_context("fork").Pool(workers) as pool:
-        for people, keys, counts in pool.imap(_prepare, jobs):
+        id_at, uln_at = _COLUMNS.index("id"), _COLUMNS.index("uln")
+        for learners, keys, counts in pool.imap(_prepare, jobs):
             first_id = next_id
-            learners: list[dict[str, Any]] = []
-            for record in people:
-                uln = random_uln()
-                while uln in used:
-                    uln = random_uln()
-                used.add(uln)
-                learners.append(_learner_row(identity_of(record), uln, next_id, org, now))
+            for row in learners:
+                while row[uln_at] in used:
+                    row[uln_at] = random_uln()
+                used.add(row[uln_at])
+                row[id_at] = next_id
                 next_id += 1
             with engine.begin() as connection:
-                connection.execute(insert(LEARNER), learners)
+                _insert_learners(connection, learners)
                 _insert_keys(connection, staging, [(k, first_id + offset) for k, offset in keys])
                 _add_counts(connection, counts, existing)
-            before, done = done, done + len(people)
+            before, done = done, done + len(learners)
             if progress and done // 100_000 > before // 100_000:
                 elapsed = time.perf_counter() - started
                 print(f"  {done:>9,} learners  {elapsed:6.1f} s  {done / elapsed:,.0f}/s", flush=True)
