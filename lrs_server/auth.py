@@ -11,28 +11,76 @@ from collections.abc import Callable, Mapping
 from threading import Lock
 
 from lrs_server.domain.errors import DomainError, ErrorKind, Reason
-from lrs_server.domain.model import OrgKind, Principal
+from lrs_server.domain.model import LearnerKind, OrgKind, Principal
 
+Caller = OrgKind | LearnerKind
 _REG = "/lrs.v1.LearnerRegistrationService/"
 _BATCH = "/lrs.v1.BatchRegistrationService/"
+_REC = "/lrs.v1.LearnerRecordService/"
+_SELF = "/lrs.v1.LearnerSelfService/"
+_ADMIN = "/lrs.v1.AdminService/"
 ANYONE = frozenset(OrgKind)
 SCHOOLS = frozenset({OrgKind.SCHOOL, OrgKind.ADMIN})
+ADMINS = frozenset({OrgKind.ADMIN})
+LEARNER = frozenset({LearnerKind.LEARNER})
+# No bearer token at all: only this RPC (the learner has no credential yet; it is rate-limited per ULN).
+NOBODY: frozenset[Caller] = frozenset()
 
-POLICY: Mapping[str, frozenset[OrgKind]] = {
+# Every kind of caller, for the authorisation matrix (docs/AUTHORISATION.md).
+CALLERS: tuple[Caller, ...] = (*OrgKind, LearnerKind.LEARNER)
+
+POLICY: Mapping[str, frozenset[Caller]] = {
     f"{_REG}RegisterLearner": SCHOOLS,
     f"{_REG}UpdateLearner": SCHOOLS,
     f"{_REG}FindLearnerByUln": ANYONE,
     f"{_REG}FindLearnerByDemographics": ANYONE,
     f"{_REG}VerifyLearner": ANYONE,
     f"{_BATCH}BatchRegisterLearners": SCHOOLS,
+    # Schools and awarding bodies submit results; a learner reads only their own record.
+    f"{_REC}SubmitAchievements": frozenset({OrgKind.SCHOOL, OrgKind.AWARDING_BODY, OrgKind.ADMIN}),
+    f"{_REC}GetLearnerRecord": ANYONE | LEARNER,
+    f"{_SELF}IssueActivationCode": SCHOOLS,
+    f"{_SELF}ActivateLearner": NOBODY,
+    f"{_SELF}GetSharingPreferences": LEARNER,
+    f"{_SELF}SetSharingPreferences": LEARNER,
+    f"{_SELF}ListMyAccessLog": LEARNER,
+    f"{_SELF}ExportMyData": LEARNER,
+    f"{_ADMIN}MergeLearners": ADMINS,
+    f"{_ADMIN}UnmergeLearners": ADMINS,
+    f"{_ADMIN}ListReviewItems": ADMINS,
+    f"{_ADMIN}ResolveReviewItem": ADMINS,
 }
+
+# RPCs answered without a bearer token, named one by one (errors are still mapped by the interceptor).
+UNAUTHENTICATED_RPCS = frozenset({f"{_SELF}ActivateLearner"})
 
 # Health checking and reflection answer anyone: they reveal no learner data.
 PUBLIC_PREFIXES = ("/grpc.health.v1.Health/", "/grpc.reflection.")
 
 
 def is_public(method: str) -> bool:
+    """Health and reflection: served untouched by the interceptor."""
     return method.startswith(PUBLIC_PREFIXES)
+
+
+def needs_token(method: str) -> bool:
+    return method not in UNAUTHENTICATED_RPCS
+
+
+def matrix_markdown() -> str:
+    """The authorisation matrix as a Markdown table, generated from POLICY (docs/AUTHORISATION.md)."""
+    header = "| RPC | " + " | ".join(c.value for c in CALLERS) + " |"
+    rule = "|---|" + "---|" * len(CALLERS)
+    rows = []
+    for method in sorted(POLICY):
+        cells = []
+        for caller in CALLERS:
+            if method in UNAUTHENTICATED_RPCS:
+                cells.append("no token")
+            else:
+                cells.append("yes" if caller in POLICY[method] else "—")
+        rows.append(f"| `{method.lstrip('/')}` | " + " | ".join(cells) + " |")
+    return "\n".join([header, rule, *rows])
 
 
 def bearer_token(metadata: Mapping[str, str]) -> str | None:
@@ -77,5 +125,5 @@ class Authoriser:
             raise DomainError(
                 ErrorKind.PERMISSION_DENIED,
                 Reason.CALLER_NOT_PERMITTED,
-                f"a {principal.kind.value} organisation may not call {method.rsplit('/', 1)[-1]}",
+                f"a {principal.kind.value} caller may not call {method.rsplit('/', 1)[-1]}",
             )

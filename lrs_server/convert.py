@@ -16,6 +16,7 @@ from lrs_server.domain.lookup import (
     VerifiedField,
 )
 from lrs_server.domain.model import Gender, Identity, RawIdentity
+from lrs_server.domain.record_ports import SchoolChoice
 from lrs_server.domain.registration import (
     CandidateView,
     Confirmation,
@@ -58,6 +59,18 @@ FIELD_TO_PB = {
     VerifiedField.GENDER: reg_pb.VERIFICATION_FIELD_GENDER,
 }
 _TEXT_FIELDS = tuple(f.name for f in dataclasses.fields(RawIdentity) if f.name != "gender")
+
+
+SCHOOL_CHOICE_FROM_PB: dict[pb.SharingChoice.ValueType, SchoolChoice] = {
+    pb.SHARING_CHOICE_NOT_SEEN: SchoolChoice.NOT_SEEN,
+    pb.SHARING_CHOICE_SHARE: SchoolChoice.SHARE,
+    pb.SHARING_CHOICE_DO_NOT_SHARE: SchoolChoice.DO_NOT_SHARE,
+}
+
+
+def school_choice(value: pb.SharingChoice.ValueType) -> SchoolChoice | None:
+    """AbilityToShare as the school recorded it (None when not given)."""
+    return SCHOOL_CHOICE_FROM_PB.get(value)
 
 
 def gender_from_pb(value: pb.Gender.ValueType) -> Gender | None:
@@ -114,6 +127,7 @@ def registration_command(request: reg_pb.RegisterLearnerRequest) -> Registration
         confirmation=confirmation,
         confirm_uln=request.confirmation.confirm_uln,
         confirm_new_reason=request.confirmation.confirm_new_reason,
+        ability_to_share=school_choice(request.ability_to_share),
     )
 
 
@@ -123,6 +137,7 @@ def batch_command(request: batch_pb.BatchRegisterLearnersRequest) -> Registratio
         mis_identifier=request.mis_identifier,
         post14_qualification=request.post14_qualification,
         known_uln=request.uln,
+        ability_to_share=school_choice(request.ability_to_share),
     )
 
 

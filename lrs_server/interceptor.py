@@ -15,7 +15,7 @@ from google.protobuf import any_pb2
 from google.rpc import code_pb2, error_details_pb2, status_pb2
 from grpc_status import rpc_status
 
-from lrs_server.auth import Authoriser, bearer_token, is_public
+from lrs_server.auth import Authoriser, bearer_token, is_public, needs_token
 from lrs_server.domain.errors import DomainError, ErrorKind
 from lrs_server.domain.model import Principal
 
@@ -80,7 +80,10 @@ class ServiceInterceptor(grpc.ServerInterceptor):  # type: ignore[misc]
     def __init__(self, authoriser: Authoriser) -> None:
         self._authoriser = authoriser
 
-    def _principal_for(self, method: str, metadata: Any) -> Principal:
+    def _principal_for(self, method: str, metadata: Any) -> Principal | None:
+        """The authorised caller; None for the few RPCs that take no token (auth.UNAUTHENTICATED_RPCS)."""
+        if not needs_token(method):
+            return None
         principal = self._authoriser.authenticate(bearer_token(dict(metadata or ())))
         self._authoriser.authorise(method, principal)
         return principal
@@ -96,7 +99,10 @@ class ServiceInterceptor(grpc.ServerInterceptor):  # type: ignore[misc]
 
             def unary(request: Any, context: grpc.ServicerContext) -> Any:
                 try:
-                    token = _principal.set(self._principal_for(method, metadata))
+                    principal = self._principal_for(method, metadata)
+                    if principal is None:
+                        return inner_unary(request, context)
+                    token = _principal.set(principal)
                     try:
                         return inner_unary(request, context)
                     finally:
@@ -116,7 +122,10 @@ class ServiceInterceptor(grpc.ServerInterceptor):  # type: ignore[misc]
 
             def stream(requests: Iterator[Any], context: grpc.ServicerContext) -> Iterator[Any]:
                 try:
-                    token = _principal.set(self._principal_for(method, metadata))
+                    principal = self._principal_for(method, metadata)
+                    if principal is None:  # pragma: no cover - no streaming RPC is unauthenticated
+                        raise RuntimeError(f"{method} must authenticate")
+                    token = _principal.set(principal)
                     try:
                         yield from inner_stream(requests, context)
                     finally:

@@ -4,6 +4,10 @@ Every domain service hands the learners it is about to return to ``Disclosure.re
 (1) projects each learner to the fields the caller's kind of organisation needs, and (2) writes an
 access-log entry for each learner disclosed, in the same transaction as the read. Servicers only
 ever see what comes out of here.
+
+Achievements leave only through ``Disclosure.release_record``, which applies the learner's sharing
+preferences (domain/sharing.py) structurally: a ``RecordView`` cannot be built with an achievement
+the caller may not see, and the access-log entry says whether achievement data was withheld.
 """
 
 from __future__ import annotations
@@ -14,8 +18,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from lrs_server.domain.model import Identity, Learner, OrgKind, Principal
+from lrs_server.domain import sharing
+from lrs_server.domain.model import Identity, Learner, LearnerKind, OrgKind, Principal
 from lrs_server.domain.ports import AccessRecord, LearnerTransaction
+from lrs_server.domain.record_ports import StoredAchievement
 
 _CORE = frozenset({"given_name", "middle_names", "family_name", "date_of_birth", "gender"})
 _NAMES = frozenset({"previous_family_name", "family_name_at_16", "preferred_given_name"})
@@ -24,7 +30,8 @@ _ALL = frozenset(f.name for f in dataclasses.fields(Identity))
 
 # Data minimisation: what each kind of organisation needs to identify a learner. Post-16
 # admissions and awarding bodies get no address, email or UPN (a UPN is for schools only).
-VISIBLE_FIELDS: dict[OrgKind, frozenset[str]] = {
+VISIBLE_FIELDS: dict[OrgKind | LearnerKind, frozenset[str]] = {
+    LearnerKind.LEARNER: _ALL,
     OrgKind.SCHOOL: _ALL,
     OrgKind.ADMIN: _ALL,
     OrgKind.POST16: _CORE | _NAMES | {"school_at_16"},
@@ -44,12 +51,21 @@ class LearnerView:
     visible_fields: frozenset[str]
 
 
-def project(learner: Learner, kind: OrgKind) -> LearnerView:
+def project(learner: Learner, kind: OrgKind | LearnerKind) -> LearnerView:
     visible = VISIBLE_FIELDS[kind]
     hidden: dict[str, Any] = {name: "" for name in _ALL - visible if name not in _BLANK}
     identity = dataclasses.replace(learner.identity, **hidden)
     names = learner.previous_family_names if "previous_family_name" in visible else ()
     return LearnerView(learner.uln, identity, names, learner.etag, visible)
+
+
+@dataclass(frozen=True, slots=True)
+class RecordView:
+    """A learner record as one caller may see it: only the achievements it may see."""
+
+    learner: LearnerView
+    achievements: tuple[StoredAchievement, ...]
+    withheld: bool
 
 
 class Disclosure:
@@ -73,3 +89,35 @@ class Disclosure:
             now,
         )
         return views
+
+    def release_record(
+        self,
+        tx: LearnerTransaction,
+        principal: Principal,
+        rpc: str,
+        learner: Learner,
+        achievements: Sequence[StoredAchievement],
+        withheld_from: frozenset[OrgKind],
+        now: datetime,
+    ) -> RecordView:
+        """Identity projected as ``release`` does; achievements filtered by the learner's sharing choice."""
+        view = project(learner, principal.kind)
+        shown = tuple(a for a in achievements if sharing.may_see(principal, withheld_from, a.submitted_by))
+        withheld = sharing.withheld_for(principal, withheld_from)
+        fields = set(view.visible_fields)
+        if shown:
+            fields.add("achievements")
+        if withheld:
+            fields.add("achievements_withheld")
+        tx.log_access(principal, [AccessRecord(learner.id, rpc, tuple(sorted(fields)))], now)
+        return RecordView(view, shown, withheld)
+
+    def release_export(
+        self, tx: LearnerTransaction, principal: Principal, rpc: str, learner: Learner, now: datetime
+    ) -> LearnerView:
+        """Everything about a learner, to that learner only."""
+        if principal.learner_id is None:
+            raise PermissionError("an export goes only to the learner")  # a bug, never a request
+        view = project(learner, principal.kind)
+        tx.log_access(principal, [AccessRecord(learner.id, rpc, ("export",))], now)
+        return view

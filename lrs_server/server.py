@@ -16,23 +16,36 @@ from grpc_reflection.v1alpha import reflection
 from sqlalchemy import Engine
 
 from lrs.v1 import (
+    admin_service_pb2,
+    admin_service_pb2_grpc,
     batch_service_pb2,
     batch_service_pb2_grpc,
+    learner_service_pb2,
+    learner_service_pb2_grpc,
+    record_service_pb2,
+    record_service_pb2_grpc,
     registration_service_pb2,
     registration_service_pb2_grpc,
 )
 from lrs_server.api.batch import BatchRegistrationServicer
+from lrs_server.api.records import AdminServicer, LearnerRecordServicer, LearnerSelfServicer
 from lrs_server.api.registration import LearnerRegistrationServicer
 from lrs_server.auth import POLICY, Authoriser
 from lrs_server.domain.batch import BatchRegistration
 from lrs_server.domain.clock import Clock
+from lrs_server.domain.learner_access import LearnerAccessService
 from lrs_server.domain.lookup import LookupService
+from lrs_server.domain.merges import MergeService
+from lrs_server.domain.model import Principal
+from lrs_server.domain.records import RecordService
 from lrs_server.domain.registration import RegistrationService
+from lrs_server.domain.review import ReviewHooks, ReviewService
+from lrs_server.domain.sharing import SharingService
 from lrs_server.domain.updates import UpdateService
 from lrs_server.interceptor import ServiceInterceptor
 from lrs_server.privacy import Disclosure
-from lrs_server.storage.learners import SqlLearnerStore
 from lrs_server.storage.organisations import OrganisationStore
+from lrs_server.storage.records import SqlRecordStore, principal_for_learner_token
 from matching import default_matcher
 from matching.types import Matcher
 
@@ -40,6 +53,16 @@ log = logging.getLogger(__name__)
 SERVICE_NAMES = (
     registration_service_pb2.DESCRIPTOR.services_by_name["LearnerRegistrationService"].full_name,
     batch_service_pb2.DESCRIPTOR.services_by_name["BatchRegistrationService"].full_name,
+    record_service_pb2.DESCRIPTOR.services_by_name["LearnerRecordService"].full_name,
+    learner_service_pb2.DESCRIPTOR.services_by_name["LearnerSelfService"].full_name,
+    admin_service_pb2.DESCRIPTOR.services_by_name["AdminService"].full_name,
+)
+SERVICE_MODULES = (
+    registration_service_pb2,
+    batch_service_pb2,
+    record_service_pb2,
+    learner_service_pb2,
+    admin_service_pb2,
 )
 MAX_MESSAGE_BYTES = 4 * 1024 * 1024
 
@@ -74,7 +97,7 @@ def _check_policy() -> None:
     """Every RPC served must have an entry in the authorisation table."""
     served = {
         f"/{service.full_name}/{method.name}"
-        for module in (registration_service_pb2, batch_service_pb2)
+        for module in SERVICE_MODULES
         for service in module.DESCRIPTOR.services_by_name.values()
         for method in service.methods
     }
@@ -98,10 +121,15 @@ class LrsServer:
         self.engine = engine
         matcher = matcher or default_matcher()
         clock = clock or Clock()
-        store = SqlLearnerStore(engine)
+        store = SqlRecordStore(engine)
         disclosure = Disclosure()
-        registration = RegistrationService(store, matcher, clock, disclosure)
-        authoriser = Authoriser(OrganisationStore(engine).principal_for_token, config.token_cache_seconds)
+        registration = RegistrationService(store, matcher, clock, disclosure, ReviewHooks())
+        organisations = OrganisationStore(engine)
+
+        def principal_for_token(token: str) -> Principal | None:
+            return organisations.principal_for_token(token) or principal_for_learner_token(engine, token)
+
+        authoriser = Authoriser(principal_for_token, config.token_cache_seconds)
         self._server = grpc.server(
             futures.ThreadPoolExecutor(max_workers=config.workers, thread_name_prefix="lrs-rpc"),
             interceptors=[ServiceInterceptor(authoriser)],
@@ -110,10 +138,24 @@ class LrsServer:
                 ("grpc.max_send_message_length", MAX_MESSAGE_BYTES),
             ],
         )
+        lookup = LookupService(store, matcher, clock, disclosure)
+        record_service_pb2_grpc.add_LearnerRecordServiceServicer_to_server(
+            LearnerRecordServicer(RecordService(store, lookup, clock, disclosure)), self._server
+        )
+        learner_service_pb2_grpc.add_LearnerSelfServiceServicer_to_server(
+            LearnerSelfServicer(LearnerAccessService(store, clock, disclosure), SharingService(store), clock),
+            self._server,
+        )
+        admin_service_pb2_grpc.add_AdminServiceServicer_to_server(
+            AdminServicer(
+                MergeService(store, clock, disclosure), ReviewService(store, matcher, clock, disclosure)
+            ),
+            self._server,
+        )
         registration_service_pb2_grpc.add_LearnerRegistrationServiceServicer_to_server(
             LearnerRegistrationServicer(
                 registration,
-                LookupService(store, matcher, clock, disclosure),
+                lookup,
                 UpdateService(store, matcher, clock, disclosure),
             ),
             self._server,

@@ -12,6 +12,7 @@ __all__ = [
     "Gender",
     "Identity",
     "Learner",
+    "LearnerKind",
     "OrgKind",
     "Principal",
     "RawIdentity",
@@ -29,14 +30,25 @@ class OrgKind(enum.StrEnum):
     ADMIN = "admin"
 
 
+class LearnerKind(enum.StrEnum):
+    """A learner acting for themselves (self-service credential), not an organisation."""
+
+    LEARNER = "learner"
+
+
 @dataclass(frozen=True, slots=True)
 class Principal:
-    """Who is calling: an authenticated organisation."""
+    """Who is calling: an authenticated organisation, or a learner (``learner_id`` set, ``org_id`` 0)."""
 
     org_id: int
-    kind: OrgKind
+    kind: OrgKind | LearnerKind
     ref: str
     name: str
+    learner_id: int | None = None
+
+    @property
+    def is_learner(self) -> bool:
+        return self.kind is LearnerKind.LEARNER
 
 
 @dataclass(frozen=True, slots=True)

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import enum
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Protocol
 
 from lrs_server.domain.clock import Clock
 from lrs_server.domain.errors import FieldViolation, Reason, ValidationError, invalid
 from lrs_server.domain.model import Identity, Learner, Principal, RawIdentity, learner_record, person_record
 from lrs_server.domain.ports import LearnerStore, LearnerTransaction, NewLearner, UlnTaken
+from lrs_server.domain.record_ports import SchoolChoice
 from lrs_server.domain.uln import random_uln
 from lrs_server.domain.validation import (
     Violations,
@@ -44,6 +47,32 @@ class RegistrationCommand:
     confirm_uln: str = ""
     confirm_new_reason: str = ""
     known_uln: str = ""
+    # AbilityToShare, recorded by the school on the learner's behalf (None: not given).
+    ability_to_share: SchoolChoice | None = None
+
+
+class RegistrationHooks(Protocol):
+    """Called inside the registration transaction (implemented by domain/review.py)."""
+
+    def possible_match(
+        self,
+        tx: LearnerTransaction,
+        principal: Principal,
+        identity: Identity,
+        post14_qualification: bool,
+        mis_identifier: str,
+        candidate_ids: Sequence[int],
+        now: datetime,
+    ) -> None: ...
+
+    def school_sharing(
+        self,
+        tx: LearnerTransaction,
+        principal: Principal,
+        learner_id: int,
+        choice: SchoolChoice,
+        now: datetime,
+    ) -> None: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,11 +97,19 @@ class _Valid:
 
 
 class RegistrationService:
-    def __init__(self, store: LearnerStore, matcher: Matcher, clock: Clock, disclosure: Disclosure) -> None:
+    def __init__(
+        self,
+        store: LearnerStore,
+        matcher: Matcher,
+        clock: Clock,
+        disclosure: Disclosure,
+        hooks: RegistrationHooks | None = None,
+    ) -> None:
         self._store = store
         self._matcher = matcher
         self._clock = clock
         self._disclosure = disclosure
+        self._hooks = hooks
 
     def validate(self, command: RegistrationCommand, field_prefix: str = "") -> _Valid:
         """Check every field; raise one ValidationError listing all the bad ones."""
@@ -149,6 +186,16 @@ class RegistrationService:
         if chosen is None and undecided:
             tx.record_decision(principal, None, Outcome.POSSIBLE_MATCH.value, _explain(decision), now)
             shown = decision.candidates[:MAX_CANDIDATES_RETURNED]
+            if self._hooks is not None:
+                self._hooks.possible_match(
+                    tx,
+                    principal,
+                    valid.identity,
+                    command.post14_qualification,
+                    mis_identifier,
+                    [s.candidate_id for s in shown],
+                    now,
+                )
             views = self._disclosure.release(tx, principal, rpc, [by_id[s.candidate_id] for s in shown], now)
             return RegistrationResult(
                 Outcome.POSSIBLE_MATCH,
@@ -171,6 +218,8 @@ class RegistrationService:
             tx.store_request(principal, request_id, outcome.value, learner.id)
         if mis_identifier:
             tx.link_mis(principal, mis_identifier, learner.id)
+        if self._hooks is not None and command.ability_to_share is not None:
+            self._hooks.school_sharing(tx, principal, learner.id, command.ability_to_share, now)
         return self._answer(tx, principal, rpc, outcome, learner, now)
 
     def _apply_confirmation(

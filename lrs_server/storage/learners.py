@@ -14,9 +14,9 @@ from sqlalchemy.exc import IntegrityError
 
 from lrs_server.domain.model import Gender, Identity, Learner, Principal
 from lrs_server.domain.ports import AccessRecord, NewLearner, StoredRequest, UlnTaken
+from lrs_server.storage import audit
 from lrs_server.storage.engine import is_sqlite
 from lrs_server.storage.tables import (
-    AccessLogEntry,
     BlockingKey,
     FamilyNameHistory,
     LearnerTable,
@@ -33,7 +33,6 @@ FREQUENCY = NameFrequency.__table__  # type: ignore[attr-defined]
 REQUESTS = RegistrationRequest.__table__  # type: ignore[attr-defined]
 MIS = MisLink.__table__  # type: ignore[attr-defined]
 DECISIONS = MatchDecisionRecord.__table__  # type: ignore[attr-defined]
-ACCESS = AccessLogEntry.__table__  # type: ignore[attr-defined]
 
 _IDENTITY_COLUMNS = tuple(f.name for f in dataclasses.fields(Identity) if f.name != "gender")
 
@@ -247,18 +246,15 @@ class SqlTransaction:
         )
 
     def log_access(self, principal: Principal, records: Sequence[AccessRecord], now: datetime) -> None:
-        if not records:
-            return
-        self._c.execute(
-            insert(ACCESS),
+        """Append to the hash-chained access log (storage/audit.py); learners reading their own data
+        are logged with no organisation."""
+        organisation_id = None if principal.learner_id is not None else principal.org_id
+        audit.append(
+            self._c,
             [
-                {
-                    "learner_id": r.learner_id,
-                    "organisation_id": principal.org_id,
-                    "rpc": r.rpc,
-                    "fields": ",".join(r.fields),
-                    "at": now,
-                }
+                audit.NewEntry(
+                    r.learner_id, organisation_id, principal.kind.value, r.rpc, ",".join(r.fields), now
+                )
                 for r in records
             ],
         )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import Column, Index, String, Text
+from sqlalchemy import Column, Index, String, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 
@@ -132,7 +132,10 @@ class AccessLogEntry(SQLModel, table=True):
     """Append-only: every read of a learner's data, by whom, through which RPC, what was returned."""
 
     __tablename__ = "access_log"
-    __table_args__ = (Index("ix_access_log_learner_at", "learner_id", "at"),)
+    __table_args__ = (
+        Index("ix_access_log_learner_at", "learner_id", "at"),
+        Index("ix_access_log_seq", "seq", unique=True),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     learner_id: int = Field(foreign_key="learner.id")
@@ -140,17 +143,158 @@ class AccessLogEntry(SQLModel, table=True):
     rpc: str = Field(max_length=100)
     fields: str = Field(sa_column=Column(Text, nullable=False))
     at: datetime
+    # Tamper evidence: one hash chain over every entry, in ``seq`` order (see storage/audit.py).
+    accessor_kind: str = Field(default="", max_length=20)
+    seq: int | None = None
+    prev_hash: str = Field(default="", max_length=64)
+    entry_hash: str = Field(default="", max_length=64)
+
+
+class AccessLogHead(SQLModel, table=True):
+    """The head of the access-log hash chain (one row, id 1): appends lock it, so the chain stays linear."""
+
+    __tablename__ = "access_log_head"
+
+    id: int = Field(primary_key=True)
+    entries: int = 0
+    last_hash: str = Field(default="", max_length=64)
+
+
+class AchievementRecord(SQLModel, table=True):
+    """One learning event. A resubmission (same natural key) updates the row, never duplicates it."""
+
+    __tablename__ = "achievement"
+    __table_args__ = (
+        UniqueConstraint(
+            "learner_id",
+            "submitted_by",
+            "kind",
+            "qualification_ref",
+            "subject",
+            "component",
+            name="uq_achievement_natural_key",
+        ),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    learner_id: int = Field(foreign_key="learner.id")
+    submitted_by: int = Field(foreign_key="organisation.id", index=True)
+    kind: str = Field(max_length=20)
+    qualification_ref: str = Field(max_length=64)
+    subject: str = Field(max_length=100)
+    component: str = Field(default="", max_length=64)
+    level: str = Field(default="", max_length=20)
+    grade: str = Field(max_length=20)
+    award_date: date | None = None
+    status: str = Field(max_length=12)
+    awarding_organisation: str = Field(default="", max_length=100)
+    created_at: datetime
+    updated_at: datetime
+
+
+class SharingChoiceRecord(SQLModel, table=True):
+    """Append-only history of sharing choices; which one is in force is a domain rule (domain/sharing.py)."""
+
+    __tablename__ = "sharing_choice"
+
+    id: int | None = Field(default=None, primary_key=True)
+    learner_id: int = Field(foreign_key="learner.id", index=True)
+    withheld_from: str = Field(default="", max_length=64)
+    source: str = Field(max_length=10)
+    school_choice: str = Field(default="", max_length=16)
+    organisation_id: int | None = Field(default=None, foreign_key="organisation.id")
+    at: datetime
+
+
+class ActivationCode(SQLModel, table=True):
+    """One-time learner activation codes, stored only as SHA-256 hashes."""
+
+    __tablename__ = "activation_code"
+
+    id: int | None = Field(default=None, primary_key=True)
+    learner_id: int = Field(foreign_key="learner.id", index=True)
+    code_hash: str = Field(max_length=64, unique=True)
+    issued_by: int = Field(foreign_key="organisation.id")
+    created_at: datetime
+    expires_at: datetime
+    used_at: datetime | None = None
+
+
+class ActivationAttempt(SQLModel, table=True):
+    """Failed activations per ULN (in the database, so every replica enforces the same limit)."""
+
+    __tablename__ = "activation_attempt"
+
+    uln: str = Field(sa_column=Column(String(10), primary_key=True))
+    failures: int = 0
+    window_start: datetime
+    locked_until: datetime | None = None
+
+
+class LearnerCredential(SQLModel, table=True):
+    """Learner self-service bearer tokens, stored only as SHA-256 hashes."""
+
+    __tablename__ = "learner_credential"
+
+    id: int | None = Field(default=None, primary_key=True)
+    learner_id: int = Field(foreign_key="learner.id", index=True)
+    token_hash: str = Field(max_length=64, unique=True)
+    created_at: datetime
+    revoked_at: datetime | None = None
+
+
+class ReviewItemRecord(SQLModel, table=True):
+    """A registration that ended POSSIBLE_MATCH, awaiting an administrator's decision."""
+
+    __tablename__ = "review_item"
+
+    id: int | None = Field(default=None, primary_key=True)
+    organisation_id: int = Field(foreign_key="organisation.id")
+    mis_identifier: str = Field(default="", max_length=128)
+    post14_qualification: bool = False
+    identity: str = Field(sa_column=Column(Text, nullable=False))
+    identity_digest: str = Field(max_length=64, index=True)
+    candidate_ids: str = Field(sa_column=Column(Text, nullable=False))
+    status: str = Field(max_length=10, index=True)
+    learner_id: int | None = Field(default=None, foreign_key="learner.id")
+    resolved_by: int | None = Field(default=None, foreign_key="organisation.id")
+    resolved_at: datetime | None = None
+    created_at: datetime
+
+
+class LearnerMerge(SQLModel, table=True):
+    """Merges of duplicate learners, and their undoing (kept for audit)."""
+
+    __tablename__ = "learner_merge"
+
+    id: int | None = Field(default=None, primary_key=True)
+    master_id: int = Field(foreign_key="learner.id")
+    linked_id: int = Field(foreign_key="learner.id", index=True)
+    merged_by: int = Field(foreign_key="organisation.id")
+    reason: str = Field(sa_column=Column(Text, nullable=False))
+    merged_at: datetime
+    undone_by: int | None = Field(default=None, foreign_key="organisation.id")
+    undo_reason: str = Field(default="", sa_column=Column(Text, nullable=False, server_default=""))
+    undone_at: datetime | None = None
 
 
 __all__ = [
     "AccessLogEntry",
+    "AccessLogHead",
+    "AchievementRecord",
+    "ActivationAttempt",
+    "ActivationCode",
     "ApiToken",
     "BlockingKey",
     "FamilyNameHistory",
+    "LearnerCredential",
+    "LearnerMerge",
     "LearnerTable",
     "MatchDecisionRecord",
     "MisLink",
     "NameFrequency",
     "Organisation",
     "RegistrationRequest",
+    "ReviewItemRecord",
+    "SharingChoiceRecord",
 ]

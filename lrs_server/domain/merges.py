@@ -1,0 +1,81 @@
+"""Merging duplicate learners (one becomes the master, the other linked to it) and undoing it."""
+
+from __future__ import annotations
+
+from lrs_server.domain.clock import Clock
+from lrs_server.domain.errors import DomainError, ErrorKind, Reason, not_found
+from lrs_server.domain.model import Learner, Principal
+from lrs_server.domain.record_ports import RecordStore, RecordTransaction
+from lrs_server.domain.sharing import merged_entry, withheld_from
+from lrs_server.domain.validation import Violations, parse_uln
+from lrs_server.privacy import Disclosure, LearnerView
+
+
+def _reason(found: Violations, value: str) -> str:
+    text = value.strip()
+    if not text:
+        found.add("reason", Reason.REASON_REQUIRED, "say why (kept for audit)")
+    elif len(text) > 500:
+        found.add("reason", Reason.FIELD_TOO_LONG, "at most 500 characters")
+    return text
+
+
+def _learner(tx: RecordTransaction, uln: str, field: str) -> Learner:
+    learner = tx.learner_by_uln(uln)
+    if learner is None:
+        raise not_found(Reason.LEARNER_NOT_FOUND, f"no learner holds the {field} {uln}")
+    return learner
+
+
+def _refuse(message: str, reason: Reason = Reason.MERGE_INVALID) -> DomainError:
+    return DomainError(ErrorKind.FAILED_PRECONDITION, reason, message)
+
+
+class MergeService:
+    def __init__(self, store: RecordStore, clock: Clock, disclosure: Disclosure) -> None:
+        self._store = store
+        self._clock = clock
+        self._disclosure = disclosure
+
+    def merge(
+        self, principal: Principal, master_uln: str, linked_uln: str, reason: str, rpc: str
+    ) -> LearnerView:
+        found = Violations()
+        master_uln = found.check("master_uln", lambda: parse_uln(master_uln), "")
+        linked_uln = found.check("linked_uln", lambda: parse_uln(linked_uln), "")
+        why = _reason(found, reason)
+        found.raise_if_any()
+        if master_uln == linked_uln:
+            raise _refuse("a learner cannot be merged into itself")
+        now = self._clock.now()
+        with self._store.write(("merges",)) as tx:
+            master = _learner(tx, master_uln, "master_uln")
+            linked = _learner(tx, linked_uln, "linked_uln")
+            if master.master_id is not None:
+                raise _refuse("the master ULN is itself linked to another record: merge into that one")
+            if linked.master_id is not None:
+                raise _refuse("the linked ULN is merged already: undo that merge first")
+            # The most restrictive of the two choices applies until the learner chooses again.
+            master_entries, linked_entries = tx.sharing_entries(master.id), tx.sharing_entries(linked.id)
+            if withheld_from(master_entries) or withheld_from(linked_entries):
+                tx.add_sharing(master.id, merged_entry(master_entries, linked_entries, now))
+            tx.set_master(linked.id, master.id, now)
+            tx.add_merge(master.id, linked.id, principal.org_id, why, now)
+            (view,) = self._disclosure.release(tx, principal, rpc, [master], now)
+            return view
+
+    def unmerge(self, principal: Principal, linked_uln: str, reason: str) -> tuple[str, str]:
+        found = Violations()
+        linked_uln = found.check("linked_uln", lambda: parse_uln(linked_uln), "")
+        why = _reason(found, reason)
+        found.raise_if_any()
+        now = self._clock.now()
+        with self._store.write(("merges",)) as tx:
+            linked = _learner(tx, linked_uln, "linked_uln")
+            merge = tx.open_merge(linked.id)
+            if linked.master_id is None or merge is None:
+                raise _refuse("this ULN is not linked to another record", Reason.NOT_MERGED)
+            master = tx.learner_by_id(merge.master_id)
+            tx.set_master(linked.id, None, now)
+            tx.close_merge(merge.id, principal.org_id, why, now)
+            return (master.uln if master else "", linked.uln)

@@ -1,0 +1,165 @@
+"""The review queue: registrations that ended POSSIBLE_MATCH, decided later by an administrator.
+
+``RegistrationHooks`` is what registration calls inside its own transaction: it queues a
+POSSIBLE_MATCH for review and records a school's AbilityToShare on the learner's behalf.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from lrs_server.domain.clock import Clock
+from lrs_server.domain.errors import (
+    DomainError,
+    ErrorKind,
+    FieldViolation,
+    Reason,
+    ValidationError,
+    not_found,
+)
+from lrs_server.domain.learner_access import page_after, page_size
+from lrs_server.domain.model import Identity, OrgKind, Principal, person_record
+from lrs_server.domain.ports import LearnerTransaction, NewLearner, UlnTaken
+from lrs_server.domain.record_ports import RecordStore, RecordTransaction, ReviewEntry, SchoolChoice
+from lrs_server.domain.sharing import resolve_master, school_entry
+from lrs_server.domain.uln import random_uln
+from lrs_server.domain.validation import Violations, parse_uln
+from lrs_server.privacy import Disclosure, LearnerView
+from matching.types import Matcher
+
+DEFAULT_PAGE, MAX_PAGE = 50, 500
+_ATTEMPTS = 8
+
+
+def _records(tx: LearnerTransaction) -> RecordTransaction:
+    if not isinstance(tx, RecordTransaction):  # wiring error, never a request
+        raise TypeError("the registration store must be a RecordStore for review and sharing hooks")
+    return tx
+
+
+class ReviewHooks:
+    """Registration's hooks (see RegistrationService): run inside the registration transaction."""
+
+    def possible_match(
+        self,
+        tx: LearnerTransaction,
+        principal: Principal,
+        identity: Identity,
+        post14_qualification: bool,
+        mis_identifier: str,
+        candidate_ids: Sequence[int],
+        now: datetime,
+    ) -> None:
+        _records(tx).add_review_item(
+            principal.org_id, mis_identifier, post14_qualification, identity, candidate_ids, now
+        )
+
+    def school_sharing(
+        self,
+        tx: LearnerTransaction,
+        principal: Principal,
+        learner_id: int,
+        choice: SchoolChoice,
+        now: datetime,
+    ) -> None:
+        _records(tx).add_sharing(learner_id, school_entry(choice, principal.org_id, now))
+
+
+@dataclass(frozen=True, slots=True)
+class ReviewView:
+    entry: ReviewEntry
+    candidates: tuple[LearnerView, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class ReviewPage:
+    items: tuple[ReviewView, ...]
+    next_page_token: str
+
+
+class ReviewService:
+    def __init__(self, store: RecordStore, matcher: Matcher, clock: Clock, disclosure: Disclosure) -> None:
+        self._store = store
+        self._matcher = matcher
+        self._clock = clock
+        self._disclosure = disclosure
+
+    def list(self, principal: Principal, size: int, token: str, rpc: str) -> ReviewPage:
+        limit = page_size(size, DEFAULT_PAGE, MAX_PAGE)
+        after = page_after(token) or 0
+        now = self._clock.now()
+        with self._store.write(()) as tx:
+            entries = tx.open_review_items(after, limit + 1)
+            more = len(entries) > limit
+            items = []
+            for entry in entries[:limit]:
+                # Candidates leave through the one exit (projected and logged per learner).
+                learners = tx.learners_by_ids(list(entry.candidate_ids))
+                views = self._disclosure.release(tx, principal, rpc, learners, now)
+                items.append(ReviewView(entry, views))
+        return ReviewPage(tuple(items), str(items[-1].entry.id) if more and items else "")
+
+    def resolve(
+        self, principal: Principal, item_id: int, link_uln: str, issue_reason: str
+    ) -> tuple[str, bool]:
+        found = Violations()
+        if link_uln:
+            link_uln = found.check("link_uln", lambda: parse_uln(link_uln), "")
+        elif not issue_reason.strip():
+            found.add("decision", Reason.FIELD_REQUIRED, "give link_uln or issue_new_reason")
+        found.raise_if_any()
+        for _ in range(_ATTEMPTS):
+            try:
+                return self._resolve(principal, item_id, link_uln)
+            except UlnTaken:
+                continue
+        raise RuntimeError("could not draw an unused ULN")  # pragma: no cover
+
+    def _resolve(self, principal: Principal, item_id: int, link_uln: str) -> tuple[str, bool]:
+        now = self._clock.now()
+        with self._store.write((f"review:{item_id}",)) as tx:
+            entry = tx.review_item(item_id)
+            if entry is None:
+                raise not_found(Reason.REVIEW_ITEM_NOT_FOUND, f"no review item {item_id}")
+            if entry.status != "open":
+                raise DomainError(
+                    ErrorKind.FAILED_PRECONDITION,
+                    Reason.REVIEW_ITEM_RESOLVED,
+                    "this item was decided already",
+                )
+            submitter = Principal(entry.organisation_id, OrgKind.SCHOOL, entry.organisation_ref, "")
+            if link_uln:
+                learner = resolve_master(tx, tx.learner_by_uln(link_uln))
+                candidates = {
+                    c.id
+                    for c in map(lambda i: resolve_master(tx, tx.learner_by_id(i)), entry.candidate_ids)
+                    if c
+                }
+                if learner is None or learner.id not in candidates:
+                    raise ValidationError(
+                        [
+                            FieldViolation(
+                                "link_uln", Reason.CONFIRMATION_INVALID, "is not one of the candidates"
+                            )
+                        ]
+                    )
+                status, issued = "linked", False
+            else:
+                record = person_record(entry.identity)
+                new = NewLearner(
+                    entry.identity,
+                    entry.post14_qualification,
+                    self._matcher.blocking_keys(record),
+                    self._matcher.frequency_terms(record),
+                )
+                uln = random_uln()
+                if tx.ulns_taken([uln]):
+                    raise UlnTaken(uln)
+                (learner,) = tx.insert_learners(submitter, [(uln, new)], now)
+                status, issued = "issued", True
+            if entry.mis_identifier:
+                tx.link_mis_many(submitter, {entry.mis_identifier: learner.id})
+            tx.resolve_review_item(entry.id, learner.id, status, principal.org_id, now)
+            return learner.uln, issued

@@ -1,0 +1,119 @@
+"""Sharing preferences: which choice is in force, and who may see which achievements.
+
+Rules (docs/PRIVACY.md):
+- the learner's own latest choice wins; a school's record (AbilityToShare) never overrides it;
+- after a merge the most restrictive of the two records' choices applies until the learner chooses again;
+- with no choice recorded (or "privacy notice not seen") achievements are shared, as the privacy notice says;
+- an organisation always sees the results it submitted itself; a learner always sees their own record;
+- an administrator sees achievements only when the learner withholds them from nobody.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from lrs_server.domain.errors import DomainError, ErrorKind, FieldViolation, Reason, ValidationError
+from lrs_server.domain.model import Learner, OrgKind, Principal
+from lrs_server.domain.record_ports import (
+    AUDIENCES,
+    RecordStore,
+    RecordTransaction,
+    SchoolChoice,
+    SharingEntry,
+    SharingSource,
+)
+
+_DECIDING = (SharingSource.LEARNER, SharingSource.MERGE)
+
+
+def in_force(entries: Sequence[SharingEntry]) -> SharingEntry | None:
+    """The entry in force among a learner's entries (oldest first), or None for the default."""
+    decided = [e for e in entries if e.source in _DECIDING]
+    if decided:
+        return decided[-1]
+    schools = [e for e in entries if e.source is SharingSource.SCHOOL]
+    return schools[-1] if schools else None
+
+
+def withheld_from(entries: Sequence[SharingEntry]) -> frozenset[OrgKind]:
+    entry = in_force(entries)
+    return frozenset() if entry is None else entry.withheld_from
+
+
+def school_entry(choice: SchoolChoice, organisation_id: int, now: datetime) -> SharingEntry:
+    withheld = AUDIENCES if choice is SchoolChoice.DO_NOT_SHARE else frozenset()
+    return SharingEntry(withheld, SharingSource.SCHOOL, now, choice, organisation_id=organisation_id)
+
+
+def merged_entry(
+    first: Sequence[SharingEntry], second: Sequence[SharingEntry], now: datetime
+) -> SharingEntry:
+    return SharingEntry(withheld_from(first) | withheld_from(second), SharingSource.MERGE, now)
+
+
+def withheld_for(viewer: Principal, withheld: frozenset[OrgKind]) -> bool:
+    """True when the learner's choice withholds achievement data from this caller."""
+    if viewer.is_learner:
+        return False
+    if viewer.kind is OrgKind.ADMIN:
+        return bool(withheld)
+    return viewer.kind in withheld
+
+
+def may_see(viewer: Principal, withheld: frozenset[OrgKind], submitted_by: int) -> bool:
+    """Whether ``viewer`` may see one achievement: never withheld from the organisation that submitted it."""
+    if not viewer.is_learner and submitted_by == viewer.org_id:
+        return True
+    return not withheld_for(viewer, withheld)
+
+
+def resolve_master(tx: RecordTransaction, learner: Learner | None) -> Learner | None:
+    seen = 0
+    while learner is not None and learner.master_id is not None and seen < 10:
+        learner = tx.learner_by_id(learner.master_id)
+        seen += 1
+    return learner
+
+
+def own_learner(tx: RecordTransaction, principal: Principal) -> Learner:
+    """The learner a learner credential belongs to (the master, after a merge)."""
+    if principal.learner_id is None:
+        raise DomainError(
+            ErrorKind.PERMISSION_DENIED, Reason.CALLER_NOT_PERMITTED, "only a learner may do this"
+        )
+    learner = resolve_master(tx, tx.learner_by_id(principal.learner_id))
+    if learner is None:  # pragma: no cover - learners are never deleted
+        raise DomainError(ErrorKind.NOT_FOUND, Reason.LEARNER_NOT_FOUND, "your record no longer exists")
+    return learner
+
+
+class SharingService:
+    """A learner reads and changes their own sharing preferences."""
+
+    def __init__(self, store: RecordStore) -> None:
+        self._store = store
+
+    def current(self, principal: Principal) -> SharingEntry | None:
+        with self._store.write(()) as tx:
+            return in_force(tx.sharing_entries(own_learner(tx, principal).id))
+
+    def choose(self, principal: Principal, withheld: Sequence[OrgKind | None], now: datetime) -> SharingEntry:
+        bad = [i for i, kind in enumerate(withheld) if kind is None or kind not in AUDIENCES]
+        if bad:
+            raise ValidationError(
+                [
+                    FieldViolation(
+                        f"withheld_from[{i}]",
+                        Reason.SHARING_KIND_INVALID,
+                        "must be school, post16 or awarding_body",
+                    )
+                    for i in bad
+                ]
+            )
+        kinds = frozenset(k for k in withheld if k is not None)
+        with self._store.write(()) as tx:
+            learner = own_learner(tx, principal)
+            entry = SharingEntry(kinds, SharingSource.LEARNER, now)
+            tx.add_sharing(learner.id, entry)
+            return entry

@@ -1,0 +1,424 @@
+"""Storage for records, sharing, self-service, merges and the review queue (Core statements)."""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import Engine, and_, func, insert, select, update
+from sqlalchemy.exc import IntegrityError
+
+from lrs_server.domain.model import Gender, Identity, Learner, LearnerKind, OrgKind, Principal
+from lrs_server.domain.record_ports import (
+    AccessView,
+    AchievementData,
+    AchievementKind,
+    AchievementStatus,
+    AttemptState,
+    MergeEntry,
+    ReviewEntry,
+    SchoolChoice,
+    SharingEntry,
+    SharingSource,
+    StoredAchievement,
+    SubmitOutcome,
+)
+from lrs_server.storage.engine import is_sqlite
+from lrs_server.storage.learners import HISTORY, LEARNER, MIS, SqlTransaction, _lock_id
+from lrs_server.storage.organisations import ORG, hash_token
+from lrs_server.storage.tables import (
+    AccessLogEntry,
+    AchievementRecord,
+    ActivationAttempt,
+    ActivationCode,
+    LearnerCredential,
+    LearnerMerge,
+    ReviewItemRecord,
+    SharingChoiceRecord,
+)
+
+ACH = AchievementRecord.__table__  # type: ignore[attr-defined]
+SHARING = SharingChoiceRecord.__table__  # type: ignore[attr-defined]
+CODES = ActivationCode.__table__  # type: ignore[attr-defined]
+ATTEMPTS = ActivationAttempt.__table__  # type: ignore[attr-defined]
+CREDENTIALS = LearnerCredential.__table__  # type: ignore[attr-defined]
+MERGES = LearnerMerge.__table__  # type: ignore[attr-defined]
+REVIEW = ReviewItemRecord.__table__  # type: ignore[attr-defined]
+ACCESS = AccessLogEntry.__table__  # type: ignore[attr-defined]
+_DATA_FIELDS = tuple(f.name for f in dataclasses.fields(AchievementData))
+
+
+def _kinds(text: str) -> frozenset[OrgKind]:
+    return frozenset(OrgKind(k) for k in text.split(",") if k)
+
+
+def identity_json(identity: Identity) -> str:
+    values = dataclasses.asdict(identity)
+    values["date_of_birth"] = identity.date_of_birth.isoformat()
+    values["gender"] = identity.gender.value
+    return json.dumps(values, sort_keys=True)
+
+
+def identity_from_json(text: str) -> Identity:
+    values = json.loads(text)
+    values["date_of_birth"] = date.fromisoformat(values["date_of_birth"])
+    values["gender"] = Gender(values["gender"])
+    return Identity(**values)
+
+
+class SqlRecordTransaction(SqlTransaction):
+    """Implements ``domain.record_ports.RecordTransaction``."""
+
+    # -- achievements ----------------------------------------------------------------------
+
+    def upsert_achievement(
+        self, learner_id: int, organisation_id: int, data: AchievementData, now: datetime
+    ) -> SubmitOutcome:
+        values: dict[str, Any] = {name: getattr(data, name) for name in _DATA_FIELDS}
+        values["kind"], values["status"] = data.kind.value, data.status.value
+        key = and_(
+            ACH.c.learner_id == learner_id,
+            ACH.c.submitted_by == organisation_id,
+            ACH.c.kind == data.kind.value,
+            ACH.c.qualification_ref == data.qualification_ref,
+            ACH.c.subject == data.subject,
+            ACH.c.component == data.component,
+        )
+        row = self._c.execute(select(ACH).where(key)).first()
+        if row is None:
+            try:
+                with self._c.begin_nested():
+                    self._c.execute(
+                        insert(ACH).values(
+                            learner_id=learner_id,
+                            submitted_by=organisation_id,
+                            created_at=now,
+                            updated_at=now,
+                            **values,
+                        )
+                    )
+                return SubmitOutcome.CREATED
+            except IntegrityError:  # a concurrent submission of the same result won: update it instead
+                row = self._c.execute(select(ACH).where(key)).one()
+        if all(getattr(row, name) == value for name, value in values.items()):
+            return SubmitOutcome.UNCHANGED
+        self._c.execute(update(ACH).where(ACH.c.id == row.id).values(updated_at=now, **values))
+        return SubmitOutcome.UPDATED
+
+    def achievements(self, learner_ids: Sequence[int]) -> list[StoredAchievement]:
+        stmt = (
+            select(ACH, LEARNER.c.uln, ORG.c.ref.label("org_ref"), ORG.c.name.label("org_name"))
+            .join(LEARNER, LEARNER.c.id == ACH.c.learner_id)
+            .join(ORG, ORG.c.id == ACH.c.submitted_by)
+            .where(ACH.c.learner_id.in_(list(learner_ids)))
+            .order_by(ACH.c.award_date, ACH.c.id)
+        )
+        result = []
+        for row in self._c.execute(stmt):
+            values = {name: getattr(row, name) for name in _DATA_FIELDS}
+            values["kind"], values["status"] = AchievementKind(row.kind), AchievementStatus(row.status)
+            result.append(
+                StoredAchievement(
+                    row.learner_id,
+                    row.uln,
+                    AchievementData(**values),
+                    row.submitted_by,
+                    row.org_ref,
+                    row.org_name,
+                    row.updated_at,
+                )
+            )
+        return result
+
+    def linked_learners(self, master_id: int) -> list[Learner]:
+        """Every learner linked to ``master_id``, directly or through another linked learner."""
+        found: list[Learner] = []
+        frontier = [master_id]
+        while frontier and len(found) < 100:
+            linked = self._learners(LEARNER.c.master_id.in_(frontier))
+            found.extend(linked)
+            frontier = [lr.id for lr in linked]
+        return found
+
+    # -- sharing ---------------------------------------------------------------------------
+
+    def sharing_entries(self, learner_id: int) -> list[SharingEntry]:
+        stmt = (
+            select(SHARING, ORG.c.ref)
+            .outerjoin(ORG, ORG.c.id == SHARING.c.organisation_id)
+            .where(SHARING.c.learner_id == learner_id)
+            .order_by(SHARING.c.id)
+        )
+        return [
+            SharingEntry(
+                _kinds(row.withheld_from),
+                SharingSource(row.source),
+                row.at,
+                SchoolChoice(row.school_choice) if row.school_choice else None,
+                row.ref or "",
+                row.organisation_id,
+            )
+            for row in self._c.execute(stmt)
+        ]
+
+    def add_sharing(self, learner_id: int, entry: SharingEntry) -> None:
+        self._c.execute(
+            insert(SHARING).values(
+                learner_id=learner_id,
+                withheld_from=",".join(sorted(k.value for k in entry.withheld_from)),
+                source=entry.source.value,
+                school_choice=entry.school_choice.value if entry.school_choice else "",
+                organisation_id=entry.organisation_id,
+                at=entry.at,
+            )
+        )
+
+    # -- self-service ----------------------------------------------------------------------
+
+    def registered_or_linked(self, organisation_id: int, learner_id: int) -> bool:
+        ids = [learner_id, *(lr.id for lr in self.linked_learners(learner_id))]
+        created = self._c.execute(
+            select(LEARNER.c.id)
+            .where(LEARNER.c.id.in_(ids), LEARNER.c.created_by == organisation_id)
+            .limit(1)
+        ).first()
+        linked = self._c.execute(
+            select(MIS.c.learner_id)
+            .where(MIS.c.learner_id.in_(ids), MIS.c.organisation_id == organisation_id)
+            .limit(1)
+        ).first()
+        return created is not None or linked is not None
+
+    def add_activation_code(
+        self, learner_id: int, code_hash: str, issued_by: int, now: datetime, expires: datetime
+    ) -> None:
+        self._c.execute(
+            insert(CODES).values(
+                learner_id=learner_id,
+                code_hash=code_hash,
+                issued_by=issued_by,
+                created_at=now,
+                expires_at=expires,
+            )
+        )
+
+    def take_activation_code(self, learner_id: int, code_hash: str, now: datetime) -> bool:
+        result = self._c.execute(
+            update(CODES)
+            .where(
+                CODES.c.learner_id == learner_id,
+                CODES.c.code_hash == code_hash,
+                CODES.c.used_at.is_(None),
+                CODES.c.expires_at > now,
+            )
+            .values(used_at=now)
+        )
+        return result.rowcount == 1
+
+    def attempt_state(self, uln: str) -> AttemptState | None:
+        row = self._c.execute(select(ATTEMPTS).where(ATTEMPTS.c.uln == uln)).first()
+        return None if row is None else AttemptState(row.failures, row.window_start, row.locked_until)
+
+    def save_attempt_state(self, uln: str, state: AttemptState | None) -> None:
+        exists = self._c.execute(select(ATTEMPTS.c.uln).where(ATTEMPTS.c.uln == uln)).first() is not None
+        if state is None:
+            if exists:
+                self._c.execute(ATTEMPTS.delete().where(ATTEMPTS.c.uln == uln))
+            return
+        values = {
+            "failures": state.failures,
+            "window_start": state.window_start,
+            "locked_until": state.locked_until,
+        }
+        if exists:
+            self._c.execute(update(ATTEMPTS).where(ATTEMPTS.c.uln == uln).values(**values))
+        else:
+            self._c.execute(insert(ATTEMPTS).values(uln=uln, **values))
+
+    def add_credential(self, learner_id: int, token_hash: str, now: datetime) -> None:
+        self._c.execute(
+            insert(CREDENTIALS).values(learner_id=learner_id, token_hash=token_hash, created_at=now)
+        )
+
+    def access_log(self, learner_ids: Sequence[int], before_seq: int | None, limit: int) -> list[AccessView]:
+        stmt = (
+            select(ACCESS, LEARNER.c.uln, ORG.c.ref.label("org_ref"), ORG.c.name.label("org_name"))
+            .join(LEARNER, LEARNER.c.id == ACCESS.c.learner_id)
+            .outerjoin(ORG, ORG.c.id == ACCESS.c.organisation_id)
+            .where(ACCESS.c.learner_id.in_(list(learner_ids)))
+            .order_by(ACCESS.c.seq.desc())
+            .limit(limit)
+        )
+        if before_seq is not None:
+            stmt = stmt.where(ACCESS.c.seq < before_seq)
+        return [
+            AccessView(
+                row.seq,
+                row.at,
+                row.uln,
+                row.org_ref or "",
+                row.org_name or ("you" if row.accessor_kind == LearnerKind.LEARNER.value else ""),
+                row.accessor_kind,
+                row.rpc,
+                tuple(f for f in row.fields.split(",") if f),
+            )
+            for row in self._c.execute(stmt)
+        ]
+
+    def family_name_history(self, learner_id: int) -> list[tuple[str, datetime]]:
+        stmt = (
+            select(HISTORY.c.family_name, HISTORY.c.replaced_at)
+            .where(HISTORY.c.learner_id == learner_id)
+            .order_by(HISTORY.c.replaced_at.desc(), HISTORY.c.id.desc())
+        )
+        return [(row.family_name, row.replaced_at) for row in self._c.execute(stmt)]
+
+    def registered_at(self, learner_id: int) -> datetime | None:
+        at: datetime | None = self._c.execute(
+            select(LEARNER.c.created_at).where(LEARNER.c.id == learner_id)
+        ).scalar_one_or_none()
+        return at
+
+    # -- merges ----------------------------------------------------------------------------
+
+    def set_master(self, learner_id: int, master_id: int | None, now: datetime) -> None:
+        self._c.execute(
+            update(LEARNER)
+            .where(LEARNER.c.id == learner_id)
+            .values(master_id=master_id, version=LEARNER.c.version + 1, updated_at=now)
+        )
+
+    def add_merge(self, master_id: int, linked_id: int, by: int, reason: str, now: datetime) -> None:
+        self._c.execute(
+            insert(MERGES).values(
+                master_id=master_id, linked_id=linked_id, merged_by=by, reason=reason, merged_at=now
+            )
+        )
+
+    def open_merge(self, linked_id: int) -> MergeEntry | None:
+        row = self._c.execute(
+            select(MERGES.c.id, MERGES.c.master_id, MERGES.c.linked_id)
+            .where(MERGES.c.linked_id == linked_id, MERGES.c.undone_at.is_(None))
+            .order_by(MERGES.c.id.desc())
+            .limit(1)
+        ).first()
+        return None if row is None else MergeEntry(row.id, row.master_id, row.linked_id)
+
+    def close_merge(self, merge_id: int, by: int, reason: str, now: datetime) -> None:
+        self._c.execute(
+            update(MERGES)
+            .where(MERGES.c.id == merge_id)
+            .values(undone_by=by, undo_reason=reason, undone_at=now)
+        )
+
+    # -- review queue ----------------------------------------------------------------------
+
+    def add_review_item(
+        self,
+        organisation_id: int,
+        mis_identifier: str,
+        post14_qualification: bool,
+        identity: Identity,
+        candidate_ids: Sequence[int],
+        now: datetime,
+    ) -> None:
+        text = identity_json(identity)
+        digest = hashlib.sha256(f"{organisation_id}|{text}".encode()).hexdigest()
+        already = self._c.execute(
+            select(REVIEW.c.id).where(REVIEW.c.identity_digest == digest, REVIEW.c.status == "open").limit(1)
+        ).first()
+        if already is not None:  # the same registration re-sent: one item is enough
+            return
+        self._c.execute(
+            insert(REVIEW).values(
+                organisation_id=organisation_id,
+                mis_identifier=mis_identifier,
+                post14_qualification=post14_qualification,
+                identity=text,
+                identity_digest=digest,
+                candidate_ids=",".join(str(i) for i in candidate_ids),
+                status="open",
+                created_at=now,
+            )
+        )
+
+    def _review_entries(self, where: Any, limit: int) -> list[ReviewEntry]:
+        stmt = (
+            select(REVIEW, ORG.c.ref)
+            .join(ORG, ORG.c.id == REVIEW.c.organisation_id)
+            .where(where)
+            .order_by(REVIEW.c.id)
+            .limit(limit)
+        )
+        return [
+            ReviewEntry(
+                row.id,
+                row.organisation_id,
+                row.ref,
+                row.mis_identifier,
+                row.post14_qualification,
+                identity_from_json(row.identity),
+                tuple(int(i) for i in row.candidate_ids.split(",") if i),
+                row.status,
+                row.created_at,
+            )
+            for row in self._c.execute(stmt)
+        ]
+
+    def open_review_items(self, after_id: int, limit: int) -> list[ReviewEntry]:
+        return self._review_entries(and_(REVIEW.c.status == "open", REVIEW.c.id > after_id), limit)
+
+    def review_item(self, item_id: int) -> ReviewEntry | None:
+        found = self._review_entries(REVIEW.c.id == item_id, 1)
+        return found[0] if found else None
+
+    def resolve_review_item(self, item_id: int, learner_id: int, status: str, by: int, now: datetime) -> None:
+        self._c.execute(
+            update(REVIEW)
+            .where(REVIEW.c.id == item_id)
+            .values(status=status, learner_id=learner_id, resolved_by=by, resolved_at=now)
+        )
+
+
+class SqlRecordStore:
+    """Implements ``domain.ports.LearnerStore`` and ``domain.record_ports.RecordStore``."""
+
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+
+    @contextmanager
+    def write(self, lock_keys: Iterable[str]) -> Iterator[SqlRecordTransaction]:
+        with self._engine.connect() as connection:
+            connection = connection.execution_options(sqlite_immediate=True)
+            with connection.begin():
+                if not is_sqlite(self._engine):
+                    for lock in sorted({_lock_id(k) for k in lock_keys}):
+                        connection.execute(select(func.pg_advisory_xact_lock(lock)))
+                yield SqlRecordTransaction(connection)
+
+    @contextmanager
+    def read(self) -> Iterator[SqlRecordTransaction]:
+        with self._engine.connect() as connection, connection.begin():
+            yield SqlRecordTransaction(connection)
+
+
+def principal_for_learner_token(engine: Engine, token: str) -> Principal | None:
+    """The learner holding a live learner credential, or None."""
+    stmt = (
+        select(CREDENTIALS.c.learner_id, LEARNER.c.uln)
+        .join(LEARNER, LEARNER.c.id == CREDENTIALS.c.learner_id)
+        .where(CREDENTIALS.c.token_hash == hash_token(token), CREDENTIALS.c.revoked_at.is_(None))
+    )
+    with engine.connect() as c:
+        row = c.execute(stmt).first()
+    if row is None:
+        return None
+    return Principal(0, LearnerKind.LEARNER, row.uln, "learner", learner_id=row.learner_id)
+
+
+__all__ = ["SqlRecordStore", "SqlRecordTransaction", "principal_for_learner_token"]
