@@ -119,6 +119,20 @@ def cmd_org_token(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_audit_verify(args: argparse.Namespace) -> int:
+    from lrs_server.storage import audit
+
+    report = audit.verify(_engine(args))
+    if report.ok:
+        print(f"access log intact: {report.entries} entries")
+        return 0
+    print(
+        f"access log TAMPERED: entry seq={report.first_bad_seq} id={report.first_bad_id}: {report.problem}",
+        file=sys.stderr,
+    )
+    return 1
+
+
 def parser() -> argparse.ArgumentParser:
     root = argparse.ArgumentParser(prog="lrs-server", description="The Learner Registration Service.")
     commands = root.add_subparsers(dest="command", required=True)
@@ -158,6 +172,13 @@ def parser() -> argparse.ArgumentParser:
     token.add_argument("--db", help=db_help)
     token.add_argument("--json", action="store_true")
     token.set_defaults(func=cmd_org_token)
+
+    audit_cmd = commands.add_parser("audit", help="the access log").add_subparsers(
+        dest="audit_command", required=True
+    )
+    verify = audit_cmd.add_parser("verify", help="check the access log's hash chain (exit 1 on tampering)")
+    verify.add_argument("--db", help=db_help)
+    verify.set_defaults(func=cmd_audit_verify)
     return root
 
 

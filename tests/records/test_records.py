@@ -21,7 +21,11 @@ from tests.service.conftest import Api, failure
 from tests.service.factories import register_new, register_request
 
 AB = OrgKind.AWARDING_BODY
-OPT_OUT_ALL = [self_pb.ORGANISATION_KIND_SCHOOL, self_pb.ORGANISATION_KIND_POST16, self_pb.ORGANISATION_KIND_AWARDING_BODY]
+OPT_OUT_ALL = [
+    self_pb.ORGANISATION_KIND_SCHOOL,
+    self_pb.ORGANISATION_KIND_POST16,
+    self_pb.ORGANISATION_KIND_AWARDING_BODY,
+]
 
 
 def record(api: Api, md: object, uln: str, **names: str) -> rec_pb.GetLearnerRecordResponse:
@@ -57,7 +61,8 @@ def test_opted_out_achievements_are_withheld_except_from_the_submitter(api: Api)
     submit(api, api.auth(AB), result_row(uln))
     token = learner_token(api, uln)
     selfservice(api).SetSharingPreferences(
-        self_pb.SetSharingPreferencesRequest(withheld_from=[self_pb.ORGANISATION_KIND_POST16]), metadata=bearer(token)
+        self_pb.SetSharingPreferencesRequest(withheld_from=[self_pb.ORGANISATION_KIND_POST16]),
+        metadata=bearer(token),
     )
     college = record(api, api.auth(OrgKind.POST16), uln)
     assert college.achievements_withheld and not college.achievements and college.withheld_message
@@ -92,7 +97,9 @@ def test_school_record_never_overrides_the_learners_own_choice(api: Api) -> None
     again.ability_to_share = 3
     api.registration.RegisterLearner(again, metadata=api.auth())
     assert not record(api, api.auth(OrgKind.POST16), uln).achievements_withheld
-    prefs = selfservice(api).GetSharingPreferences(self_pb.GetSharingPreferencesRequest(), metadata=bearer(token))
+    prefs = selfservice(api).GetSharingPreferences(
+        self_pb.GetSharingPreferencesRequest(), metadata=bearer(token)
+    )
     assert prefs.preferences.source == self_pb.SHARING_SOURCE_LEARNER
 
 
@@ -109,7 +116,8 @@ def test_learner_reads_only_their_own_data_and_cannot_register(api: Api) -> None
     for call in (
         lambda: api.registration.RegisterLearner(register_request(), metadata=md),
         lambda: api.registration.FindLearnerByUln(
-            reg_pb.FindLearnerByUlnRequest(uln=other, given_name="Zebedee", family_name="Quartermain"), metadata=md
+            reg_pb.FindLearnerByUlnRequest(uln=other, given_name="Zebedee", family_name="Quartermain"),
+            metadata=md,
         ),
         lambda: submit(api, md, result_row(mine)),
     ):
@@ -152,14 +160,20 @@ def test_activation_codes_are_single_use_and_failures_lock_the_uln(api: Api) -> 
     fresh = service.IssueActivationCode(self_pb.IssueActivationCodeRequest(uln=uln), metadata=api.auth()).code
     for _ in range(4):
         with pytest.raises(grpc.RpcError):
-            service.ActivateLearner(self_pb.ActivateLearnerRequest(uln=uln, date_of_birth="2011-03-14", code="WRONG"))
+            service.ActivateLearner(
+                self_pb.ActivateLearnerRequest(uln=uln, date_of_birth="2011-03-14", code="WRONG")
+            )
     with pytest.raises(grpc.RpcError) as locked:
-        service.ActivateLearner(self_pb.ActivateLearnerRequest(uln=uln, date_of_birth="2011-03-14", code=fresh))
+        service.ActivateLearner(
+            self_pb.ActivateLearnerRequest(uln=uln, date_of_birth="2011-03-14", code=fresh)
+        )
     assert (failure(locked.value).code, failure(locked.value).reason) == (
         grpc.StatusCode.RESOURCE_EXHAUSTED,
         "ACTIVATION_LOCKED",
     )
     # Another school cannot issue a code for a learner it has no link to.
     with pytest.raises(grpc.RpcError) as unknown:
-        service.IssueActivationCode(self_pb.IssueActivationCodeRequest(uln=uln), metadata=api.add_school("300003"))
+        service.IssueActivationCode(
+            self_pb.IssueActivationCodeRequest(uln=uln), metadata=api.add_school("300003")
+        )
     assert failure(unknown.value).code == grpc.StatusCode.NOT_FOUND

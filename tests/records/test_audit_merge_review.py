@@ -1,0 +1,147 @@
+"""Access-log tamper evidence, merges (with the sharing rule) and the review queue, through a real server."""
+
+from __future__ import annotations
+
+import grpc
+import pytest
+from sqlalchemy import text
+
+from lrs.v1 import admin_service_pb2 as admin_pb
+from lrs.v1 import learner_service_pb2 as self_pb
+from lrs.v1 import record_service_pb2 as rec_pb
+from lrs.v1 import registration_service_pb2 as reg_pb
+from lrs_server import app
+from lrs_server.auth import POLICY, matrix_markdown
+from lrs_server.domain.model import OrgKind
+from lrs_server.storage import audit
+from tests.records.conftest import admin, bearer, learner_token, records, result_row, selfservice, submit
+from tests.service.conftest import Api, failure
+from tests.service.factories import register_new, register_request
+
+
+def _reads(api: Api) -> str:
+    uln = register_new(api).uln
+    for _ in range(3):
+        api.registration.VerifyLearner(
+            reg_pb.VerifyLearnerRequest(uln=uln, given_name="Amara", family_name="Okafor"),
+            metadata=api.auth(),
+        )
+    return uln
+
+
+@pytest.mark.parametrize("tamper", ["update", "delete_middle", "delete_last"])
+def test_altering_or_deleting_a_log_row_is_detected(api: Api, db_url: str, tamper: str) -> None:
+    _reads(api)
+    assert audit.verify(api.engine).ok
+    assert app.main(["audit", "verify", "--db", db_url]) == 0
+    with api.engine.begin() as c:
+        if tamper == "update":
+            c.execute(text("UPDATE access_log SET rpc = 'x' WHERE seq = 2"))
+        elif tamper == "delete_middle":
+            c.execute(text("DELETE FROM access_log WHERE seq = 2"))
+        else:
+            c.execute(text("DELETE FROM access_log WHERE seq = (SELECT MAX(seq) FROM access_log)"))
+    report = audit.verify(api.engine)
+    assert not report.ok and report.first_bad_seq is not None
+    assert app.main(["audit", "verify", "--db", db_url]) == 1
+
+
+def test_merge_substitutes_master_applies_strictest_sharing_and_unmerges(api: Api) -> None:
+    master = register_new(api).uln
+    linked = register_new(
+        api, given_name="Amarah", family_name="Okafor", date_of_birth="2010-07-15", postcode="M1 1AE"
+    ).uln
+    assert linked != master
+    submit(api, api.auth(OrgKind.AWARDING_BODY), result_row(linked, given_name="Amarah"))
+    selfservice(api).SetSharingPreferences(
+        self_pb.SetSharingPreferencesRequest(withheld_from=[self_pb.ORGANISATION_KIND_POST16]),
+        metadata=bearer(learner_token(api, linked, born="2010-07-15")),
+    )
+    merged = admin(api).MergeLearners(
+        admin_pb.MergeLearnersRequest(master_uln=master, linked_uln=linked, reason="duplicate"),
+        metadata=api.auth(OrgKind.ADMIN),
+    )
+    assert merged.master.uln == master
+    found = api.registration.FindLearnerByUln(
+        reg_pb.FindLearnerByUlnRequest(uln=linked, given_name="Amara", family_name="Okafor"),
+        metadata=api.auth(OrgKind.POST16),
+    )
+    assert found.master_substituted and found.learner.uln == master
+    verified = api.registration.VerifyLearner(
+        reg_pb.VerifyLearnerRequest(uln=linked, given_name="Amara", family_name="Okafor"), metadata=api.auth()
+    )
+    assert verified.outcome == reg_pb.VERIFICATION_OUTCOME_LINKED
+    # The linked record's opt-out now covers the master's record too, until the learner chooses again.
+    college = records(api).GetLearnerRecord(
+        rec_pb.GetLearnerRecordRequest(uln=master, given_name="Amara", family_name="Okafor"),
+        metadata=api.auth(OrgKind.POST16),
+    )
+    assert college.achievements_withheld and not college.achievements
+    school = records(api).GetLearnerRecord(
+        rec_pb.GetLearnerRecordRequest(uln=master, given_name="Amara", family_name="Okafor"),
+        metadata=api.auth(),
+    )
+    assert [a.uln for a in school.achievements] == [linked]
+    token = learner_token(api, master)
+    selfservice(api).SetSharingPreferences(self_pb.SetSharingPreferencesRequest(), metadata=bearer(token))
+    college = records(api).GetLearnerRecord(
+        rec_pb.GetLearnerRecordRequest(uln=master, given_name="Amara", family_name="Okafor"),
+        metadata=api.auth(OrgKind.POST16),
+    )
+    assert not college.achievements_withheld and college.achievements
+    undone = admin(api).UnmergeLearners(
+        admin_pb.UnmergeLearnersRequest(linked_uln=linked, reason="not the same person"),
+        metadata=api.auth(OrgKind.ADMIN),
+    )
+    assert undone.master_uln == master
+    again = api.registration.FindLearnerByUln(
+        reg_pb.FindLearnerByUlnRequest(uln=linked, given_name="Amarah", family_name="Okafor"),
+        metadata=api.auth(),
+    )
+    assert not again.master_substituted and again.learner.uln == linked
+    with pytest.raises(grpc.RpcError) as caught:
+        admin(api).UnmergeLearners(
+            admin_pb.UnmergeLearnersRequest(linked_uln=linked, reason="again"),
+            metadata=api.auth(OrgKind.ADMIN),
+        )
+    assert (failure(caught.value).code, failure(caught.value).reason) == (
+        grpc.StatusCode.FAILED_PRECONDITION,
+        "NOT_MERGED",
+    )
+
+
+def test_possible_matches_are_queued_and_resolved(api: Api) -> None:
+    first = register_new(api).uln
+    response = api.registration.RegisterLearner(
+        register_request(given_name="Amira", postcode="M1 1AE", mis_identifier="Q9"),
+        metadata=api.add_school("400004"),
+    )
+    if response.outcome != reg_pb.REGISTRATION_OUTCOME_POSSIBLE_MATCH:
+        pytest.skip("the matcher decided this pair outright")
+    page = admin(api).ListReviewItems(
+        admin_pb.ListReviewItemsRequest(page_size=10), metadata=api.auth(OrgKind.ADMIN)
+    )
+    assert len(page.items) == 1 and page.items[0].mis_identifier == "Q9"
+    assert first in [c.uln for c in page.items[0].candidates]
+    item = page.items[0].id
+    issued = admin(api).ResolveReviewItem(
+        admin_pb.ResolveReviewItemRequest(id=item, issue_new_reason="different person"),
+        metadata=api.auth(OrgKind.ADMIN),
+    )
+    assert issued.issued and issued.uln != first
+    with pytest.raises(grpc.RpcError) as caught:
+        admin(api).ResolveReviewItem(
+            admin_pb.ResolveReviewItemRequest(id=item, link_uln=first), metadata=api.auth(OrgKind.ADMIN)
+        )
+    assert failure(caught.value).reason == "REVIEW_ITEM_RESOLVED"
+    assert (
+        not admin(api)
+        .ListReviewItems(admin_pb.ListReviewItemsRequest(), metadata=api.auth(OrgKind.ADMIN))
+        .items
+    )
+
+
+def test_the_authorisation_document_is_generated_from_policy() -> None:
+    with open("docs/AUTHORISATION.md", encoding="utf-8") as doc:
+        assert matrix_markdown() in doc.read()
+    assert all(method.startswith("/lrs.v1.") for method in POLICY)
