@@ -1,0 +1,215 @@
+"""Time RegistrationService.register against registries of 10k, 100k and 1M preloaded learners.
+
+    .venv/bin/python -m bench.registration_scale                       # 10k, 100k, 1M; 2,000 each
+    .venv/bin/python -m bench.registration_scale --sizes 10000 --registrations 500
+
+Each size's registry is preloaded once (bench/out/lrs-<size>.sqlite3, reused when present) and copied
+to a scratch file for the run, so every run starts from the same registry. The service is built as
+lrs_server/server.py builds it (SqlLearnerStore, default_matcher(), Clock(), Disclosure()) and called
+in-process for a school. Half the registrations are new people, half re-registrations of preloaded
+learners with the synthetic generator's variations (typos, nicknames, new address, ...). The
+latency is the whole register() call: validation, candidate fetch, frequency reads, decision,
+inserts, the access log and the commit.
+"""
+
+from __future__ import annotations
+
+import argparse
+import platform
+import random
+import shutil
+import sqlite3
+import statistics
+import sys
+import time
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy import Engine, func, select
+
+from bench.preload import PRELOAD_ORG_REF, birth_years, organisation_id, preload
+from lrs_server.domain.clock import Clock
+from lrs_server.domain.errors import DomainError
+from lrs_server.domain.model import OrgKind, Principal, RawIdentity, learner_record
+from lrs_server.domain.registration import RegistrationCommand, RegistrationService
+from lrs_server.privacy import Disclosure
+from lrs_server.storage.engine import make_engine
+from lrs_server.storage.learners import LEARNER, SqlLearnerStore
+from matching import default_matcher
+from matching.matcher import ProbabilisticMatcher
+from matching.synthetic import SyntheticStream
+from matching.types import Candidate, FrequencyLookup, MatchDecision, Outcome, PersonRecord
+
+OUT = Path("bench/out")
+NOT_KNOWN_POSTCODE = "ZZ99 3CZ"
+
+
+class CountingMatcher(ProbabilisticMatcher):
+    """The default matcher, remembering how many candidates each decision weighed."""
+
+    def __init__(self) -> None:
+        super().__init__(default_matcher().config)
+        self.sizes: list[int] = []
+
+    def decide(
+        self,
+        query: PersonRecord,
+        candidates: Sequence[Candidate],
+        frequencies: FrequencyLookup | None = None,
+    ) -> MatchDecision:
+        self.sizes.append(len(candidates))
+        return super().decide(query, candidates, frequencies)
+
+
+@dataclass(frozen=True, slots=True)
+class Case:
+    record: PersonRecord
+    learner_id: int | None  # the preloaded learner re-registered, or None for a new person
+    variations: tuple[str, ...] = ()
+
+
+def _raw(record: PersonRecord) -> RawIdentity:
+    return RawIdentity(
+        given_name=record.given_name,
+        family_name=record.family_name,
+        date_of_birth=record.date_of_birth.isoformat(),
+        gender=record.gender,
+        postcode=record.postcode.strip() or NOT_KNOWN_POSTCODE,
+        middle_names=record.middle_names,
+        preferred_given_name=record.preferred_given_name,
+        previous_family_name=record.previous_family_names[0] if record.previous_family_names else "",
+    )
+
+
+def _registry(size: int, seed: int) -> Path:
+    """The pristine preloaded database for ``size`` learners (built if missing)."""
+    label = f"{size // 1_000_000}m" if size % 1_000_000 == 0 else f"{size // 1000}k"
+    path = OUT / f"lrs-{label}.sqlite3"
+    if path.exists():
+        engine = make_engine(f"sqlite:///{path}")
+        with engine.connect() as connection:
+            held = connection.execute(select(func.count()).select_from(LEARNER)).scalar_one()
+        engine.dispose()
+        if held == size:
+            return path
+        print(f"{path} holds {held} learners, not {size}: rebuilding", file=sys.stderr)
+        for stale in OUT.glob(f"{path.name}*"):
+            stale.unlink()
+    engine = make_engine(f"sqlite:///{path}")
+    started = time.perf_counter()
+    preload(engine, size, seed)
+    engine.dispose()
+    elapsed = time.perf_counter() - started
+    print(f"preloaded {size:,} learners in {elapsed:.1f} s ({size / elapsed:,.0f}/s)", flush=True)
+    return path
+
+
+def _cases(engine: Engine, count: int, seed: int) -> list[Case]:
+    rng = random.Random(seed)
+    with engine.connect() as connection:
+        highest = connection.execute(select(func.max(LEARNER.c.id))).scalar_one()
+    with SqlLearnerStore(engine).read() as tx:
+        learners = tx.learners_by_ids(rng.sample(range(1, highest + 1), count // 2))
+    variations = SyntheticStream(seed + 1)
+    cases = []
+    for learner in learners:
+        record, applied = variations.vary(learner_record(learner))
+        cases.append(Case(record, learner.id, applied))
+    fresh = SyntheticStream(seed + 2, birth_years=birth_years())
+    cases.extend(Case(person, None) for person in fresh.new_people(count - len(cases)))
+    rng.shuffle(cases)
+    return cases
+
+
+@dataclass(slots=True)
+class Figures:
+    size: int
+    latencies: list[float]
+    candidates: list[int]
+    outcomes: Counter[str]
+    refused: int
+
+    def line(self) -> str:
+        times = sorted(self.latencies)
+        p99 = times[min(len(times) - 1, int(len(times) * 0.99))]
+        return (
+            f"{self.size:>9,}  {len(times):>5}  {statistics.median(times) * 1e3:7.2f}  {p99 * 1e3:7.2f}"
+            f"  {statistics.fmean(self.candidates):6.1f}  {max(self.candidates):5}"
+        )
+
+
+def run(size: int, registrations: int, seed: int) -> Figures:
+    pristine = _registry(size, seed)
+    scratch = pristine.with_name(pristine.stem + ".run.sqlite3")
+    for stale in OUT.glob(f"{scratch.name}*"):
+        stale.unlink()
+    shutil.copyfile(pristine, scratch)
+    engine = make_engine(f"sqlite:///{scratch}")
+    school = organisation_id(engine, "BENCH-SCHOOL", OrgKind.SCHOOL.value, "Benchmark School")
+    assert school != organisation_id(engine, PRELOAD_ORG_REF)
+    principal = Principal(school, OrgKind.SCHOOL, "BENCH-SCHOOL", "Benchmark School")
+    matcher = CountingMatcher()
+    service = RegistrationService(SqlLearnerStore(engine), matcher, Clock(), Disclosure())
+    warmup = [Case(p, None) for p in SyntheticStream(seed + 3, birth_years=birth_years()).new_people(50)]
+    cases = _cases(engine, registrations, seed + 10)
+    with SqlLearnerStore(engine).read() as tx:
+        wanted = [c.learner_id for c in cases if c.learner_id is not None]
+        ulns = {lr.id: lr.uln for lr in tx.learners_by_ids(wanted)}
+    latencies: list[float] = []
+    outcomes: Counter[str] = Counter()
+    refused = 0
+    for index, case in enumerate([*warmup, *cases]):
+        command = RegistrationCommand(identity=_raw(case.record), post14_qualification=True)
+        started = time.perf_counter()
+        try:
+            result = service.register(principal, command, "RegisterLearner")
+        except DomainError:
+            refused += 1
+            continue
+        elapsed = time.perf_counter() - started
+        if index < len(warmup):
+            continue
+        latencies.append(elapsed)
+        kind = "new person" if case.learner_id is None else "re-registration"
+        outcome = result.outcome.name
+        if case.learner_id is not None and result.outcome is Outcome.MATCHED:
+            assert result.learner is not None
+            if result.learner.uln != ulns[case.learner_id]:
+                outcome = "MATCHED_WRONG_LEARNER"
+        outcomes[f"{kind}: {outcome}"] += 1
+    engine.dispose()
+    for stale in OUT.glob(f"{scratch.name}*"):
+        stale.unlink()
+    return Figures(size, latencies, matcher.sizes[len(warmup) :], outcomes, refused)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000, 1_000_000])
+    parser.add_argument("--registrations", type=int, default=2000)
+    parser.add_argument("--seed", type=int, default=7)
+    args = parser.parse_args()
+    OUT.mkdir(parents=True, exist_ok=True)
+    print(
+        f"{platform.machine()} {platform.processor() or ''} python {platform.python_version()} "
+        f"sqlite {sqlite3.sqlite_version}; command: {' '.join(sys.argv)}"
+    )
+    results = []
+    for size in args.sizes:
+        figures = run(size, args.registrations, args.seed)
+        results.append(figures)
+        print(f"  {size:,}: {dict(sorted(figures.outcomes.items()))}; refused {figures.refused}", flush=True)
+    print("registry  regs  median ms  p99 ms  mean cands  max cands")
+    for figures in results:
+        print(figures.line())
+    if len(results) > 1:
+        ratio = statistics.median(results[-1].latencies) / statistics.median(results[0].latencies)
+        print(f"median ratio {results[-1].size:,} / {results[0].size:,}: {ratio:.2f}")
+
+
+if __name__ == "__main__":
+    main()
