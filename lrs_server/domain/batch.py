@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from typing import TypeVar
 
 from lrs_server.domain.errors import DomainError, ErrorKind, Reason, invalid
@@ -19,23 +19,24 @@ class BatchRegistration:
         self._max_rows = max_rows
 
     def register_all(
-        self, principal: Principal, rows: Iterable[tuple[T, RegistrationCommand]], rpc: str
+        self, principal: Principal, chunks: Iterable[Sequence[tuple[T, RegistrationCommand]]], rpc: str
     ) -> Iterator[tuple[T, RegistrationResult | DomainError]]:
-        """Register each row; yields (row, result or the refusal) in order, as each is decided.
+        """Register rows chunk by chunk (one transaction each); yields (row, result or refusal) in order.
 
         Rows are keyed by (organisation, MIS identifier), so re-sending a batch is safe: a known
         identifier returns its ULN (updating changed details) and nothing new is created.
         """
-        for count, (row, command) in enumerate(rows, start=1):
+        count = 0
+        for chunk in chunks:
+            count += len(chunk)
             if count > self._max_rows:
                 raise DomainError(
                     ErrorKind.RESOURCE_EXHAUSTED,
                     Reason.BATCH_TOO_LARGE,
                     f"a batch stream takes at most {self._max_rows} rows; send the rest in another stream",
                 )
-            try:
-                if not command.mis_identifier.strip():
-                    raise invalid("mis_identifier", Reason.FIELD_REQUIRED, "is required in a batch")
-                yield row, self._registration.register(principal, command, rpc)
-            except DomainError as error:
-                yield row, error
+            missing = invalid("mis_identifier", Reason.FIELD_REQUIRED, "is required in a batch")
+            keyed = [(row, command) for row, command in chunk if command.mis_identifier.strip()]
+            results = iter(self._registration.register_many(principal, [c for _, c in keyed], rpc))
+            for row, command in chunk:
+                yield row, next(results) if command.mis_identifier.strip() else missing

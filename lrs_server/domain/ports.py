@@ -41,11 +41,17 @@ class UlnTaken(Exception):
     """The randomly drawn ULN is already held (the caller draws again)."""
 
 
+class PrefetchingFrequencies(FrequencyLookup, Protocol):
+    def prefetch(self, terms: Iterable[tuple[str, str]]) -> None:
+        """Load the counts of many terms at once (before deciding a batch)."""
+        ...
+
+
 class LearnerTransaction(Protocol):
     """One database transaction. Reads see a consistent state; writes commit together or not at all."""
 
     @property
-    def frequencies(self) -> FrequencyLookup: ...
+    def frequencies(self) -> PrefetchingFrequencies: ...
 
     def candidates(self, keys: Iterable[str], limit: int) -> list[Learner]: ...
 
@@ -61,12 +67,26 @@ class LearnerTransaction(Protocol):
         self, principal: Principal, request_id: str, outcome: str, learner_id: int | None
     ) -> None: ...
 
-    def mis_link(self, principal: Principal, mis_identifier: str) -> int | None: ...
+    def candidates_by_key(self, keys: Iterable[str]) -> dict[str, list[Learner]]:
+        """Unmerged learners stored under each key (one round trip for a whole batch)."""
+        ...
 
-    def link_mis(self, principal: Principal, mis_identifier: str, learner_id: int) -> None: ...
+    def mis_links(self, principal: Principal, mis_identifiers: Iterable[str]) -> dict[str, int]: ...
 
-    def insert_learner(self, principal: Principal, uln: str, new: NewLearner, now: datetime) -> Learner:
-        """Raises UlnTaken when the ULN is held already."""
+    def ulns_taken(self, ulns: Iterable[str]) -> set[str]: ...
+
+    def insert_learners(
+        self, principal: Principal, new: Sequence[tuple[str, NewLearner]], now: datetime
+    ) -> list[Learner]:
+        """Raises UlnTaken when a ULN is held already (the caller draws again)."""
+        ...
+
+    def link_mis_many(self, principal: Principal, links: Mapping[str, int]) -> None: ...
+
+    def record_decisions(
+        self, principal: Principal, decisions: Sequence[tuple[int | None, str, str]], now: datetime
+    ) -> None:
+        """(learner id or None, outcome, explanation JSON) per registration, for audit."""
         ...
 
     def update_learner(
@@ -78,10 +98,6 @@ class LearnerTransaction(Protocol):
         old_frequency_terms: Mapping[str, str],
         now: datetime,
     ) -> Learner: ...
-
-    def record_decision(
-        self, principal: Principal, learner_id: int | None, outcome: str, explanation: str, now: datetime
-    ) -> None: ...
 
     def log_access(self, principal: Principal, records: Sequence[AccessRecord], now: datetime) -> None: ...
 

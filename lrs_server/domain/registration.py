@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import enum
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
 from lrs_server.domain.clock import Clock
-from lrs_server.domain.errors import FieldViolation, Reason, ValidationError, invalid
+from lrs_server.domain.errors import DomainError, FieldViolation, Reason, ValidationError, invalid
 from lrs_server.domain.model import Identity, Learner, Principal, RawIdentity, learner_record, person_record
 from lrs_server.domain.ports import LearnerStore, LearnerTransaction, NewLearner, UlnTaken
 from lrs_server.domain.record_ports import SchoolChoice
@@ -136,150 +136,311 @@ class RegistrationService:
         return _Valid(identity, person_record(identity), command)
 
     def register(self, principal: Principal, command: RegistrationCommand, rpc: str) -> RegistrationResult:
-        valid = self.validate(command)
-        return self.register_valid(principal, valid, rpc)
+        (result,) = self.register_many(principal, [command], rpc)
+        if isinstance(result, DomainError):
+            raise result
+        return result
 
-    def register_valid(self, principal: Principal, valid: _Valid, rpc: str) -> RegistrationResult:
-        keys = self._matcher.blocking_keys(valid.record)
+    def register_many(
+        self, principal: Principal, commands: Sequence[RegistrationCommand], rpc: str
+    ) -> list[RegistrationResult | DomainError]:
+        """Register several learners in one transaction; a refused row does not stop the others.
+
+        Each row is decided in turn against the registry *and* the rows before it in the same call,
+        so a file that lists one pupil twice still yields one ULN.
+        """
+        checked: list[_Valid | DomainError] = []
+        for command in commands:
+            try:
+                checked.append(self.validate(command))
+            except DomainError as error:
+                checked.append(error)
+        valids = [c for c in checked if isinstance(c, _Valid)]
+        decided = iter(self._register_valid(principal, valids, rpc) if valids else [])
+        return [c if isinstance(c, DomainError) else next(decided) for c in checked]
+
+    def _register_valid(
+        self, principal: Principal, valids: Sequence[_Valid], rpc: str
+    ) -> list[RegistrationResult | DomainError]:
+        keys = [self._matcher.blocking_keys(v.record) for v in valids]
+        lock_keys = frozenset().union(*keys)
         for _ in range(_ULN_ATTEMPTS):
             try:
-                with self._store.write(keys) as tx:
-                    return self._register(tx, principal, valid, keys, rpc)
+                with self._store.write(lock_keys) as tx:
+                    return _Batch(self, tx, principal, rpc, self._clock.now()).run(valids, keys)
             except UlnTaken:
                 continue
-        raise RuntimeError("could not draw an unused ULN")  # ~impossible: the space is ~8e8
+        raise RuntimeError("could not draw unused ULNs")  # ~impossible: the space is ~8e8
 
-    # -- inside the serialised transaction -----------------------------------------------------
 
-    def _register(
+@dataclass(slots=True)
+class _Plan:
+    """What one row will do, before the batch's writes are flushed."""
+
+    outcome: Outcome
+    learner: Learner | None = None
+    decision: MatchDecision | None = None
+    candidates: tuple[tuple[Learner, ScoredCandidate], ...] = ()
+    updated: bool = False
+    explanation: str = ""
+
+
+class _Batch:
+    """One transaction's worth of registrations: reads in bulk, decides row by row, writes in bulk."""
+
+    def __init__(
         self,
+        service: RegistrationService,
         tx: LearnerTransaction,
         principal: Principal,
+        rpc: str,
+        now: datetime,
+    ) -> None:
+        self._matcher = service._matcher
+        self._disclosure = service._disclosure
+        self._hooks = service._hooks
+        self._tx = tx
+        self._principal = principal
+        self._rpc = rpc
+        self._now = now
+        self._next_provisional = -1
+        self._new: dict[int, tuple[str, NewLearner]] = {}  # provisional id -> (ULN, details)
+        self._in_batch: dict[str, list[Learner]] = {}  # blocking key -> learners added by this batch
+        self._links: dict[str, int] = {}  # MIS identifier -> learner id, as this batch leaves them
+
+    def run(
+        self, valids: Sequence[_Valid], keys: Sequence[frozenset[str]]
+    ) -> list[RegistrationResult | DomainError]:
+        tx = self._tx
+        mis_ids = [v.command.mis_identifier.strip() for v in valids if v.command.mis_identifier.strip()]
+        self._links = tx.mis_links(self._principal, mis_ids)
+        linked = {lr.id: lr for lr in tx.learners_by_ids(sorted(set(self._links.values())))}
+        registry = tx.candidates_by_key(frozenset().union(*keys))
+        tx.frequencies.prefetch(
+            term for v in valids for term in self._matcher.frequency_terms(v.record).items()
+        )
+        plans: list[_Plan | DomainError] = []
+        for valid, row_keys in zip(valids, keys, strict=True):
+            try:
+                plans.append(self._plan(valid, row_keys, registry, linked))
+            except DomainError as error:
+                plans.append(error)
+        real = self._flush(plans, valids)
+        return self._results(plans, real)
+
+    # -- deciding --------------------------------------------------------------------------
+
+    def _plan(
+        self,
         valid: _Valid,
         keys: frozenset[str],
-        rpc: str,
-    ) -> RegistrationResult:
+        registry: dict[str, list[Learner]],
+        linked: dict[int, Learner],
+    ) -> _Plan:
         command = valid.command
-        now = self._clock.now()
         request_id = command.request_id.strip()
         mis_identifier = command.mis_identifier.strip()
-        if request_id and (stored := tx.stored_request(principal, request_id)) is not None:
-            learner = tx.learner_by_id(stored.learner_id) if stored.learner_id is not None else None
+        if request_id and (stored := self._tx.stored_request(self._principal, request_id)) is not None:
+            learner = self._tx.learner_by_id(stored.learner_id) if stored.learner_id is not None else None
             if learner is not None:
-                return self._answer(tx, principal, rpc, Outcome(stored.outcome), learner, now)
-        if mis_identifier and (linked_id := tx.mis_link(principal, mis_identifier)) is not None:
-            linked = tx.learner_by_id(linked_id)
-            if linked is not None:
-                return self._known_pupil(tx, principal, valid, linked, rpc, now)
-
-        scored_candidates = tx.candidates(keys, CANDIDATE_LIMIT)
+                return _Plan(Outcome(stored.outcome), learner)
+        if mis_identifier and (linked_id := self._links.get(mis_identifier)) is not None:
+            known = linked.get(linked_id) or self._provisional(linked_id)
+            if known is not None:
+                return self._known_pupil(valid, known)
+        pool = {
+            lr.id: lr for key in sorted(keys) for lr in (*registry.get(key, ()), *self._in_batch.get(key, ()))
+        }
         decision = self._matcher.decide(
-            valid.record,
-            [Candidate(c.id, learner_record(c)) for c in scored_candidates],
-            tx.frequencies,
+            valid.record, [Candidate(lr.id, learner_record(lr)) for lr in pool.values()], self._tx.frequencies
         )
-        by_id = {c.id: c for c in scored_candidates}
-        chosen = self._apply_confirmation(command, decision, by_id)
+        chosen = _confirmed(command, decision, pool)
         undecided = (
             decision.outcome is Outcome.POSSIBLE_MATCH and command.confirmation is not Confirmation.NEW
         )
         if chosen is None and undecided:
-            tx.record_decision(principal, None, Outcome.POSSIBLE_MATCH.value, _explain(decision), now)
             shown = decision.candidates[:MAX_CANDIDATES_RETURNED]
-            if self._hooks is not None:
-                self._hooks.possible_match(
-                    tx,
-                    principal,
-                    valid.identity,
-                    command.post14_qualification,
-                    mis_identifier,
-                    [s.candidate_id for s in shown],
-                    now,
-                )
-            views = self._disclosure.release(tx, principal, rpc, [by_id[s.candidate_id] for s in shown], now)
-            return RegistrationResult(
+            return _Plan(
                 Outcome.POSSIBLE_MATCH,
                 None,
-                tuple(CandidateView(v, s) for v, s in zip(views, shown, strict=True)),
+                decision,
+                tuple((pool[s.candidate_id], s) for s in shown),
+                explanation=_explain(decision, command),
             )
         if chosen is not None:
-            outcome, learner = Outcome.MATCHED, chosen
+            plan = _Plan(Outcome.MATCHED, chosen, decision, explanation=_explain(decision, command))
         else:
-            outcome = Outcome.NEW
-            new = NewLearner(
-                valid.identity,
-                command.post14_qualification,
-                keys,
-                self._matcher.frequency_terms(valid.record),
+            plan = _Plan(
+                Outcome.NEW, self._add(valid, keys), decision, explanation=_explain(decision, command)
             )
-            learner = tx.insert_learner(principal, random_uln(), new, now)
-        tx.record_decision(principal, learner.id, outcome.value, _explain(decision, command), now)
-        if request_id:
-            tx.store_request(principal, request_id, outcome.value, learner.id)
-        if mis_identifier:
-            tx.link_mis(principal, mis_identifier, learner.id)
-        if self._hooks is not None and command.ability_to_share is not None:
-            self._hooks.school_sharing(tx, principal, learner.id, command.ability_to_share, now)
-        return self._answer(tx, principal, rpc, outcome, learner, now)
+        if mis_identifier and plan.learner is not None:
+            self._links[mis_identifier] = plan.learner.id
+        return plan
 
-    def _apply_confirmation(
-        self, command: RegistrationCommand, decision: MatchDecision, by_id: dict[int, Learner]
-    ) -> Learner | None:
-        """The existing learner this registration is, or None for a new one."""
-        if command.confirmation is Confirmation.EXISTING:
-            shown = {by_id[s.candidate_id].uln: by_id[s.candidate_id] for s in decision.candidates}
-            if command.confirm_uln not in shown:
-                raise ValidationError(
-                    [
-                        FieldViolation(
-                            "confirmation.confirm_uln",
-                            Reason.CONFIRMATION_INVALID,
-                            "is not one of the candidates for this learner; register again without a "
-                            "confirmation to see them",
-                        )
-                    ]
+    def _add(self, valid: _Valid, keys: frozenset[str]) -> Learner:
+        """A provisional learner (negative id) that later rows of this batch can match against."""
+        provisional_id = self._next_provisional
+        self._next_provisional -= 1
+        new = NewLearner(
+            valid.identity,
+            valid.command.post14_qualification,
+            keys,
+            self._matcher.frequency_terms(valid.record),
+        )
+        self._new[provisional_id] = ("", new)
+        learner = Learner(id=provisional_id, uln="", identity=valid.identity, version=1)
+        for key in keys:
+            self._in_batch.setdefault(key, []).append(learner)
+        return learner
+
+    def _provisional(self, learner_id: int) -> Learner | None:
+        if learner_id not in self._new:
+            return None
+        _, new = self._new[learner_id]
+        return Learner(id=learner_id, uln="", identity=new.identity, version=1)
+
+    def _known_pupil(self, valid: _Valid, learner: Learner) -> _Plan:
+        """This organisation registered the MIS identifier before: keep its ULN, refresh details."""
+        if learner.identity == valid.identity or learner.id < 0:
+            return _Plan(Outcome.MATCHED, learner)
+        updated = self._tx.update_learner(
+            learner,
+            valid.identity,
+            self._matcher.blocking_keys(valid.record),
+            self._matcher.frequency_terms(valid.record),
+            self._matcher.frequency_terms(learner_record(learner)),
+            self._now,
+        )
+        return _Plan(Outcome.MATCHED, updated, updated=True)
+
+    # -- writing ---------------------------------------------------------------------------
+
+    def _flush(self, plans: Sequence[_Plan | DomainError], valids: Sequence[_Valid]) -> dict[int, Learner]:
+        """Insert the new learners and record decisions, links and requests; provisional id -> learner."""
+        tx = self._tx
+        ulns = _draw_ulns(tx, len(self._new))
+        provisional_ids = sorted(self._new, reverse=True)  # -1, -2, ... in the order they were added
+        inserted = tx.insert_learners(
+            self._principal,
+            [(uln, self._new[pid][1]) for uln, pid in zip(ulns, provisional_ids, strict=True)],
+            self._now,
+        )
+        real = dict(zip(provisional_ids, inserted, strict=True))
+
+        def real_id(learner: Learner | None) -> int | None:
+            if learner is None:
+                return None
+            return real[learner.id].id if learner.id < 0 else learner.id
+
+        tx.record_decisions(
+            self._principal,
+            [
+                (real_id(p.learner), p.outcome.value, p.explanation)
+                for p in plans
+                if isinstance(p, _Plan) and p.explanation
+            ],
+            self._now,
+        )
+        tx.link_mis_many(
+            self._principal,
+            {m: real[i].id if i < 0 else i for m, i in self._links.items()},
+        )
+        for plan, valid in zip(plans, valids, strict=True):
+            request_id = valid.command.request_id.strip()
+            learner_id = real_id(plan.learner) if isinstance(plan, _Plan) else None
+            if request_id and learner_id is not None and isinstance(plan, _Plan) and plan.explanation:
+                tx.store_request(self._principal, request_id, plan.outcome.value, learner_id)
+        if self._hooks is not None:
+            self._run_hooks(plans, valids, real_id)
+        return real
+
+    def _run_hooks(
+        self,
+        plans: Sequence[_Plan | DomainError],
+        valids: Sequence[_Valid],
+        real_id: Callable[[Learner | None], int | None],
+    ) -> None:
+        """Queue POSSIBLE_MATCH rows for review; record AbilityToShare for rows with a learner."""
+        assert self._hooks is not None
+        for plan, valid in zip(plans, valids, strict=True):
+            if not isinstance(plan, _Plan):
+                continue
+            command = valid.command
+            if plan.outcome is Outcome.POSSIBLE_MATCH:
+                self._hooks.possible_match(
+                    self._tx,
+                    self._principal,
+                    valid.identity,
+                    command.post14_qualification,
+                    command.mis_identifier.strip(),
+                    [lr.id for lr, _ in plan.candidates],
+                    self._now,
                 )
-            return shown[command.confirm_uln]
-        if decision.outcome is Outcome.MATCHED and decision.matched_id is not None:
-            return by_id[decision.matched_id]
-        return None
+            elif command.ability_to_share is not None and (learner_id := real_id(plan.learner)) is not None:
+                self._hooks.school_sharing(
+                    self._tx, self._principal, learner_id, command.ability_to_share, self._now
+                )
 
-    def _known_pupil(
-        self,
-        tx: LearnerTransaction,
-        principal: Principal,
-        valid: _Valid,
-        learner: Learner,
-        rpc: str,
-        now: datetime,
-    ) -> RegistrationResult:
-        """The organisation registered this MIS identifier before: keep its ULN, refresh details."""
-        updated = False
-        if learner.identity != valid.identity:
-            old_terms = self._matcher.frequency_terms(learner_record(learner))
-            learner = tx.update_learner(
-                learner,
-                valid.identity,
-                self._matcher.blocking_keys(valid.record),
-                self._matcher.frequency_terms(valid.record),
-                old_terms,
-                now,
+    def _results(
+        self, plans: Sequence[_Plan | DomainError], real: dict[int, Learner]
+    ) -> list[RegistrationResult | DomainError]:
+        """Release what the caller may see of each row's learner (or candidates): one disclosure,
+        so one access-log append, for the whole batch."""
+        groups = [
+            [real.get(p.learner.id, p.learner)] if p.learner is not None else [lr for lr, _ in p.candidates]
+            for p in plans
+            if isinstance(p, _Plan)
+        ]
+        views = iter(
+            self._disclosure.release(
+                self._tx, self._principal, self._rpc, [lr for group in groups for lr in group], self._now
             )
-            updated = True
-        result = self._answer(tx, principal, rpc, Outcome.MATCHED, learner, now)
-        return RegistrationResult(result.outcome, result.learner, (), updated)
+        )
+        group_sizes = iter(len(group) for group in groups)
+        results: list[RegistrationResult | DomainError] = []
+        for plan in plans:
+            if isinstance(plan, DomainError):
+                results.append(plan)
+                continue
+            seen = [next(views) for _ in range(next(group_sizes))]
+            if plan.learner is not None:
+                results.append(RegistrationResult(plan.outcome, seen[0], (), plan.updated))
+            else:
+                shown = tuple(CandidateView(v, s) for v, (_, s) in zip(seen, plan.candidates, strict=True))
+                results.append(RegistrationResult(plan.outcome, None, shown))
+        return results
 
-    def _answer(
-        self,
-        tx: LearnerTransaction,
-        principal: Principal,
-        rpc: str,
-        outcome: Outcome,
-        learner: Learner,
-        now: datetime,
-    ) -> RegistrationResult:
-        (view,) = self._disclosure.release(tx, principal, rpc, [learner], now)
-        return RegistrationResult(outcome, view)
+
+def _draw_ulns(tx: LearnerTransaction, count: int) -> list[str]:
+    """``count`` distinct ULNs nobody holds (checked in one query; a race is caught on insert)."""
+    ulns: list[str] = []
+    while len(ulns) < count:
+        drawn = {random_uln() for _ in range(count - len(ulns))} - set(ulns)
+        ulns.extend(sorted(drawn - tx.ulns_taken(drawn)))
+    return ulns
+
+
+def _confirmed(
+    command: RegistrationCommand, decision: MatchDecision, pool: dict[int, Learner]
+) -> Learner | None:
+    """The existing learner this registration is (by the caller's confirmation or the matcher), or None."""
+    if command.confirmation is Confirmation.EXISTING:
+        shown = {pool[s.candidate_id].uln: pool[s.candidate_id] for s in decision.candidates}
+        if command.confirm_uln not in shown:
+            raise ValidationError(
+                [
+                    FieldViolation(
+                        "confirmation.confirm_uln",
+                        Reason.CONFIRMATION_INVALID,
+                        "is not one of the candidates for this learner; register again without a "
+                        "confirmation to see them",
+                    )
+                ]
+            )
+        return shown[command.confirm_uln]
+    if decision.outcome is Outcome.MATCHED and decision.matched_id is not None:
+        return pool[decision.matched_id]
+    return None
 
 
 def _explain(decision: MatchDecision, command: RegistrationCommand | None = None) -> str:

@@ -95,8 +95,14 @@ def parse_postcode(value: str) -> str:
         raise _Bad(Reason.FIELD_REQUIRED, f"is required (use {POSTCODE_NOT_KNOWN} when not known)")
     match = _POSTCODE.match(compact)
     if match is None or (match.group(1) == "GIR" and compact != _POSTCODE_GIR):
-        raise _Bad(Reason.POSTCODE_INVALID, f"{value.strip()!r} is not a UK postcode")
+        raise _Bad(Reason.POSTCODE_INVALID, f"{_excerpt(value)} is not a UK postcode")
     return f"{match.group(1)} {match.group(2)}"
+
+
+def _excerpt(value: str, limit: int = 12) -> str:
+    """A bad value quoted back, cut short: error details travel in size-limited gRPC trailers."""
+    text = value.strip()
+    return repr(text if len(text) <= limit else f"{text[:limit]}…")
 
 
 def parse_iso_date(value: str, reason: Reason) -> date:

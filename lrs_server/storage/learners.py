@@ -10,6 +10,8 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, Engine, Row, and_, delete, func, insert, select, update
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 
 from lrs_server.domain.model import Gender, Identity, Learner, Principal
@@ -63,6 +65,20 @@ class _Frequencies:
             self._cache[key] = self._connection.execute(stmt).scalar_one_or_none() or 0
         return self._cache[key]
 
+    def prefetch(self, terms: Iterable[tuple[str, str]]) -> None:
+        """Read the counts of many (field, value) pairs in one query (a batch's worth)."""
+        wanted = sorted(set(terms) - self._cache.keys())
+        if not wanted:
+            return
+        fields = {field for field, _ in wanted}
+        values = {value for _, value in wanted}
+        stmt = select(FREQUENCY.c.field, FREQUENCY.c.value, FREQUENCY.c.count).where(
+            FREQUENCY.c.field.in_(fields), FREQUENCY.c.value.in_(values)
+        )
+        found = {(field, value): count for field, value, count in self._connection.execute(stmt)}
+        for term in wanted:
+            self._cache[term] = found.get(term, 0)
+
     def total(self) -> int:
         if self._total is None:
             stmt = select(FREQUENCY.c.count).where(FREQUENCY.c.field == "*", FREQUENCY.c.value == "*")
@@ -111,6 +127,40 @@ class SqlTransaction:
         )
         return self._learners(and_(LEARNER.c.id.in_(ids), LEARNER.c.master_id.is_(None)))
 
+    def candidates_by_key(self, keys: Iterable[str]) -> dict[str, list[Learner]]:
+        """Unmerged learners under each of ``keys``, in one query (the keys are selective)."""
+        key_list = sorted(set(keys))
+        if not key_list:
+            return {}
+        # Keys alone first (a covering-index probe per key); joining learner here lets SQLite's
+        # planner pick a scan of learner for long key lists.
+        pairs = self._c.execute(select(KEYS.c.key, KEYS.c.learner_id).where(KEYS.c.key.in_(key_list))).all()
+        learners = {
+            lr.id: lr
+            for lr in self._learners(LEARNER.c.id.in_({p.learner_id for p in pairs}))
+            if lr.master_id is None
+        }
+        pairs = [p for p in pairs if p.learner_id in learners]
+        by_key: dict[str, list[Learner]] = {}
+        for key, learner_id in pairs:
+            by_key.setdefault(key, []).append(learners[learner_id])
+        return by_key
+
+    def mis_links(self, principal: Principal, mis_identifiers: Iterable[str]) -> dict[str, int]:
+        wanted = sorted(set(mis_identifiers))
+        if not wanted:
+            return {}
+        stmt = select(MIS.c.mis_identifier, MIS.c.learner_id).where(
+            MIS.c.organisation_id == principal.org_id, MIS.c.mis_identifier.in_(wanted)
+        )
+        return {row.mis_identifier: row.learner_id for row in self._c.execute(stmt)}
+
+    def ulns_taken(self, ulns: Iterable[str]) -> set[str]:
+        wanted = sorted(set(ulns))
+        if not wanted:
+            return set()
+        return set(self._c.execute(select(LEARNER.c.uln).where(LEARNER.c.uln.in_(wanted))).scalars())
+
     def learner_by_uln(self, uln: str) -> Learner | None:
         found = self._learners(LEARNER.c.uln == uln)
         return found[0] if found else None
@@ -130,13 +180,6 @@ class SqlTransaction:
         row = self._c.execute(stmt).first()
         return None if row is None else StoredRequest(row.outcome, row.learner_id)
 
-    def mis_link(self, principal: Principal, mis_identifier: str) -> int | None:
-        stmt = select(MIS.c.learner_id).where(
-            MIS.c.organisation_id == principal.org_id, MIS.c.mis_identifier == mis_identifier
-        )
-        learner_id: int | None = self._c.execute(stmt).scalar_one_or_none()
-        return learner_id
-
     # -- writes ----------------------------------------------------------------------------
 
     def store_request(
@@ -152,42 +195,109 @@ class SqlTransaction:
             )
         )
 
-    def link_mis(self, principal: Principal, mis_identifier: str, learner_id: int) -> None:
-        now = datetime.now().astimezone()
-        changed = self._c.execute(
-            update(MIS)
-            .where(MIS.c.organisation_id == principal.org_id, MIS.c.mis_identifier == mis_identifier)
-            .values(learner_id=learner_id, updated_at=now)
-        )
-        if changed.rowcount == 0:
-            self._c.execute(
-                insert(MIS).values(
-                    organisation_id=principal.org_id,
-                    mis_identifier=mis_identifier,
-                    learner_id=learner_id,
-                    updated_at=now,
-                )
+    def insert_learners(
+        self, principal: Principal, new: Sequence[tuple[str, NewLearner]], now: datetime
+    ) -> list[Learner]:
+        """Insert many learners (ULN, details) in a few statements; raises UlnTaken on a ULN clash."""
+        if not new:
+            return []
+        rows = []
+        for uln, learner in new:
+            values = _identity_values(learner.identity)
+            values.update(
+                uln=uln,
+                post14_qualification=learner.post14_qualification,
+                version=1,
+                created_by=principal.org_id,
+                created_at=now,
+                updated_at=now,
             )
-
-    def insert_learner(self, principal: Principal, uln: str, new: NewLearner, now: datetime) -> Learner:
-        if self._c.execute(select(LEARNER.c.id).where(LEARNER.c.uln == uln)).first() is not None:
-            raise UlnTaken(uln)
-        values = _identity_values(new.identity)
-        values.update(
-            uln=uln,
-            post14_qualification=new.post14_qualification,
-            version=1,
-            created_by=principal.org_id,
-            created_at=now,
-            updated_at=now,
-        )
+            rows.append(values)
         try:
-            learner_id: int = self._c.execute(insert(LEARNER).values(**values)).inserted_primary_key[0]  # type: ignore[index]
-        except IntegrityError as exc:  # another writer drew the same ULN between check and insert
-            raise UlnTaken(uln) from exc
-        self._add_keys(learner_id, new.blocking_keys)
-        self._count_terms(new.frequency_terms, +1)
-        return Learner(id=learner_id, uln=uln, identity=new.identity, version=1)
+            ids = (
+                self._c.execute(insert(LEARNER).returning(LEARNER.c.id, sort_by_parameter_order=True), rows)
+                .scalars()
+                .all()
+            )
+        except IntegrityError as exc:
+            raise UlnTaken(str(exc.params)) from exc
+        self._c.execute(
+            insert(KEYS),
+            [
+                {"key": k, "learner_id": i}
+                for i, (_, n) in zip(ids, new, strict=True)
+                for k in sorted(n.blocking_keys)
+            ],
+        )
+        terms: dict[tuple[str, str], int] = {}
+        for _, learner in new:
+            for term in {**learner.frequency_terms, "*": "*"}.items():
+                terms[term] = terms.get(term, 0) + 1
+        self._add_counts(terms)
+        return [
+            Learner(id=i, uln=uln, identity=n.identity, version=1)
+            for i, (uln, n) in zip(ids, new, strict=True)
+        ]
+
+    def _add_counts(self, terms: Mapping[tuple[str, str], int]) -> None:
+        """Add to many term counts in one upsert (INSERT ... ON CONFLICT DO UPDATE).
+
+        An upsert, not update-then-insert: two transactions may meet a new name at once, and on
+        PostgreSQL (where only the blocking keys are locked) both inserting it would collide.
+        """
+        if not terms:
+            return
+        stmt = self._upsert(FREQUENCY)
+        stmt = stmt.on_conflict_do_update(
+            index_elements=[FREQUENCY.c.field, FREQUENCY.c.value],
+            set_={"count": FREQUENCY.c.count + stmt.excluded.count},
+        )
+        self._c.execute(stmt, [{"field": f, "value": v, "count": d} for (f, v), d in sorted(terms.items())])
+
+    def _upsert(self, table: Any) -> Any:
+        return (sqlite_insert if self._c.dialect.name == "sqlite" else postgresql_insert)(table)
+
+    def link_mis_many(self, principal: Principal, links: Mapping[str, int]) -> None:
+        """Set (organisation, MIS identifier) -> learner for many identifiers, in one upsert."""
+        if not links:
+            return
+        now = datetime.now().astimezone()
+        stmt = self._upsert(MIS)
+        stmt = stmt.on_conflict_do_update(
+            index_elements=[MIS.c.organisation_id, MIS.c.mis_identifier],
+            set_={"learner_id": stmt.excluded.learner_id, "updated_at": stmt.excluded.updated_at},
+        )
+        self._c.execute(
+            stmt,
+            [
+                {
+                    "organisation_id": principal.org_id,
+                    "mis_identifier": m,
+                    "learner_id": lid,
+                    "updated_at": now,
+                }
+                for m, lid in sorted(links.items())
+            ],
+        )
+
+    def record_decisions(
+        self, principal: Principal, decisions: Sequence[tuple[int | None, str, str]], now: datetime
+    ) -> None:
+        """(learner id, outcome, explanation) for many registrations."""
+        if decisions:
+            self._c.execute(
+                insert(DECISIONS),
+                [
+                    {
+                        "organisation_id": principal.org_id,
+                        "learner_id": learner_id,
+                        "outcome": outcome,
+                        "explanation": explanation,
+                        "created_at": now,
+                    }
+                    for learner_id, outcome, explanation in decisions
+                ],
+            )
 
     def update_learner(
         self,
@@ -213,37 +323,18 @@ class SqlTransaction:
             history = (learner.identity.family_name, *history)
         self._c.execute(delete(KEYS).where(KEYS.c.learner_id == learner.id))
         self._add_keys(learner.id, blocking_keys)
-        self._count_terms(old_frequency_terms, -1)
-        self._count_terms(frequency_terms, +1)
+        delta: dict[tuple[str, str], int] = {}
+        for term in old_frequency_terms.items():
+            delta[term] = delta.get(term, 0) - 1
+        for term in frequency_terms.items():
+            delta[term] = delta.get(term, 0) + 1
+        self._add_counts({term: d for term, d in delta.items() if d})
         return Learner(learner.id, learner.uln, identity, learner.version + 1, history, learner.master_id)
 
     def _add_keys(self, learner_id: int, keys: Iterable[str]) -> None:
         rows = [{"key": key, "learner_id": learner_id} for key in sorted(set(keys))]
         if rows:
             self._c.execute(insert(KEYS), rows)
-
-    def _count_terms(self, terms: Mapping[str, str], delta: int) -> None:
-        for field, value in sorted({**terms, "*": "*"}.items()):
-            changed = self._c.execute(
-                update(FREQUENCY)
-                .where(FREQUENCY.c.field == field, FREQUENCY.c.value == value)
-                .values(count=FREQUENCY.c.count + delta)
-            )
-            if changed.rowcount == 0 and delta > 0:
-                self._c.execute(insert(FREQUENCY).values(field=field, value=value, count=delta))
-
-    def record_decision(
-        self, principal: Principal, learner_id: int | None, outcome: str, explanation: str, now: datetime
-    ) -> None:
-        self._c.execute(
-            insert(DECISIONS).values(
-                organisation_id=principal.org_id,
-                learner_id=learner_id,
-                outcome=outcome,
-                explanation=explanation,
-                created_at=now,
-            )
-        )
 
     def log_access(self, principal: Principal, records: Sequence[AccessRecord], now: datetime) -> None:
         """Append to the hash-chained access log (storage/audit.py); learners reading their own data

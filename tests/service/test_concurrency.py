@@ -54,19 +54,7 @@ def test_same_new_learner_registered_16_times_at_once_gets_one_uln(api: Api) -> 
     assert learner_rows(api) == 1
 
 
-FREQUENCY_RACE = pytest.mark.xfail(
-    strict=True,
-    reason="BUG: name_frequency counts are bumped by UPDATE-then-INSERT (storage/learners.py _add_counts); "
-    "concurrent first uses of a term (always '*' on a new database) violate name_frequency_pkey on "
-    "PostgreSQL and the RPC fails INTERNAL",
-)
-
-
-def test_16_different_learners_at_once_get_16_distinct_valid_ulns(
-    api: Api, request: pytest.FixtureRequest
-) -> None:
-    if api.engine.dialect.name == "postgresql":
-        request.applymarker(FREQUENCY_RACE)
+def test_16_different_learners_at_once_get_16_distinct_valid_ulns(api: Api) -> None:
     given = ["Amara", "Bilal", "Chen", "Dmitri", "Esi", "Farah", "Gwen", "Hiro",
              "Ines", "Jomo", "Kasia", "Luca", "Mei", "Nia", "Oskar", "Priya"]  # fmt: skip
     requests = [
