@@ -90,7 +90,10 @@ def parse_name(value: str, *, required: bool) -> str:
 
 def parse_postcode(value: str) -> str:
     """A UK postcode in canonical form ("SW1A 1AA"), or the not-known pseudo-postcode."""
-    compact = "".join(value.split()).upper()
+    compact = "".join(value.split())
+    if not compact.isascii():  # before upper(): "ß1 1AA" must not become "SS1 1AA"
+        raise _Bad(Reason.POSTCODE_INVALID, f"{_excerpt(value)} is not a UK postcode")
+    compact = compact.upper()
     if not compact:
         raise _Bad(Reason.FIELD_REQUIRED, f"is required (use {POSTCODE_NOT_KNOWN} when not known)")
     match = _POSTCODE.match(compact)

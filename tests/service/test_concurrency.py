@@ -7,7 +7,6 @@ from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 
 import grpc
-import pytest
 from sqlalchemy import func, select
 
 from lrs.v1 import registration_service_pb2 as reg_pb
