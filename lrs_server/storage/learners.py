@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import datetime
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from sqlalchemy import Connection, Engine, Row, and_, delete, func, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
@@ -357,14 +357,18 @@ def _learner(row: Row[Any], history: tuple[str, ...]) -> Learner:
     return Learner(row.id, row.uln, identity, row.version, history, row.master_id)
 
 
-class SqlLearnerStore:
-    """Implements ``domain.ports.LearnerStore`` on a SQLAlchemy engine."""
+T = TypeVar("T", bound=SqlTransaction)
 
-    def __init__(self, engine: Engine) -> None:
+
+class SqlStore(Generic[T]):
+    """Transactions of kind ``T`` on an engine: writers serialised on lock keys, readers not."""
+
+    def __init__(self, engine: Engine, transaction: Callable[[Connection], T]) -> None:
         self._engine = engine
+        self._transaction = transaction
 
     @contextmanager
-    def write(self, lock_keys: Iterable[str]) -> Iterator[SqlTransaction]:
+    def write(self, lock_keys: Iterable[str]) -> Iterator[T]:
         with self._engine.connect() as connection:
             connection = connection.execution_options(sqlite_immediate=True)
             with connection.begin():
@@ -373,9 +377,16 @@ class SqlLearnerStore:
                     # locking every key (in a fixed order, to avoid deadlock) serialises them.
                     for lock in sorted({_lock_id(k) for k in lock_keys}):
                         connection.execute(select(func.pg_advisory_xact_lock(lock)))
-                yield SqlTransaction(connection)
+                yield self._transaction(connection)
 
     @contextmanager
-    def read(self) -> Iterator[SqlTransaction]:
+    def read(self) -> Iterator[T]:
         with self._engine.connect() as connection, connection.begin():
-            yield SqlTransaction(connection)
+            yield self._transaction(connection)
+
+
+class SqlLearnerStore(SqlStore[SqlTransaction]):
+    """Implements ``domain.ports.LearnerStore`` on a SQLAlchemy engine."""
+
+    def __init__(self, engine: Engine) -> None:
+        super().__init__(engine, SqlTransaction)

@@ -5,12 +5,11 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
-from collections.abc import Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Engine, and_, func, insert, select, update
+from sqlalchemy import Engine, and_, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from lrs_server.domain.model import Gender, Identity, Learner, LearnerKind, OrgKind, Principal
@@ -28,8 +27,7 @@ from lrs_server.domain.record_ports import (
     StoredAchievement,
     SubmitOutcome,
 )
-from lrs_server.storage.engine import is_sqlite
-from lrs_server.storage.learners import HISTORY, LEARNER, MIS, SqlTransaction, _lock_id
+from lrs_server.storage.learners import HISTORY, LEARNER, MIS, SqlStore, SqlTransaction
 from lrs_server.storage.organisations import ORG, hash_token
 from lrs_server.storage.tables import (
     AccessLogEntry,
@@ -385,26 +383,11 @@ class SqlRecordTransaction(SqlTransaction):
         )
 
 
-class SqlRecordStore:
+class SqlRecordStore(SqlStore[SqlRecordTransaction]):
     """Implements ``domain.ports.LearnerStore`` and ``domain.record_ports.RecordStore``."""
 
     def __init__(self, engine: Engine) -> None:
-        self._engine = engine
-
-    @contextmanager
-    def write(self, lock_keys: Iterable[str]) -> Iterator[SqlRecordTransaction]:
-        with self._engine.connect() as connection:
-            connection = connection.execution_options(sqlite_immediate=True)
-            with connection.begin():
-                if not is_sqlite(self._engine):
-                    for lock in sorted({_lock_id(k) for k in lock_keys}):
-                        connection.execute(select(func.pg_advisory_xact_lock(lock)))
-                yield SqlRecordTransaction(connection)
-
-    @contextmanager
-    def read(self) -> Iterator[SqlRecordTransaction]:
-        with self._engine.connect() as connection, connection.begin():
-            yield SqlRecordTransaction(connection)
+        super().__init__(engine, SqlRecordTransaction)
 
 
 def principal_for_learner_token(engine: Engine, token: str) -> Principal | None:
