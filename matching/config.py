@@ -20,7 +20,7 @@ MU = tuple[float, float]
 DEFAULT_LEVELS: Mapping[str, Mapping[str, MU]] = MappingProxyType(
     {
         "given_name": {
-            "exact": (0.82, 0.01),
+            "exact": (0.82, 0.005),
             "swapped": (0.01, 0.00001),
             "alternate_name": (0.03, 0.002),
             "nickname": (0.05, 0.002),
@@ -32,7 +32,7 @@ DEFAULT_LEVELS: Mapping[str, Mapping[str, MU]] = MappingProxyType(
             "else": (HARD_NEGATIVE_M, 0.33),
         },
         "family_name": {
-            "exact": (0.80, 0.002),
+            "exact": (0.80, 0.0015),
             "swapped": (0.01, 0.00001),
             "previous_name": (0.04, 0.0002),
             "double_barrelled": (0.03, 0.0002),
@@ -73,7 +73,7 @@ class MatcherConfig:
     prior_match_weight: float = -20.0
     # MATCHED needs a sole candidate at or above `upper_threshold` leading the next by `margin` bits;
     # candidates at or above `lower_threshold` are worth a human look (POSSIBLE_MATCH).
-    upper_threshold: float = 7.0
+    upper_threshold: float = 6.0
     lower_threshold: float = -4.0
     margin: float = 6.0
     # Jaro-Winkler similarity tiers (rapidfuzz, 0..1).

@@ -55,9 +55,15 @@ def given_name_variants() -> VariantGroups:
 
 @cache
 def known_given_names() -> frozenset[str]:
-    """Recognised given names: every name in a variant group plus the bundled list of common names."""
+    """Names recognised without the registry: every name in a variant group, and given_names.txt.
+
+    given_names.txt lists real common names of children in England and Wales (ONS tables), written
+    independently of the synthetic generator (the old list was seeded from the generator's pools,
+    which made the evaluation easier than real data). Beyond these, a given name is recognised once
+    the registry counts ``known_name_min_count`` learners with it (``Context.is_known_given_name``).
+    """
     text = resources.files("matching").joinpath("given_names.txt").read_text(encoding="utf-8")
-    listed = {line.strip() for line in text.splitlines() if line.strip() and not line.startswith("#")}
+    listed = {n for line in text.splitlines() if not line.startswith("#") for n in line.split()}
     return frozenset(listed | given_name_variants().groups_of.keys())
 
 

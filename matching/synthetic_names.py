@@ -7,7 +7,10 @@ way "Oliver Smith" does in real data.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import random
+from dataclasses import dataclass, replace
+
+from matching.synthetic_names_tail import TAILS
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,7 +33,7 @@ _PREFIXES = (
 _SUFFIXES = "ley ton worth field ford by ham well wood combe shaw stead bury ridge dale"
 ENGLISH_TAIL = tuple(prefix + suffix for suffix in _SUFFIXES.split() for prefix in _PREFIXES.split())
 
-ORIGINS: tuple[Origin, ...] = (
+_HEADS: tuple[Origin, ...] = (
     Origin(
         "english",
         0.44,
@@ -183,3 +186,28 @@ ORIGINS: tuple[Origin, ...] = (
         ),
     ),
 )
+
+
+def _with_tail(head: tuple[str, ...], tail: str, seed: str) -> tuple[str, ...]:
+    """The curated names (most common first), then the long tail in a fixed shuffled order.
+
+    The tails are alphabetical at source; shuffling keeps rank (hence frequency) unrelated to spelling.
+    """
+    extra = [name for name in dict.fromkeys(tail.split()) if name not in head]
+    random.Random(seed).shuffle(extra)
+    return (*head, *extra)
+
+
+def _extend(origin: Origin) -> Origin:
+    male, female, family = TAILS.get(origin.name, ("", "", ""))
+    return replace(
+        origin,
+        male=_with_tail(origin.male, male, f"{origin.name}/male"),
+        female=_with_tail(origin.female, female, f"{origin.name}/female"),
+        family=_with_tail(origin.family, family, f"{origin.name}/family"),
+    )
+
+
+# Pools of a few hundred to a few thousand names per origin, drawn Zipf-like (synthetic.py): the
+# commonest names recur as in real data, while a full name + birth date shared by strangers stays rare.
+ORIGINS: tuple[Origin, ...] = tuple(_extend(origin) for origin in _HEADS)
