@@ -11,7 +11,7 @@ from typing import Any
 import grpc
 
 from school_client.batch import ResultsMismatch
-from school_client.commands import common, single
+from school_client.commands import common, learner, records, single
 from school_client.connection import Client, ConnectionSettings
 from school_client.errors import call_error
 from school_client.files import FileFormatError
@@ -19,7 +19,7 @@ from school_client.files import FileFormatError
 Handler = Callable[[Client, argparse.Namespace], dict[str, Any]]
 # Each module adds its subcommands; a handler returns one JSON-able dict (printed as JSON with
 # --json, else as readable text) and may set "exit_status".
-COMMAND_MODULES = (single,)
+COMMAND_MODULES = (single, records, learner)
 
 
 def parser() -> argparse.ArgumentParser:

@@ -8,7 +8,13 @@ from pathlib import Path
 
 import grpc
 
-from lrs.v1 import batch_service_pb2_grpc, registration_service_pb2_grpc
+from lrs.v1 import (
+    admin_service_pb2_grpc,
+    batch_service_pb2_grpc,
+    learner_service_pb2_grpc,
+    record_service_pb2_grpc,
+    registration_service_pb2_grpc,
+)
 
 DEFAULT_SERVER = "127.0.0.1:50051"
 
@@ -44,6 +50,9 @@ class Client:
             self.channel = grpc.insecure_channel(settings.server)
         self.registration = registration_service_pb2_grpc.LearnerRegistrationServiceStub(self.channel)
         self.batch = batch_service_pb2_grpc.BatchRegistrationServiceStub(self.channel)
+        self.records = record_service_pb2_grpc.LearnerRecordServiceStub(self.channel)
+        self.learner = learner_service_pb2_grpc.LearnerSelfServiceStub(self.channel)
+        self.admin = admin_service_pb2_grpc.AdminServiceStub(self.channel)
 
     @property
     def metadata(self) -> tuple[tuple[str, str], ...]:

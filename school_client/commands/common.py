@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+from collections.abc import Callable
 from typing import Any
 
 from school_client import messages
@@ -35,7 +36,15 @@ def add_identity(p: argparse.ArgumentParser, required: bool) -> None:
     p.add_argument("--previous-family-name")
 
 
+# Readable forms added by command modules: each returns None for a result that is not its own.
+HUMAN_FORMATTERS: list[Callable[[dict[str, Any]], str | None]] = []
+
+
 def human(result: dict[str, Any]) -> str:
+    for formatter in HUMAN_FORMATTERS:
+        text = formatter(result)
+        if text is not None:
+            return text
     if "outcomes" in result:  # a file run's summary
         counts = ", ".join(f"{name} {count}" for name, count in result["outcomes"].items()) or "none"
         resumed = f" (resumed after row {result['resumed_from']})" if result.get("resumed_from") else ""
