@@ -12,6 +12,7 @@ from lrs.v1 import record_service_pb2 as rec_pb
 from lrs.v1 import registration_service_pb2 as reg_pb
 from lrs_server import app
 from lrs_server.auth import POLICY, matrix_markdown
+from lrs_server.domain import uln as uln_rules
 from lrs_server.domain.model import OrgKind
 from lrs_server.storage import audit
 from tests.records.conftest import admin, bearer, learner_token, records, result_row, selfservice, submit
@@ -112,33 +113,64 @@ def test_merge_substitutes_master_applies_strictest_sharing_and_unmerges(api: Ap
 
 def test_possible_matches_are_queued_and_resolved(api: Api) -> None:
     first = register_new(api).uln
-    response = api.registration.RegisterLearner(
-        register_request(given_name="Amira", postcode="M1 1AE", mis_identifier="Q9"),
-        metadata=api.add_school("400004"),
+    # Same given name, date of birth and gender, the family name one letter off and another postcode:
+    # the default matcher can neither accept nor rule out the pair (match weight about 2, between its
+    # thresholds of -4 and 6), so it asks, and the registration is queued for an administrator.
+    near = {"family_name": "Okafur", "postcode": "M1 1AE"}
+    schools = {"Q1": api.add_school("400004"), "Q2": api.add_school("400005")}
+    for mis, md in schools.items():
+        asked = api.registration.RegisterLearner(register_request(mis_identifier=mis, **near), metadata=md)
+        assert asked.outcome == reg_pb.REGISTRATION_OUTCOME_POSSIBLE_MATCH, (
+            "the default matcher decides this pair outright now: pick a pair it asks about (matching/)"
+        )
+        assert first in [c.learner.uln for c in asked.candidates]
+    as_admin = api.auth(OrgKind.ADMIN)
+    page = admin(api).ListReviewItems(admin_pb.ListReviewItemsRequest(page_size=10), metadata=as_admin)
+    assert sorted(i.mis_identifier for i in page.items) == ["Q1", "Q2"]
+    for queued in page.items:
+        assert [c.uln for c in queued.candidates] == [first]
+        assert (queued.identity.family_name, queued.identity.postcode) == ("Okafur", "M1 1AE")
+        assert queued.submitted_by_ref in ("400004", "400005") and queued.created_at
+    items = {i.mis_identifier: i.id for i in page.items}
+
+    # Q1: the administrator decides it is the same learner.
+    linked = admin(api).ResolveReviewItem(
+        admin_pb.ResolveReviewItemRequest(id=items["Q1"], link_uln=first), metadata=as_admin
     )
-    if response.outcome != reg_pb.REGISTRATION_OUTCOME_POSSIBLE_MATCH:
-        pytest.skip("the matcher decided this pair outright")
-    page = admin(api).ListReviewItems(
-        admin_pb.ListReviewItemsRequest(page_size=10), metadata=api.auth(OrgKind.ADMIN)
+    assert (linked.uln, linked.issued) == (first, False)
+    # The link took effect: the school now holds an MIS link for the learner (so may issue a code).
+    assert (
+        selfservice(api)
+        .IssueActivationCode(self_pb.IssueActivationCodeRequest(uln=first), metadata=schools["Q1"])
+        .code
     )
-    assert len(page.items) == 1 and page.items[0].mis_identifier == "Q9"
-    assert first in [c.uln for c in page.items[0].candidates]
-    item = page.items[0].id
+    left = admin(api).ListReviewItems(admin_pb.ListReviewItemsRequest(), metadata=as_admin).items
+    assert [i.mis_identifier for i in left] == ["Q2"]
+
+    # Q2: a different learner; linking to a ULN that is not a candidate is refused first.
+    with pytest.raises(grpc.RpcError) as not_candidate:
+        admin(api).ResolveReviewItem(
+            admin_pb.ResolveReviewItemRequest(id=items["Q2"], link_uln="1000000043"), metadata=as_admin
+        )
+    assert failure(not_candidate.value).fields == {"link_uln": "CONFIRMATION_INVALID"}
     issued = admin(api).ResolveReviewItem(
-        admin_pb.ResolveReviewItemRequest(id=item, issue_new_reason="different person"),
-        metadata=api.auth(OrgKind.ADMIN),
+        admin_pb.ResolveReviewItemRequest(id=items["Q2"], issue_new_reason="different person"),
+        metadata=as_admin,
     )
-    assert issued.issued and issued.uln != first
+    assert issued.issued and issued.uln != first and uln_rules.is_valid(issued.uln)
+    found = api.registration.FindLearnerByUln(
+        reg_pb.FindLearnerByUlnRequest(uln=issued.uln, given_name="Amara", family_name="Okafur"),
+        metadata=schools["Q2"],
+    )
+    assert found.learner.identity.postcode == "M1 1AE" and not found.master_substituted
+
+    # Decided items leave the queue and cannot be decided again.
     with pytest.raises(grpc.RpcError) as caught:
         admin(api).ResolveReviewItem(
-            admin_pb.ResolveReviewItemRequest(id=item, link_uln=first), metadata=api.auth(OrgKind.ADMIN)
+            admin_pb.ResolveReviewItemRequest(id=items["Q2"], link_uln=first), metadata=as_admin
         )
     assert failure(caught.value).reason == "REVIEW_ITEM_RESOLVED"
-    assert (
-        not admin(api)
-        .ListReviewItems(admin_pb.ListReviewItemsRequest(), metadata=api.auth(OrgKind.ADMIN))
-        .items
-    )
+    assert not admin(api).ListReviewItems(admin_pb.ListReviewItemsRequest(), metadata=as_admin).items
 
 
 def test_the_authorisation_document_is_generated_from_policy() -> None:
