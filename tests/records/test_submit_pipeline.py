@@ -5,7 +5,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
 
+import grpc
 import pytest
 
 from lrs.v1 import record_service_pb2 as rec_pb
@@ -117,3 +120,44 @@ def test_resume_refuses_a_results_file_of_another_input(api: Api, school: Client
     # Its own input resumes after its last row: nothing is left to send.
     again = achievements.submit_file(school, _sample_for(uln, tmp_path / "a.csv"), out, resume=True)
     assert again.resumed_from == 5 and not again.outcomes
+
+
+class _Dropped(grpc.RpcError):  # type: ignore[misc]  # grpc ships no type information
+    def code(self) -> grpc.StatusCode:
+        return grpc.StatusCode.UNAVAILABLE
+
+
+class _FlakyRecords:
+    """A SubmitAchievements stand-in whose first stream drops after answering two rows."""
+
+    def __init__(self) -> None:
+        self.streams: list[list[int]] = []
+
+    def SubmitAchievements(
+        self, requests: Iterator[rec_pb.SubmitAchievementsRequest], **_: object
+    ) -> Iterator[rec_pb.SubmitAchievementsResponse]:
+        seen: list[int] = []
+        self.streams.append(seen)
+        for request in requests:
+            seen.append(request.row_number)
+            if len(self.streams) == 1 and len(seen) == 3:
+                raise _Dropped()
+            yield rec_pb.SubmitAchievementsResponse(
+                row_number=request.row_number, outcome=rec_pb.SUBMIT_OUTCOME_CREATED
+            )
+
+
+def test_a_dropped_stream_is_reopened_at_the_first_unanswered_row(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("school_client.achievements.time.sleep", lambda _: None)
+    flaky = _FlakyRecords()
+    client: Any = SimpleNamespace(records=flaky, metadata=())
+    source = _sample_for("1000000043", tmp_path / "r.csv")
+    out = tmp_path / "out.csv"
+    summary = achievements.submit_file(client, source, out)
+    # Rows 0-1 answered, then the link dropped; row 4 is short and never sent.
+    assert flaky.streams == [[0, 1, 2], [2, 3]]
+    assert dict(summary.outcomes) == {"CREATED": 4, "REJECTED": 1} and summary.rows == 5
+    lines = out.read_text(encoding="utf-8").splitlines()
+    assert [line.split(",")[0] for line in lines] == ["Line", "2", "3", "4", "5", "6"]
