@@ -74,6 +74,8 @@ def record_dict(response: rec_pb.GetLearnerRecordResponse) -> dict[str, Any]:
 def submit_results(client: Client, args: argparse.Namespace) -> dict[str, Any]:
     source: Path = args.file
     out: Path = args.out or achievements.default_results_path(source)
+    if out.exists() and source.exists() and out.resolve() == source.resolve():
+        raise SystemExit("error: --out would overwrite the results file being submitted; give another --out")
     summary = achievements.submit_file(client, source, out, resume=args.resume, show_progress=args.progress)
     return summary.as_dict()
 

@@ -406,3 +406,11 @@ def test_access_log_follows_every_page() -> None:
     out = learner_commands.access_log(client, argparse.Namespace())
     assert [e["at"] for e in out["access_log"]] == [e.at for e in pages.entries]
     assert pages.tokens == ["", "2", "4"]
+
+
+def test_the_results_file_never_overwrites_the_input(desk: Desk, tmp_path: Path) -> None:
+    source = results_csv(tmp_path / "r.csv", "1000000043", "A", "B")
+    before = source.read_bytes()
+    done = desk.as_org("school", "results", "submit", str(source), "--out", str(source))
+    assert done.returncode == 1 and "overwrite" in done.stderr
+    assert source.read_bytes() == before
