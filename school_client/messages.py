@@ -16,6 +16,18 @@ GENDERS = {
     "not-specified": pb.GENDER_NOT_SPECIFIED,
 }
 
+# AbilityToShare as the school recorded it on the learner's behalf (LRB column, normalised by files/).
+SHARING_CHOICES = {
+    "not-seen": pb.SHARING_CHOICE_NOT_SEEN,
+    "share": pb.SHARING_CHOICE_SHARE,
+    "do-not-share": pb.SHARING_CHOICE_DO_NOT_SHARE,
+}
+
+
+def sharing_choice(value: str) -> pb.SharingChoice.ValueType:
+    """The SharingChoice for a normalised AbilityToShare value ('' or unknown: not stated)."""
+    return SHARING_CHOICES.get(value, pb.SHARING_CHOICE_UNSPECIFIED)
+
 
 def enum_name(enum_type: Any, value: int) -> str:
     """``REGISTRATION_OUTCOME_NEW`` -> ``NEW`` (the prefix is the enum's name in UPPER_SNAKE)."""

@@ -35,6 +35,7 @@ def register_one(client: Client, args: argparse.Namespace) -> dict[str, Any]:
         identity=_identity(args),
         mis_identifier=args.mis_id or "",
         post14_qualification=args.post14_qualification,
+        ability_to_share=messages.sharing_choice(args.ability_to_share or ""),
     )
     if args.confirm_uln:
         request.confirmation.confirm_uln = args.confirm_uln
@@ -84,6 +85,11 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     add_identity(reg, required=False)
     reg.add_argument("--mis-id", help="your MIS identifier for the pupil")
     reg.add_argument("--post14-qualification", action="store_true", help="under 14, taking a post-14 course")
+    reg.add_argument(
+        "--ability-to-share",
+        choices=sorted(messages.SHARING_CHOICES),
+        help="the learner's choice, recorded on their behalf (their own later choice wins)",
+    )
     reg.add_argument("--request-id", help="idempotency key (default: a new UUID, reused on retries)")
     reg.add_argument("--confirm-uln", help="after POSSIBLE_MATCH: the learner is this candidate")
     reg.add_argument("--confirm-new", metavar="REASON", help="after POSSIBLE_MATCH: none of them; why")
