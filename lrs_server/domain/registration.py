@@ -216,8 +216,12 @@ class _Batch:
         self._links = tx.mis_links(self._principal, mis_ids)
         linked = {lr.id: lr for lr in tx.learners_by_ids(sorted(set(self._links.values())))}
         registry = tx.candidates_by_key(frozenset().union(*keys))
+        # The candidates' terms too: the matcher asks how common each candidate's given name is,
+        # and one query for the chunk beats one per candidate.
+        candidates = {lr.id: lr for learners in registry.values() for lr in learners}
+        records = [*(v.record for v in valids), *(learner_record(lr) for lr in candidates.values())]
         tx.frequencies.prefetch(
-            term for v in valids for term in self._matcher.frequency_terms(v.record).items()
+            term for record in records for term in self._matcher.frequency_terms(record).items()
         )
         plans: list[_Plan | DomainError] = []
         for valid, row_keys in zip(valids, keys, strict=True):
@@ -373,7 +377,7 @@ class _Batch:
                     valid.identity,
                     command.post14_qualification,
                     command.mis_identifier.strip(),
-                    [lr.id for lr, _ in plan.candidates],
+                    [learner_id for lr, _ in plan.candidates if (learner_id := real_id(lr)) is not None],
                     self._now,
                 )
             elif command.ability_to_share is not None and (learner_id := real_id(plan.learner)) is not None:
@@ -386,8 +390,12 @@ class _Batch:
     ) -> list[RegistrationResult | DomainError]:
         """Release what the caller may see of each row's learner (or candidates): one disclosure,
         so one access-log append, for the whole batch."""
+        # Provisional learners (negative ids: added earlier in this batch) are shown as inserted.
         groups = [
-            [real.get(p.learner.id, p.learner)] if p.learner is not None else [lr for lr, _ in p.candidates]
+            [
+                real.get(lr.id, lr)
+                for lr in ([p.learner] if p.learner is not None else [c for c, _ in p.candidates])
+            ]
             for p in plans
             if isinstance(p, _Plan)
         ]
