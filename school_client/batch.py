@@ -229,6 +229,8 @@ def register_file(
                     if batch.error is not None:
                         raise batch.error
                 except grpc.RpcError as error:
+                    if error.code() == grpc.StatusCode.RESOURCE_EXHAUSTED and writer.next_sequence > first:
+                        continue  # the server's stream limit is below ours: carry on in a new stream
                     failures = failures + 1 if writer.next_sequence == first else 1
                     if error.code() not in TRANSIENT or failures >= MAX_FAILED_ATTEMPTS:
                         raise

@@ -18,6 +18,13 @@ class BatchRegistration:
         self._registration = registration
         self._max_rows = max_rows
 
+    def _too_large(self) -> DomainError:
+        return DomainError(
+            ErrorKind.RESOURCE_EXHAUSTED,
+            Reason.BATCH_TOO_LARGE,
+            f"a batch stream takes at most {self._max_rows} rows; send the rest in another stream",
+        )
+
     def register_all(
         self, principal: Principal, chunks: Iterable[Sequence[tuple[T, RegistrationCommand]]], rpc: str
     ) -> Iterator[tuple[T, RegistrationResult | DomainError]]:
@@ -27,16 +34,15 @@ class BatchRegistration:
         identifier returns its ULN (updating changed details) and nothing new is created.
         """
         count = 0
-        for chunk in chunks:
+        for whole in chunks:
+            # Rows up to the limit are decided and answered before the refusal, so a client can
+            # reopen the stream at its first unanswered row whatever size the chunks came in.
+            chunk = whole[: self._max_rows - count]
             count += len(chunk)
-            if count > self._max_rows:
-                raise DomainError(
-                    ErrorKind.RESOURCE_EXHAUSTED,
-                    Reason.BATCH_TOO_LARGE,
-                    f"a batch stream takes at most {self._max_rows} rows; send the rest in another stream",
-                )
             missing = invalid("mis_identifier", Reason.FIELD_REQUIRED, "is required in a batch")
             keyed = [(row, command) for row, command in chunk if command.mis_identifier.strip()]
             results = iter(self._registration.register_many(principal, [c for _, c in keyed], rpc))
             for row, command in chunk:
                 yield row, next(results) if command.mis_identifier.strip() else missing
+            if len(chunk) < len(whole):
+                raise self._too_large()

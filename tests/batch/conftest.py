@@ -28,6 +28,7 @@ from lrs_server.storage.engine import make_engine
 from school_client.files import open_learner_file
 from school_client.files.generate import write_synthetic_lrb
 from school_client.files.results import REGISTRATION_COLUMNS
+from tests.service.conftest import api  # noqa: F401  (the in-process server fixture)
 
 BIN = Path(sys.executable).parent
 SERVER = str(BIN / "lrs-server")
