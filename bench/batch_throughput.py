@@ -21,6 +21,7 @@ import argparse
 import json
 import os
 import shutil
+import signal
 import socket
 import sqlite3
 import subprocess
@@ -110,7 +111,18 @@ def _register(address: str, token: str, source: Path, results: Path) -> dict[str
     return summary
 
 
-def run(learners: int, rows: int, resubmit: bool, seed: int, grpc_messages: int) -> dict[str, Any]:
+def _profile(pid: int, output: str) -> subprocess.Popen[bytes]:
+    """py-spy sampling the server (raw collapsed stacks, or an SVG flame graph for ``.svg``)."""
+    form = "flamegraph" if output.endswith(".svg") else "raw"
+    command = [str(BIN / "py-spy"), "record", "--pid", str(pid), "-o", output, "-f", form, "--nonblocking"]
+    profiler = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    time.sleep(1.0)  # attached
+    return profiler
+
+
+def run(
+    learners: int, rows: int, resubmit: bool, seed: int, grpc_messages: int, profile: str = ""
+) -> dict[str, Any]:
     grpc_baseline.measure(2_000)
     raw = grpc_baseline.measure(grpc_messages)
     cache = cached_database(learners)
@@ -135,8 +147,12 @@ def run(learners: int, rows: int, resubmit: bool, seed: int, grpc_messages: int)
             if "listening" not in line:
                 raise RuntimeError(f"the server did not start: {line!r}")
             cpu_before = _cpu_seconds(server.pid)
+            profiler = _profile(server.pid, profile) if profile else None
             new = _register(address, token, source, directory / "results-new.csv")
             cpu_new = _cpu_seconds(server.pid) - cpu_before
+            if profiler is not None:
+                profiler.send_signal(signal.SIGINT)
+                profiler.wait(timeout=60)
             again: dict[str, Any] | None = None
             if resubmit:
                 cpu_before = _cpu_seconds(server.pid)
@@ -181,9 +197,10 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--seed", type=int, default=2026)
     parser.add_argument("--grpc-messages", type=int, default=50_000)
     parser.add_argument("--no-resubmit", dest="resubmit", action="store_false")
+    parser.add_argument("--profile", default="", help="py-spy the server's new-rows run into this file")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)
-    report = run(args.learners, args.rows, args.resubmit, args.seed, args.grpc_messages)
+    report = run(args.learners, args.rows, args.resubmit, args.seed, args.grpc_messages, args.profile)
     if args.json:
         print(json.dumps(report))
         return
