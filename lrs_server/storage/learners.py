@@ -9,7 +9,7 @@ from contextlib import contextmanager
 from datetime import datetime
 from typing import Any, Generic, TypeVar
 
-from sqlalchemy import Connection, Engine, Row, and_, delete, func, insert, select, update
+from sqlalchemy import Connection, Engine, Row, and_, delete, insert, select, text, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
@@ -43,6 +43,9 @@ def _identity_values(identity: Identity) -> dict[str, Any]:
     values: dict[str, Any] = {name: getattr(identity, name) for name in _IDENTITY_COLUMNS}
     values["gender"] = identity.gender.value
     return values
+
+
+_LOCK_ALL = text("SELECT pg_advisory_xact_lock(k) FROM unnest(CAST(:locks AS bigint[])) AS k")
 
 
 def _lock_id(key: str) -> int:
@@ -375,8 +378,10 @@ class SqlStore(Generic[T]):
                 if not is_sqlite(self._engine):
                     # Two registrations of one person share at least one blocking key, so
                     # locking every key (in a fixed order, to avoid deadlock) serialises them.
-                    for lock in sorted({_lock_id(k) for k in lock_keys}):
-                        connection.execute(select(func.pg_advisory_xact_lock(lock)))
+                    # One statement for all of a batch's keys: unnest yields the sorted array in order.
+                    locks = sorted({_lock_id(k) for k in lock_keys})
+                    if locks:
+                        connection.execute(_LOCK_ALL, {"locks": locks}).all()
                 yield self._transaction(connection)
 
     @contextmanager

@@ -48,6 +48,10 @@ def clean_env() -> dict[str, str]:
 
 def add_school(db: str, ref: str = "123456") -> str:
     """Migrate ``db``, add a school and return its token (as an administrator would)."""
+    migrated = subprocess.run(
+        [SERVER, "migrate", "--db", db], capture_output=True, text=True, timeout=60, env=clean_env()
+    )
+    assert migrated.returncode == 0, migrated.stderr
     added = subprocess.run(
         [SERVER, "org", "add", "--kind", "school", "--ref", ref, "--name", "School", "--json", "--db", db],
         capture_output=True,
