@@ -308,6 +308,4 @@ def test_verify_rejects_bad_input(api: Api) -> None:
     }
 
 
-@pytest.mark.skip(reason="LINKED needs a merged (linked) learner and there is no merge RPC yet")
-def test_linked() -> None:  # pragma: no cover
-    raise AssertionError
+# LINKED (a ULN merged into a master) is covered in tests/records/test_linked_verify.py.
