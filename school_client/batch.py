@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import itertools
 import sys
+import threading
 import time
 from collections import Counter, deque
 from collections.abc import Iterator
@@ -37,6 +38,7 @@ from school_client.resume import completed_rows
 from school_client.retry import TRANSIENT
 
 ROWS_PER_STREAM = 50_000
+MAX_IN_FLIGHT = 2_000  # rows sent and not yet answered: bounds memory whatever the file's length
 MAX_FAILED_ATTEMPTS = 8  # in a row without progress (about a minute of back-off), then give up
 _OUTCOMES = {
     reg_pb.REGISTRATION_OUTCOME_NEW: Outcome.NEW,
@@ -124,16 +126,29 @@ class _Stream:
         self.queued: deque[tuple[int, LearnerRow | RowProblem]] = deque()
         self.taken = 0
         self.error: Exception | None = None
+        # Sending waits while MAX_IN_FLIGHT rows are unanswered; else gRPC's flow-control window
+        # (which grows with the link) decides how many rows sit in ``queued``.
+        self._window = threading.Semaphore(MAX_IN_FLIGHT)
+        self._closed = False
 
     def requests(self) -> Iterator[batch_pb.BatchRegisterLearnersRequest]:
         try:
             for sequence, row in self._rows:
+                if isinstance(row, LearnerRow):
+                    self._window.acquire()
+                    if self._closed:
+                        return
                 self.taken += 1
                 self.queued.append((sequence, row))
                 if isinstance(row, LearnerRow):
                     yield row_request(sequence, row)
         except Exception as error:  # gRPC would hide it as "Exception iterating requests!"
             self.error = error
+
+    def close(self) -> None:
+        """The call has ended: let a sender waiting for the window go."""
+        self._closed = True
+        self._window.release(MAX_IN_FLIGHT)
 
     def write_answered(
         self,
@@ -154,6 +169,8 @@ class _Stream:
             else:
                 return
             self.queued.popleft()
+            if answered:
+                self._window.release()
             writer.add(sequence, result)
             summary.outcomes[result.outcome.value] += 1
             progress.update(1)
@@ -180,11 +197,13 @@ def _key(row: LearnerRow | RowProblem) -> str:
 
 
 def _check_same_input(source: Path, results: Path, done: int) -> None:
-    """Refuse to resume a results file that was written for another input file."""
+    """Refuse to resume a results file that was written for another input file (compared row by
+    row, streaming: a long file is not held in memory)."""
     with results.open(newline="", encoding="utf-8") as stream:
-        written = [row[0] for row in itertools.islice(csv.reader(stream), 1, None)]
-    expected = [_key(row) for row in itertools.islice(open_learner_file(source).rows, done)]
-    if written != expected:
+        written = (row[0] for row in itertools.islice(csv.reader(stream), 1, None))
+        expected = (_key(row) for row in itertools.islice(open_learner_file(source).rows, done))
+        same = all(a == b for a, b in itertools.zip_longest(written, expected))
+    if not same:
         raise ResultsMismatch(
             f"{results} holds results for another file; give another --out, or --restart to overwrite it"
         )
@@ -223,8 +242,11 @@ def register_file(
                 batch = _Stream(itertools.islice(rows, first, first + ROWS_PER_STREAM))
                 try:
                     call = client.batch.BatchRegisterLearners(batch.requests(), metadata=client.metadata)
-                    for response in call:
-                        batch.write_answered(writer, summary, progress, response)
+                    try:
+                        for response in call:
+                            batch.write_answered(writer, summary, progress, response)
+                    finally:
+                        batch.close()
                     batch.write_answered(writer, summary, progress, None)
                     if batch.error is not None:
                         raise batch.error
