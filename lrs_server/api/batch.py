@@ -14,7 +14,7 @@ from lrs_server.domain.batch import BatchRegistration
 from lrs_server.interceptor import current_principal
 
 _RPC = "lrs.v1.BatchRegistrationService/BatchRegisterLearners"
-CHUNK_ROWS = 200  # rows decided per transaction at most
+CHUNK_ROWS = 1000  # rows decided per transaction at most
 
 
 class BatchRegistrationServicer(pb_grpc.BatchRegistrationServiceServicer):
