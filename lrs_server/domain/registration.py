@@ -215,11 +215,17 @@ class _Batch:
         mis_ids = [v.command.mis_identifier.strip() for v in valids if v.command.mis_identifier.strip()]
         self._links = tx.mis_links(self._principal, mis_ids)
         linked = {lr.id: lr for lr in tx.learners_by_ids(sorted(set(self._links.values())))}
-        registry = tx.candidates_by_key(frozenset().union(*keys))
+        # Rows whose MIS identifier names a learner are answered from the link (see _plan): only
+        # the others need candidates, so a re-sent file reads no candidates at all.
+        known = {mis for mis, learner_id in self._links.items() if learner_id in linked}
+        to_match = [
+            (v, k) for v, k in zip(valids, keys, strict=True) if v.command.mis_identifier.strip() not in known
+        ]
+        registry = tx.candidates_by_key(frozenset().union(*(k for _, k in to_match)))
         # The candidates' terms too: the matcher asks how common each candidate's given name is,
         # and one query for the chunk beats one per candidate.
         candidates = {lr.id: lr for learners in registry.values() for lr in learners}
-        records = [*(v.record for v in valids), *(learner_record(lr) for lr in candidates.values())]
+        records = [*(v.record for v, _ in to_match), *(learner_record(lr) for lr in candidates.values())]
         tx.frequencies.prefetch(
             term for record in records for term in self._matcher.frequency_terms(record).items()
         )
