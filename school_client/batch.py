@@ -95,6 +95,7 @@ def row_request(sequence: int, row: LearnerRow) -> batch_pb.BatchRegisterLearner
         mis_identifier=row.mis_identifier,
         identity=messages.identity(**values),
         uln=row.uln,
+        ability_to_share=messages.sharing_choice(row.ability_to_share),
     )
 
 
