@@ -52,6 +52,7 @@ class CountingMatcher(ProbabilisticMatcher):
     def __init__(self) -> None:
         super().__init__(default_matcher().config)
         self.sizes: list[int] = []
+        self.last: MatchDecision | None = None
 
     def decide(
         self,
@@ -60,7 +61,8 @@ class CountingMatcher(ProbabilisticMatcher):
         frequencies: FrequencyLookup | None = None,
     ) -> MatchDecision:
         self.sizes.append(len(candidates))
-        return super().decide(query, candidates, frequencies)
+        self.last = super().decide(query, candidates, frequencies)
+        return self.last
 
 
 @dataclass(frozen=True, slots=True)
@@ -140,6 +142,17 @@ class Figures:
         )
 
 
+def _print_false_merge(case: Case, decision: MatchDecision | None) -> None:
+    """A new person MATCHED to an existing learner: show why (field levels and weights)."""
+    r = case.record
+    print(f"  FALSE MERGE: {r.given_name} {r.family_name} {r.date_of_birth} {r.gender} {r.postcode}")
+    if decision is None or not decision.candidates:
+        return
+    best = decision.candidates[0]
+    fields = ", ".join(f"{c.field}={c.level} {c.weight:+.1f}" for c in best.comparisons)
+    print(f"    weight {best.match_weight:.1f}: {fields}", flush=True)
+
+
 def run(size: int, registrations: int, seed: int) -> Figures:
     pristine = _registry(size, seed)
     scratch = pristine.with_name(pristine.stem + ".run.sqlite3")
@@ -178,6 +191,8 @@ def run(size: int, registrations: int, seed: int) -> Figures:
             assert result.learner is not None
             if result.learner.uln != ulns[case.learner_id]:
                 outcome = "MATCHED_WRONG_LEARNER"
+        if case.learner_id is None and result.outcome is Outcome.MATCHED:
+            _print_false_merge(case, matcher.last)
         outcomes[f"{kind}: {outcome}"] += 1
     engine.dispose()
     for stale in OUT.glob(f"{scratch.name}*"):

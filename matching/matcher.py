@@ -79,7 +79,22 @@ class ProbabilisticMatcher:
             else:
                 weight = self._weights[(comparison.field, level)]
             out.append(FieldComparison(comparison.field, level, weight))
+        given, family = out[0], out[1]
+        if use_tf and family.level == "exact" and given.weight > 0:
+            penalty = self._name_dependence(total)
+            if penalty > 0:
+                out[1] = FieldComparison(family.field, family.level, family.weight - penalty)
         return tuple(out)
+
+    def _name_dependence(self, total: int) -> float:
+        """Bits taken off an exact family name's TF weight when the given name agrees too.
+
+        Names are correlated (origin), so strangers share a full name more often than the product of
+        the two shares says. The fixed prior is exact for 2^-prior learners and already too strict by
+        log2(that / total) bits in a smaller registry (only the remainder is applied) and too lenient
+        in a larger one (the shortfall is added)."""
+        slack = -self.config.prior_match_weight - math.log2(max(total, 1))
+        return self.config.tf_name_dependence - slack
 
     def compare(
         self, a: PersonRecord, b: PersonRecord, frequencies: FrequencyLookup | None = None

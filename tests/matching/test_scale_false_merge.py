@@ -1,0 +1,77 @@
+"""Regression: at 1M learners, new people were MATCHED to strangers with the same full name and birth date.
+
+bench.registration_scale at 1M (threshold 6) MATCHED 8 of 2,000 new people, e.g. Shanice Samuels
+2009-08-23 (given exact +7.5, family exact +9.0, DOB exact +11.6, postcode else -2.6, gender +1.0 =
+6.4). Given and family names are correlated (origin), so their TF weights must not simply add up.
+The counts below are what the 1M registry held for those names.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from matching import Candidate, Gender, Outcome, ProbabilisticMatcher
+from tests.matching.conftest import person
+
+NATIONAL = 1_000_000
+
+
+class Counts:
+    def __init__(self, counts: dict[str, int], total: int) -> None:
+        self._counts = counts
+        self._total = total
+
+    def count(self, field: str, value: str) -> int:
+        return self._counts.get(value, 0)
+
+    def total(self) -> int:
+        return self._total
+
+
+# (given, family, dob, gender, given count, family count) at 1M learners, from the false merges seen.
+FALSE_MERGES = [
+    ("Shanice", "Samuels", date(2009, 8, 23), Gender.FEMALE, 4_600, 1_560),
+    ("Jerome", "Campbell", date(2006, 7, 13), Gender.MALE, 700, 12_500),
+    ("Gwen", "Price", date(2009, 5, 21), Gender.FEMALE, 940, 2_900),
+    ("Isabella", "Hargreaves", date(2004, 11, 30), Gender.FEMALE, 3_200, 680),
+]
+
+
+@pytest.mark.parametrize(("given", "family", "dob", "gender", "n_given", "n_family"), FALSE_MERGES)
+def test_common_full_name_and_birth_date_elsewhere_is_not_matched_at_national_scale(
+    matcher: ProbabilisticMatcher,
+    given: str,
+    family: str,
+    dob: date,
+    gender: Gender,
+    n_given: int,
+    n_family: int,
+) -> None:
+    counts = Counts({given.casefold(): n_given, family.casefold(): n_family}, NATIONAL)
+    registered = person(given, family, dob, gender, postcode="LS16 2NY")
+    newcomer = person(given, family, dob, gender, postcode="CT21 3RJ")
+    decision = matcher.decide(newcomer, [Candidate(1, registered)], counts)
+    assert decision.outcome is not Outcome.MATCHED
+    scored = decision.candidates[0]
+    family_weight = next(c.weight for c in scored.comparisons if c.field == "family_name")
+    assert scored.match_weight < matcher.config.upper_threshold, (scored.match_weight, family_weight)
+
+
+def test_same_pupil_at_the_same_address_is_still_matched_at_national_scale(
+    matcher: ProbabilisticMatcher,
+) -> None:
+    given, family, dob, gender, n_given, n_family = FALSE_MERGES[0]
+    counts = Counts({given.casefold(): n_given, family.casefold(): n_family}, NATIONAL)
+    registered = person(given, family, dob, gender, postcode="CT21 3RJ")
+    again = person(given, family, dob, gender, postcode="CT21 3RJ")
+    assert matcher.decide(again, [Candidate(1, registered)], counts).outcome is Outcome.MATCHED
+
+
+def test_name_dependence_correction_grows_with_the_registry(matcher: ProbabilisticMatcher) -> None:
+    """Below 2^20 learners the fixed prior is already stricter than needed; beyond, the correction grows."""
+    full = matcher.config.tf_name_dependence
+    assert matcher._name_dependence(50_000) <= 0
+    assert matcher._name_dependence(NATIONAL) == pytest.approx(full, abs=0.1)
+    assert matcher._name_dependence(4 * NATIONAL) > full
