@@ -93,6 +93,9 @@ class MatcherConfig:
     # log2(2^20 / total) bits, which is taken off this correction (never below 0; larger registries
     # get more than this). See ProbabilisticMatcher._name_dependence.
     tf_name_dependence: float = 3.0
+    # Only this share of the prior's slack is credited: small communities' names cluster far more than
+    # 3 bits (a 100k registry still MATCHED Bethan Hughes to a stranger with full credit).
+    tf_prior_slack_credit: float = 0.5
     # A given name carried by at least this many learners counts as a recognised, distinct name.
     known_name_min_count: int = 3
 

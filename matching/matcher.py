@@ -94,7 +94,7 @@ class ProbabilisticMatcher:
         log2(that / total) bits in a smaller registry (only the remainder is applied) and too lenient
         in a larger one (the shortfall is added)."""
         slack = -self.config.prior_match_weight - math.log2(max(total, 1))
-        return self.config.tf_name_dependence - slack
+        return self.config.tf_name_dependence - self.config.tf_prior_slack_credit * slack
 
     def compare(
         self, a: PersonRecord, b: PersonRecord, frequencies: FrequencyLookup | None = None

@@ -70,8 +70,17 @@ def test_same_pupil_at_the_same_address_is_still_matched_at_national_scale(
 
 
 def test_name_dependence_correction_grows_with_the_registry(matcher: ProbabilisticMatcher) -> None:
-    """Below 2^20 learners the fixed prior is already stricter than needed; beyond, the correction grows."""
+    """Below 2^20 learners the fixed prior is already stricter than needed (half of that slack is
+    credited); beyond, the correction grows."""
     full = matcher.config.tf_name_dependence
-    assert matcher._name_dependence(50_000) <= 0
+    assert 0 < matcher._name_dependence(50_000) < full
     assert matcher._name_dependence(NATIONAL) == pytest.approx(full, abs=0.1)
     assert matcher._name_dependence(4 * NATIONAL) > full
+
+
+def test_small_community_full_name_is_not_matched_in_a_100k_registry(matcher: ProbabilisticMatcher) -> None:
+    """bench.registration_scale at 100k MATCHED a new Bethan Hughes (6.3) with the whole slack credited."""
+    counts = Counts({"bethan": 210, "hughes": 385}, 100_000)
+    registered = person("Bethan", "Hughes", date(2009, 9, 4), Gender.FEMALE, postcode="LL57 2DG")
+    newcomer = person("Bethan", "Hughes", date(2009, 9, 4), Gender.FEMALE, postcode="LE28 7ET")
+    assert matcher.decide(newcomer, [Candidate(1, registered)], counts).outcome is not Outcome.MATCHED
