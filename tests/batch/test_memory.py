@@ -124,7 +124,7 @@ def test_the_client_stops_sending_while_max_in_flight_rows_are_unanswered(tmp_pa
 
 @pytest.mark.slow
 def test_resuming_a_long_results_file_keeps_memory_bounded(echo: Client, tmp_path: Path) -> None:
-    rows = 20_000
+    rows = 10_000
     source = tmp_path / "in.csv"
     write_synthetic_lrb(str(source), rows, seed=2)
     results = tmp_path / "results.csv"
