@@ -84,7 +84,12 @@ def fold(text: str) -> str:
     return folded
 
 
-@lru_cache(maxsize=262144)
+# Bounded caches: a server process sees millions of records over its life, and its memory must
+# stay flat (about 1 KB an entry; 32k entries hold far more than one batch's candidates).
+_CACHE_ENTRIES = 32_768
+
+
+@lru_cache(maxsize=_CACHE_ENTRIES)
 def normalise_name(text: str) -> Name:
     tokens = fold(text).split()
     while len(tokens) > 1 and tokens[0] in TITLES:
@@ -120,7 +125,7 @@ class NormalisedRecord:
     postcode: Postcode | None
 
 
-@lru_cache(maxsize=262144)
+@lru_cache(maxsize=_CACHE_ENTRIES)
 def normalise_record(record: PersonRecord) -> NormalisedRecord:
     """Normalise a record (cached: candidates recur across queries, and records are immutable)."""
     given = normalise_name(record.given_name)
