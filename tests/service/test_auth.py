@@ -14,9 +14,10 @@ from lrs.v1 import batch_service_pb2, registration_service_pb2
 from lrs.v1 import batch_service_pb2 as batch_pb
 from lrs.v1 import registration_service_pb2 as reg_pb
 from lrs_server import auth as auth_module
-from lrs_server.auth import POLICY
-from lrs_server.domain.model import OrgKind
+from lrs_server.auth import POLICY, Caller
+from lrs_server.domain.model import LearnerKind, OrgKind
 from lrs_server.storage.organisations import TOKEN, OrganisationStore, hash_token
+from tests.records.conftest import learner_token
 from tests.service.conftest import ORG_REFS, Api, Failure, failure
 from tests.service.factories import register_request
 
@@ -206,9 +207,14 @@ def test_revoked_organisation_is_unauthenticated(api: Api) -> None:
 
 @pytest.mark.parametrize("method", sorted(served_methods() - OPEN_RPCS))
 def test_policy_table_is_enforced(api: Api, method: str) -> None:
+    """Every cell of the matrix: each kind of organisation, and a learner with their own credential."""
     call = CALLS.get(method) or generic_call(method)
-    for kind in OrgKind:
-        result = outcome(lambda k=kind: call(api, api.auth(k)))
+    uln = api.registration.RegisterLearner(register_request(), metadata=api.auth()).learner.uln
+    learner: Metadata = (("authorization", f"Bearer {learner_token(api, uln)}"),)
+    callers: list[tuple[Caller, Metadata]] = [(kind, api.auth(kind)) for kind in OrgKind]
+    callers.append((LearnerKind.LEARNER, learner))
+    for kind, metadata in callers:
+        result = outcome(lambda md=metadata: call(api, md))
         if kind in POLICY[method]:
             assert result is None or result.code not in (
                 grpc.StatusCode.PERMISSION_DENIED,
