@@ -25,7 +25,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Never
 
-import grpc
 from tqdm import tqdm
 
 from lrs.v1 import record_service_pb2 as rec_pb
@@ -42,10 +41,9 @@ from school_client.files import (
 )
 from school_client.files.results import ACHIEVEMENT_COLUMNS, OrderedResultsWriter
 from school_client.resume import completed_rows
-from school_client.retry import TRANSIENT
+from school_client.streaming import send_in_streams
 
 ROWS_PER_STREAM = 50_000
-MAX_FAILED_ATTEMPTS = 8  # in a row without progress, then give up
 
 # QualificationType (normalised: lower case, letters and digits only) -> kind. Anything else
 # non-empty is OTHER; an empty type is sent unspecified so the server rejects the row with the field.
@@ -229,6 +227,9 @@ class _Stream:
         except Exception as error:  # gRPC would hide it as "Exception iterating requests!"
             self.error = error
 
+    def close(self) -> None:
+        """The call has ended (nothing to release: gRPC's flow control bounds what is in flight)."""
+
     def write_answered(
         self,
         writer: OrderedResultsWriter[AchievementResult],
@@ -298,32 +299,16 @@ def submit_file(
             disable=not sys.stderr.isatty() if show_progress is None else not show_progress,
             file=sys.stderr,
         )
-        delay, failures = 0.2, 0
         try:
-            while True:
-                first = writer.next_sequence
-                stream_rows = _Stream(
+            send_in_streams(
+                lambda first: _Stream(
                     itertools.islice(enumerate(results_file.rows()), first, first + ROWS_PER_STREAM)
-                )
-                try:
-                    call = client.records.SubmitAchievements(stream_rows.requests(), metadata=client.metadata)
-                    for response in call:
-                        stream_rows.write_answered(writer, summary, progress, response)
-                    stream_rows.write_answered(writer, summary, progress, None)
-                    if stream_rows.error is not None:
-                        raise stream_rows.error
-                except grpc.RpcError as error:
-                    failures = failures + 1 if writer.next_sequence == first else 1
-                    if error.code() not in TRANSIENT or failures >= MAX_FAILED_ATTEMPTS:
-                        raise
-                    time.sleep(delay)  # the link dropped: reopen at the first unanswered row
-                    delay = min(delay * 2, 10.0)
-                    continue
-                delay, failures = 0.2, 0
-                if stream_rows.taken < ROWS_PER_STREAM and not stream_rows.queued:
-                    break
-                if writer.next_sequence == first and stream_rows.taken:
-                    raise RuntimeError(f"the server answered none of the rows from row {first}")
+                ),
+                lambda rows: client.records.SubmitAchievements(rows.requests(), metadata=client.metadata),
+                lambda rows, response: rows.write_answered(writer, summary, progress, response),
+                lambda: writer.next_sequence,
+                ROWS_PER_STREAM,
+            )
         finally:
             writer.close()
             progress.close()

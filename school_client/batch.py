@@ -18,7 +18,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Never
 
-import grpc
 from tqdm import tqdm
 
 from lrs.v1 import batch_service_pb2 as batch_pb
@@ -35,11 +34,10 @@ from school_client.files import (
 )
 from school_client.files.results import REGISTRATION_COLUMNS, OrderedResultsWriter, Outcome
 from school_client.resume import completed_rows
-from school_client.retry import TRANSIENT
+from school_client.streaming import send_in_streams
 
 ROWS_PER_STREAM = 50_000
 MAX_IN_FLIGHT = 2_000  # rows sent and not yet answered: bounds memory whatever the file's length
-MAX_FAILED_ATTEMPTS = 8  # in a row without progress (about a minute of back-off), then give up
 _OUTCOMES = {
     reg_pb.REGISTRATION_OUTCOME_NEW: Outcome.NEW,
     reg_pb.REGISTRATION_OUTCOME_MATCHED: Outcome.MATCHED,
@@ -235,36 +233,18 @@ def register_file(
             file=sys.stderr,
             smoothing=0.05,
         )
-        delay, failures = 0.2, 0
         try:
-            while True:
-                first = writer.next_sequence
-                rows = enumerate(open_learner_file(source).rows)
-                batch = _Stream(itertools.islice(rows, first, first + ROWS_PER_STREAM))
-                try:
-                    call = client.batch.BatchRegisterLearners(batch.requests(), metadata=client.metadata)
-                    try:
-                        for response in call:
-                            batch.write_answered(writer, summary, progress, response)
-                    finally:
-                        batch.close()
-                    batch.write_answered(writer, summary, progress, None)
-                    if batch.error is not None:
-                        raise batch.error
-                except grpc.RpcError as error:
-                    if error.code() == grpc.StatusCode.RESOURCE_EXHAUSTED and writer.next_sequence > first:
-                        continue  # the server's stream limit is below ours: carry on in a new stream
-                    failures = failures + 1 if writer.next_sequence == first else 1
-                    if error.code() not in TRANSIENT or failures >= MAX_FAILED_ATTEMPTS:
-                        raise
-                    time.sleep(delay)  # the link dropped: reopen at the first unanswered row
-                    delay = min(delay * 2, 10.0)
-                    continue
-                delay, failures = 0.2, 0
-                if batch.taken < ROWS_PER_STREAM and not batch.queued:
-                    break
-                if writer.next_sequence == first and batch.taken:
-                    raise RuntimeError(f"the server answered none of the rows from row {first}")
+            send_in_streams(
+                lambda first: _Stream(
+                    itertools.islice(
+                        enumerate(open_learner_file(source).rows), first, first + ROWS_PER_STREAM
+                    )
+                ),
+                lambda batch: client.batch.BatchRegisterLearners(batch.requests(), metadata=client.metadata),
+                lambda batch, response: batch.write_answered(writer, summary, progress, response),
+                lambda: writer.next_sequence,
+                ROWS_PER_STREAM,
+            )
         finally:
             writer.close()
             progress.close()

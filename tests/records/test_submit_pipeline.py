@@ -150,7 +150,7 @@ class _FlakyRecords:
 def test_a_dropped_stream_is_reopened_at_the_first_unanswered_row(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr("school_client.achievements.time.sleep", lambda _: None)
+    monkeypatch.setattr("school_client.streaming.time.sleep", lambda _: None)
     flaky = _FlakyRecords()
     client: Any = SimpleNamespace(records=flaky, metadata=())
     source = _sample_for("1000000043", tmp_path / "r.csv")

@@ -1,0 +1,72 @@
+"""Sending a file's rows through a bidi stream that may drop: one loop for every file command.
+
+Each round opens a stream at the first row without an answer (``next_sequence``), sends up to
+``rows_per_stream`` rows and writes answers as they come. A dropped link (a transient status) opens
+the next round after a back-off; a server whose stream limit is below ours is answered by simply
+opening the next stream; any other refusal is raised.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable, Sized
+from typing import Protocol, TypeVar
+
+import grpc
+
+from school_client.retry import TRANSIENT
+
+MAX_FAILED_ATTEMPTS = 8  # in a row without progress (about a minute of back-off), then give up
+
+
+class RowStream(Protocol):
+    """One stream's worth of rows: what was taken from the file and what still waits for an answer."""
+
+    taken: int
+    error: Exception | None
+
+    @property
+    def queued(self) -> Sized: ...
+
+    def close(self) -> None: ...
+
+
+S = TypeVar("S", bound=RowStream)
+R = TypeVar("R")
+
+
+def send_in_streams(
+    open_stream: Callable[[int], S],
+    call: Callable[[S], Iterable[R]],
+    answer: Callable[[S, R | None], None],
+    next_sequence: Callable[[], int],
+    rows_per_stream: int,
+) -> None:
+    """Send every row; ``answer(stream, None)`` flushes rows that need no answer from the server."""
+    delay, failures = 0.2, 0
+    while True:
+        first = next_sequence()
+        stream = open_stream(first)
+        try:
+            try:
+                for response in call(stream):
+                    answer(stream, response)
+            finally:
+                stream.close()
+            answer(stream, None)
+            if stream.error is not None:
+                raise stream.error
+        except grpc.RpcError as error:
+            if error.code() == grpc.StatusCode.RESOURCE_EXHAUSTED and next_sequence() > first:
+                continue  # the server's stream limit is below ours: carry on in a new stream
+            failures = failures + 1 if next_sequence() == first else 1
+            if error.code() not in TRANSIENT or failures >= MAX_FAILED_ATTEMPTS:
+                raise
+            time.sleep(delay)  # the link dropped: reopen at the first unanswered row
+            delay = min(delay * 2, 10.0)
+            continue
+        delay, failures = 0.2, 0
+        if stream.taken < rows_per_stream and not len(stream.queued):
+            return
+        if next_sequence() == first and stream.taken:
+            raise RuntimeError(f"the server answered none of the rows from row {first}")
