@@ -2,7 +2,8 @@
 
 Several independent keys, each selective on its own (at 1M learners a key should rarely hold more
 than ~50 learners), so that any one typical variation (typo, nickname, changed surname, swapped
-names, mistyped or day/month-swapped birth date, new address) leaves at least one key intact.
+names, mistyped or day/month-swapped birth date, new address) leaves at least one key intact, and so
+does a birth-date error together with a change of one name (or a swap of both).
 
 The birth date in keys is *swap-invariant*: month and day are sorted, so 03/04 and 04/03 share keys
 without storing extra rows.
@@ -24,6 +25,16 @@ def _code(text: str) -> str:
     return soundex(text) or text[:4]
 
 
+def _name_code(text: str) -> str:
+    """Metaphone cut to four letters, the same for given and family names so that a pair of them can be
+    sorted (forename/surname swap); the first letters for other scripts."""
+    return (phonetic(text) or text)[:4]
+
+
+def _name_pair(first: str, second: str) -> str:
+    return ":".join(sorted((_name_code(first), _name_code(second))))
+
+
 def _family_alternatives(record: NormalisedRecord) -> list[Name]:
     """The current family name, previous ones, and the parts of double-barrelled names."""
     names = [record.family, *record.previous_families]
@@ -36,26 +47,30 @@ def blocking_keys(record: NormalisedRecord) -> frozenset[str]:
     dob = swap_invariant_date(record)
     year, month_day = dob[:4], dob[4:]
     given = record.first_given
-    given_code = record.given_phonetic[:3] or given[:3]
+    district = record.postcode.district if record.postcode is not None else None
     if given:
         # Survives any change of family name.
         keys.add(f"g{dob}{_code(given)}")
     for family in _family_alternatives(record):
         fam = family.joined
-        fam_code = phonetic(fam) or fam[:4]
         # Survives any change of given name (nickname, typo).
         keys.add(f"f{dob}{_code(fam)}")
         if given:
             # Initials, sorted: survives forename/surname swap and most typos.
             keys.add("i" + dob + "".join(sorted((given[0], fam[0]))))
-            # Without the year, then without month and day: survive a mistyped birth date.
-            keys.add(f"n{fam_code}:{given_code}:{year}")
-            keys.add(f"m{fam_code}:{given_code}:{month_day}")
-    if record.postcode is not None:
-        district = record.postcode.district
+            # Name codes sorted (survive a swap), without the year, then without month and day:
+            # survive a mistyped birth date.
+            names = _name_pair(given, fam)
+            keys.add(f"n{names}:{year}")
+            keys.add(f"m{names}:{month_day}")
+        if district is not None:
+            # Survives any change of given name together with any error in the birth date.
+            keys.add(f"r{district}:{phonetic(fam) or fam[:4]}")
+    if district is not None:
         # Survives any change of name.
         keys.add(f"p{district}:{dob}")
-        if given and record.family:
-            # Survives any error in the birth date.
-            keys.add(f"q{district}:{record.family_phonetic or record.family.joined[:4]}:{given_code}")
+        if given:
+            # Survives any change of family name together with any error in the birth date. The same
+            # prefix as the family-name key above, so a forename/surname swap keeps both.
+            keys.add(f"r{district}:{record.given_phonetic or given[:4]}")
     return frozenset(keys)

@@ -26,12 +26,44 @@ VARIANTS = {
     "missing_postcode": replace(ORIGINAL, postcode="ZZ99 3CZ"),
     "new_address_and_nickname": replace(ORIGINAL, postcode="M1 1AE", given_name="Katie"),
     "new_address_and_dob_typo": replace(ORIGINAL, postcode="M1 1AE", date_of_birth=date(2011, 5, 17)),
+    # A changed birth date together with a changed name: only the sorted name codes and the
+    # postcode-district + one-name keys survive these.
+    "name_swap_and_dob_typo": replace(
+        ORIGINAL, given_name="O'Neill", family_name="Katherine", date_of_birth=date(2011, 5, 8)
+    ),
+    "name_swap_and_year_typo": replace(
+        ORIGINAL, given_name="O'Neill", family_name="Katherine", date_of_birth=date(2014, 5, 7)
+    ),
+    "nickname_and_dob_typo": replace(ORIGINAL, given_name="Kate", date_of_birth=date(2011, 5, 8)),
+    "typo_given_and_dob_typo": replace(ORIGINAL, given_name="Catherine", date_of_birth=date(2011, 6, 7)),
+    "typo_family_and_dob_typo": replace(ORIGINAL, family_name="O'Nell", date_of_birth=date(2011, 5, 27)),
+    "changed_surname_and_dob_typo": replace(ORIGINAL, family_name="Kowalski", date_of_birth=date(2011, 5, 6)),
 }
 
 
 @pytest.mark.parametrize("variation", sorted(VARIANTS))
 def test_variant_shares_a_blocking_key(matcher: ProbabilisticMatcher, variation: str) -> None:
     assert matcher.blocking_keys(ORIGINAL) & matcher.blocking_keys(VARIANTS[variation])
+
+
+def test_key_set(matcher: ProbabilisticMatcher) -> None:
+    """The keys stored for a learner (a change here needs a re-key of existing registries)."""
+    assert matcher.blocking_keys(ORIGINAL) == {
+        "g20110507K365",  # DOB + soundex(given)
+        "f20110507O540",  # DOB + soundex(family)
+        "i20110507ko",  # DOB + sorted initials
+        "nK0RN:ONL:2011",  # sorted name codes + year
+        "mK0RN:ONL:0507",  # sorted name codes + sorted month/day
+        "pSW1A:20110507",  # district + DOB
+        "rSW1A:K0RN",  # district + given name
+        "rSW1A:ONL",  # district + family name
+    }
+
+
+def test_forename_surname_swap_keeps_all_but_the_soundex_keys(matcher: ProbabilisticMatcher) -> None:
+    swapped = matcher.blocking_keys(VARIANTS["name_swap"])
+    original = matcher.blocking_keys(ORIGINAL)
+    assert {k for k in original if k[0] in "imnpr"} <= swapped
 
 
 def test_unrelated_people_share_no_key(matcher: ProbabilisticMatcher) -> None:
@@ -64,3 +96,20 @@ def test_synthetic_single_variations_are_retrieved(matcher: ProbabilisticMatcher
         if not matcher.blocking_keys(r.record) & matcher.blocking_keys(stream.persons[r.person_id])
     ]
     assert len(missed) <= len(singles) // 200
+
+
+def test_synthetic_double_variations_are_retrieved(matcher: ProbabilisticMatcher) -> None:
+    """Two variations at once (e.g. a mistyped birth date and a nickname) still keep a key."""
+    stream = SyntheticStream(seed=3)
+    registrations = list(stream.registrations(6000))
+    doubles = [r for r in registrations if r.kind == "reregistration" and len(r.variations) == 2]
+    dob_and_name = [
+        r for r in doubles if r.variations[0].startswith("dob") != r.variations[1].startswith("dob")
+    ]
+    assert len(dob_and_name) >= 20
+    missed = [
+        r
+        for r in doubles
+        if not matcher.blocking_keys(r.record) & matcher.blocking_keys(stream.persons[r.person_id])
+    ]
+    assert len(missed) <= len(doubles) // 200
