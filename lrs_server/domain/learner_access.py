@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 
 from lrs_server.domain.clock import Clock
 from lrs_server.domain.errors import DomainError, ErrorKind, Reason, invalid, not_found
+from lrs_server.domain.merged import resolve_master
 from lrs_server.domain.model import OrgKind, Principal
 from lrs_server.domain.record_ports import (
     AccessView,
@@ -17,7 +18,7 @@ from lrs_server.domain.record_ports import (
     SharingEntry,
     StoredAchievement,
 )
-from lrs_server.domain.sharing import in_force, own_learner, resolve_master
+from lrs_server.domain.sharing import in_force, own_learner
 from lrs_server.domain.validation import Violations, parse_iso_date, parse_uln
 from lrs_server.privacy import Disclosure, LearnerView
 

@@ -10,6 +10,7 @@ from rapidfuzz.distance import JaroWinkler
 
 from lrs_server.domain.clock import Clock
 from lrs_server.domain.errors import Reason, not_found
+from lrs_server.domain.merged import resolve_master
 from lrs_server.domain.model import Gender, Learner, Principal, RawIdentity, learner_record, person_record
 from lrs_server.domain.ports import LearnerStore, LearnerTransaction
 from lrs_server.domain.registration import CANDIDATE_LIMIT, MAX_CANDIDATES_RETURNED, CandidateView
@@ -116,14 +117,7 @@ class LookupService:
         found.raise_if_any()
         with self._store.write(()) as tx:
             learner, substituted = _resolve(tx, uln)
-            names_agree = learner is not None and all(
-                _agree(name, held) is not _Agreement.DIFFERENT
-                for name, held in (
-                    (given, (learner.identity.given_name, learner.identity.preferred_given_name)),
-                    (family, _family_names(learner)),
-                )
-            )
-            if learner is None or not names_agree:
+            if learner is None or not names_match(learner, given, family):
                 # The same answer whether the ULN is unknown or the names differ: a ULN alone
                 # must not confirm that a learner exists.
                 raise not_found(Reason.LEARNER_NOT_FOUND, "no learner with this ULN and these names")
@@ -211,11 +205,18 @@ def _family_names(learner: Learner) -> tuple[str, ...]:
 
 def _resolve(tx: LearnerTransaction, uln: str) -> tuple[Learner | None, bool]:
     """The learner holding ``uln``, or its master when it was merged into another (substituted)."""
-    learner = tx.learner_by_uln(uln)
-    seen = 0
-    substituted = False
-    while learner is not None and learner.master_id is not None and seen < 10:
-        learner = tx.learner_by_id(learner.master_id)
-        substituted = True
-        seen += 1
-    return learner, substituted
+    quoted = tx.learner_by_uln(uln)
+    learner = resolve_master(tx, quoted)
+    return learner, learner is not quoted
+
+
+def names_match(learner: Learner, given_name: str, family_name: str) -> bool:
+    """Whether quoted names plausibly belong to ``learner`` (given or preferred name; current or any
+    earlier family name): the check that stops anyone fishing with a ULN alone."""
+    return all(
+        _agree(name, held) is not _Agreement.DIFFERENT
+        for name, held in (
+            (given_name, (learner.identity.given_name, learner.identity.preferred_given_name)),
+            (family_name, _family_names(learner)),
+        )
+    )

@@ -12,10 +12,9 @@ from lrs_server.domain.lookup import (
     LookupService,
     VerificationOutcome,
     VerificationQuery,
-    _agree,
-    _Agreement,
-    _family_names,
+    names_match,
 )
+from lrs_server.domain.merged import resolve_master
 from lrs_server.domain.model import Learner, Principal
 from lrs_server.domain.record_ports import (
     AchievementData,
@@ -25,7 +24,7 @@ from lrs_server.domain.record_ports import (
     RecordTransaction,
     SubmitOutcome,
 )
-from lrs_server.domain.sharing import own_learner, resolve_master, withheld_from
+from lrs_server.domain.sharing import own_learner, withheld_from
 from lrs_server.domain.validation import Violations, clean_text, parse_iso_date, parse_name, parse_uln
 from lrs_server.privacy import Disclosure, RecordView
 
@@ -157,14 +156,7 @@ class RecordService:
         with self._store.write(()) as tx:
             quoted = tx.learner_by_uln(uln)
             learner = resolve_master(tx, quoted)
-            agree = learner is not None and all(
-                _agree(name, held) is not _Agreement.DIFFERENT
-                for name, held in (
-                    (given, (learner.identity.given_name, learner.identity.preferred_given_name)),
-                    (family, _family_names(learner)),
-                )
-            )
-            if learner is None or not agree:
+            if learner is None or not names_match(learner, given, family):
                 raise not_found(Reason.LEARNER_NOT_FOUND, "no learner with this ULN and these names")
             substituted = quoted is not None and quoted.id != learner.id
             return RecordResult(self._release(tx, principal, learner, rpc), substituted)

@@ -20,10 +20,11 @@ from lrs_server.domain.errors import (
     not_found,
 )
 from lrs_server.domain.learner_access import page_after, page_size
+from lrs_server.domain.merged import resolve_master
 from lrs_server.domain.model import Identity, OrgKind, Principal, person_record
 from lrs_server.domain.ports import LearnerTransaction, NewLearner, UlnTaken
 from lrs_server.domain.record_ports import RecordStore, RecordTransaction, ReviewEntry, SchoolChoice
-from lrs_server.domain.sharing import resolve_master, school_entry
+from lrs_server.domain.sharing import school_entry
 from lrs_server.domain.uln import random_uln
 from lrs_server.domain.validation import Violations, parse_uln
 from lrs_server.privacy import Disclosure, LearnerView

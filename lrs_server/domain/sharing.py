@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from lrs_server.domain.errors import DomainError, ErrorKind, FieldViolation, Reason, ValidationError
+from lrs_server.domain.merged import resolve_master
 from lrs_server.domain.model import Learner, OrgKind, Principal
 from lrs_server.domain.record_ports import (
     AUDIENCES,
@@ -66,14 +67,6 @@ def may_see(viewer: Principal, withheld: frozenset[OrgKind], submitted_by: int) 
     if not viewer.is_learner and submitted_by == viewer.org_id:
         return True
     return not withheld_for(viewer, withheld)
-
-
-def resolve_master(tx: RecordTransaction, learner: Learner | None) -> Learner | None:
-    seen = 0
-    while learner is not None and learner.master_id is not None and seen < 10:
-        learner = tx.learner_by_id(learner.master_id)
-        seen += 1
-    return learner
 
 
 def own_learner(tx: RecordTransaction, principal: Principal) -> Learner:
