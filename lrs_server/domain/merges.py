@@ -58,7 +58,7 @@ class MergeService:
             # The most restrictive of the two choices applies until the learner chooses again.
             master_entries, linked_entries = tx.sharing_entries(master.id), tx.sharing_entries(linked.id)
             if withheld_from(master_entries) or withheld_from(linked_entries):
-                tx.add_sharing(master.id, merged_entry(master_entries, linked_entries, now))
+                tx.add_sharing([(master.id, merged_entry(master_entries, linked_entries, now))])
             tx.set_master(linked.id, master.id, now)
             tx.add_merge(master.id, linked.id, principal.org_id, why, now)
             (view,) = self._disclosure.release(tx, principal, rpc, [master], now)

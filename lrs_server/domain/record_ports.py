@@ -116,6 +116,16 @@ class AttemptState:
 
 
 @dataclass(frozen=True, slots=True)
+class NewReviewItem:
+    """A registration that ended POSSIBLE_MATCH, as its organisation submitted it."""
+
+    mis_identifier: str
+    post14_qualification: bool
+    identity: Identity
+    candidate_ids: tuple[int, ...]
+
+
+@dataclass(frozen=True, slots=True)
 class ReviewEntry:
     id: int
     organisation_id: int
@@ -149,7 +159,9 @@ class RecordTransaction(LearnerTransaction, Protocol):
     # -- sharing
     def sharing_entries(self, learner_id: int) -> list[SharingEntry]: ...
 
-    def add_sharing(self, learner_id: int, entry: SharingEntry) -> None: ...
+    def add_sharing(self, entries: Sequence[tuple[int, SharingEntry]]) -> None:
+        """Append (learner id, entry) pairs to the learners' sharing histories."""
+        ...
 
     # -- self-service
     def registered_or_linked(self, organisation_id: int, learner_id: int) -> bool: ...
@@ -186,15 +198,9 @@ class RecordTransaction(LearnerTransaction, Protocol):
     def close_merge(self, merge_id: int, by: int, reason: str, now: datetime) -> None: ...
 
     # -- review queue
-    def add_review_item(
-        self,
-        organisation_id: int,
-        mis_identifier: str,
-        post14_qualification: bool,
-        identity: Identity,
-        candidate_ids: Sequence[int],
-        now: datetime,
-    ) -> None: ...
+    def add_review_items(self, organisation_id: int, items: Sequence[NewReviewItem], now: datetime) -> None:
+        """Queue POSSIBLE_MATCH registrations; one already open for the same submission is not repeated."""
+        ...
 
     def open_review_items(self, after_id: int, limit: int) -> list[ReviewEntry]: ...
 

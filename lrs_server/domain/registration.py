@@ -13,7 +13,7 @@ from lrs_server.domain.clock import Clock
 from lrs_server.domain.errors import DomainError, FieldViolation, Reason, ValidationError, invalid
 from lrs_server.domain.model import Identity, Learner, Principal, RawIdentity, learner_record, person_record
 from lrs_server.domain.ports import LearnerStore, LearnerTransaction, NewLearner, UlnTaken
-from lrs_server.domain.record_ports import SchoolChoice
+from lrs_server.domain.record_ports import NewReviewItem, SchoolChoice
 from lrs_server.domain.uln import random_uln
 from lrs_server.domain.validation import (
     Violations,
@@ -54,23 +54,15 @@ class RegistrationCommand:
 class RegistrationHooks(Protocol):
     """Called inside the registration transaction (implemented by domain/review.py)."""
 
-    def possible_match(
-        self,
-        tx: LearnerTransaction,
-        principal: Principal,
-        identity: Identity,
-        post14_qualification: bool,
-        mis_identifier: str,
-        candidate_ids: Sequence[int],
-        now: datetime,
+    def possible_matches(
+        self, tx: LearnerTransaction, principal: Principal, items: Sequence[NewReviewItem], now: datetime
     ) -> None: ...
 
     def school_sharing(
         self,
         tx: LearnerTransaction,
         principal: Principal,
-        learner_id: int,
-        choice: SchoolChoice,
+        choices: Sequence[tuple[int, SchoolChoice]],
         now: datetime,
     ) -> None: ...
 
@@ -372,24 +364,25 @@ class _Batch:
     ) -> None:
         """Queue POSSIBLE_MATCH rows for review; record AbilityToShare for rows with a learner."""
         assert self._hooks is not None
+        review: list[NewReviewItem] = []
+        sharing: list[tuple[int, SchoolChoice]] = []
         for plan, valid in zip(plans, valids, strict=True):
             if not isinstance(plan, _Plan):
                 continue
             command = valid.command
             if plan.outcome is Outcome.POSSIBLE_MATCH:
-                self._hooks.possible_match(
-                    self._tx,
-                    self._principal,
-                    valid.identity,
-                    command.post14_qualification,
-                    command.mis_identifier.strip(),
-                    [learner_id for lr, _ in plan.candidates if (learner_id := real_id(lr)) is not None],
-                    self._now,
+                review.append(
+                    NewReviewItem(
+                        command.mis_identifier.strip(),
+                        command.post14_qualification,
+                        valid.identity,
+                        tuple(i for lr, _ in plan.candidates if (i := real_id(lr)) is not None),
+                    )
                 )
             elif command.ability_to_share is not None and (learner_id := real_id(plan.learner)) is not None:
-                self._hooks.school_sharing(
-                    self._tx, self._principal, learner_id, command.ability_to_share, self._now
-                )
+                sharing.append((learner_id, command.ability_to_share))
+        self._hooks.possible_matches(self._tx, self._principal, review, self._now)
+        self._hooks.school_sharing(self._tx, self._principal, sharing, self._now)
 
     def _results(
         self, plans: Sequence[_Plan | DomainError], real: dict[int, Learner]

@@ -21,9 +21,15 @@ from lrs_server.domain.errors import (
 )
 from lrs_server.domain.learner_access import page_after, page_size
 from lrs_server.domain.merged import resolve_master
-from lrs_server.domain.model import Identity, OrgKind, Principal, person_record
+from lrs_server.domain.model import OrgKind, Principal, person_record
 from lrs_server.domain.ports import LearnerTransaction, NewLearner, UlnTaken
-from lrs_server.domain.record_ports import RecordStore, RecordTransaction, ReviewEntry, SchoolChoice
+from lrs_server.domain.record_ports import (
+    NewReviewItem,
+    RecordStore,
+    RecordTransaction,
+    ReviewEntry,
+    SchoolChoice,
+)
 from lrs_server.domain.sharing import school_entry
 from lrs_server.domain.uln import random_uln
 from lrs_server.domain.validation import Violations, parse_uln
@@ -43,29 +49,23 @@ def _records(tx: LearnerTransaction) -> RecordTransaction:
 class ReviewHooks:
     """Registration's hooks (see RegistrationService): run inside the registration transaction."""
 
-    def possible_match(
-        self,
-        tx: LearnerTransaction,
-        principal: Principal,
-        identity: Identity,
-        post14_qualification: bool,
-        mis_identifier: str,
-        candidate_ids: Sequence[int],
-        now: datetime,
+    def possible_matches(
+        self, tx: LearnerTransaction, principal: Principal, items: Sequence[NewReviewItem], now: datetime
     ) -> None:
-        _records(tx).add_review_item(
-            principal.org_id, mis_identifier, post14_qualification, identity, candidate_ids, now
-        )
+        if items:
+            _records(tx).add_review_items(principal.org_id, items, now)
 
     def school_sharing(
         self,
         tx: LearnerTransaction,
         principal: Principal,
-        learner_id: int,
-        choice: SchoolChoice,
+        choices: Sequence[tuple[int, SchoolChoice]],
         now: datetime,
     ) -> None:
-        _records(tx).add_sharing(learner_id, school_entry(choice, principal.org_id, now))
+        if choices:
+            _records(tx).add_sharing(
+                [(learner_id, school_entry(choice, principal.org_id, now)) for learner_id, choice in choices]
+            )
 
 
 @dataclass(frozen=True, slots=True)

@@ -108,5 +108,5 @@ class SharingService:
         with self._store.write(()) as tx:
             learner = own_learner(tx, principal)
             entry = SharingEntry(kinds, SharingSource.LEARNER, now)
-            tx.add_sharing(learner.id, entry)
+            tx.add_sharing([(learner.id, entry)])
             return entry

@@ -10,6 +10,8 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 
 DEFAULT_DATA_DIR = Path("data")
+SQLITE_MMAP_BYTES = 0  # address space, not memory: pages stay in the OS page cache
+SQLITE_CACHE_KIB = 2000  # per connection
 
 
 def default_url() -> str:
@@ -45,6 +47,9 @@ def _sqlite_engine(url: str, database: str | None) -> Engine:
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.execute("PRAGMA busy_timeout=60000")
+        # A national registry's indexes are far larger than SQLite's 2 MB default page cache;
+        # a larger one keeps the upper levels of the blocking-key and learner indexes in memory.
+        cursor.execute(f"PRAGMA cache_size=-{SQLITE_CACHE_KIB}")
         cursor.close()
 
     @event.listens_for(engine, "begin")

@@ -20,6 +20,7 @@ from lrs_server.domain.record_ports import (
     AchievementStatus,
     AttemptState,
     MergeEntry,
+    NewReviewItem,
     ReviewEntry,
     SchoolChoice,
     SharingEntry,
@@ -164,16 +165,22 @@ class SqlRecordTransaction(SqlTransaction):
             for row in self._c.execute(stmt)
         ]
 
-    def add_sharing(self, learner_id: int, entry: SharingEntry) -> None:
+    def add_sharing(self, entries: Sequence[tuple[int, SharingEntry]]) -> None:
+        if not entries:
+            return
         self._c.execute(
-            insert(SHARING).values(
-                learner_id=learner_id,
-                withheld_from=",".join(sorted(k.value for k in entry.withheld_from)),
-                source=entry.source.value,
-                school_choice=entry.school_choice.value if entry.school_choice else "",
-                organisation_id=entry.organisation_id,
-                at=entry.at,
-            )
+            insert(SHARING),
+            [
+                {
+                    "learner_id": learner_id,
+                    "withheld_from": ",".join(sorted(k.value for k in entry.withheld_from)),
+                    "source": entry.source.value,
+                    "school_choice": entry.school_choice.value if entry.school_choice else "",
+                    "organisation_id": entry.organisation_id,
+                    "at": entry.at,
+                }
+                for learner_id, entry in entries
+            ],
         )
 
     # -- self-service ----------------------------------------------------------------------
@@ -316,34 +323,36 @@ class SqlRecordTransaction(SqlTransaction):
 
     # -- review queue ----------------------------------------------------------------------
 
-    def add_review_item(
-        self,
-        organisation_id: int,
-        mis_identifier: str,
-        post14_qualification: bool,
-        identity: Identity,
-        candidate_ids: Sequence[int],
-        now: datetime,
-    ) -> None:
-        text = identity_json(identity)
-        digest = hashlib.sha256(f"{organisation_id}|{text}".encode()).hexdigest()
-        already = self._c.execute(
-            select(REVIEW.c.id).where(REVIEW.c.identity_digest == digest, REVIEW.c.status == "open").limit(1)
-        ).first()
-        if already is not None:  # the same registration re-sent: one item is enough
-            return
-        self._c.execute(
-            insert(REVIEW).values(
-                organisation_id=organisation_id,
-                mis_identifier=mis_identifier,
-                post14_qualification=post14_qualification,
-                identity=text,
-                identity_digest=digest,
-                candidate_ids=",".join(str(i) for i in candidate_ids),
-                status="open",
-                created_at=now,
+    def add_review_items(self, organisation_id: int, items: Sequence[NewReviewItem], now: datetime) -> None:
+        rows: dict[str, dict[str, Any]] = {}
+        for item in items:
+            text = identity_json(item.identity)
+            digest = hashlib.sha256(f"{organisation_id}|{text}".encode()).hexdigest()
+            rows.setdefault(
+                digest,
+                {
+                    "organisation_id": organisation_id,
+                    "mis_identifier": item.mis_identifier,
+                    "post14_qualification": item.post14_qualification,
+                    "identity": text,
+                    "identity_digest": digest,
+                    "candidate_ids": ",".join(str(i) for i in item.candidate_ids),
+                    "status": "open",
+                    "created_at": now,
+                },
             )
-        )
+        if not rows:
+            return
+        # The same registration re-sent: the item already open for it is enough.
+        already = self._c.execute(
+            select(REVIEW.c.identity_digest).where(
+                REVIEW.c.identity_digest.in_(sorted(rows)), REVIEW.c.status == "open"
+            )
+        ).scalars()
+        for digest in set(already):
+            del rows[digest]
+        if rows:
+            self._c.execute(insert(REVIEW), list(rows.values()))
 
     def _review_entries(self, where: Any, limit: int) -> list[ReviewEntry]:
         stmt = (
