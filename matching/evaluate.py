@@ -19,7 +19,7 @@ from typing import TypeVar
 
 from matching.matcher import ProbabilisticMatcher, default_matcher
 from matching.synthetic import LOOKALIKE_KINDS, Registration, SyntheticStream
-from matching.types import Candidate, Outcome, PersonRecord
+from matching.types import Candidate, Outcome, PersonRecord, ScoredCandidate
 
 T = TypeVar("T", int, float)
 
@@ -103,6 +103,11 @@ def _describe(record: PersonRecord) -> str:
     )
 
 
+def _levels(scored: ScoredCandidate) -> str:
+    """Each field's level and weight: ``given_name=nickname(+4.6)``."""
+    return " ".join(f"{c.field}={c.level}({c.weight:+.1f})" for c in scored.comparisons)
+
+
 def evaluate(
     registrations: Iterable[Registration], matcher: ProbabilisticMatcher | None = None, keep_examples: int = 0
 ) -> EvaluationResult:
@@ -173,7 +178,11 @@ def evaluate(
                 for t in tally:
                     t.false_merges += 1
                 wrong = _describe(learners[learner_id])
-                note(f"FALSE MERGE {registration.kind} {_describe(record)} -> {wrong}")
+                merged = decision.candidates[0]
+                note(
+                    f"FALSE MERGE {registration.kind} {_describe(record)} -> {wrong} "
+                    f"w={merged.match_weight:.1f} {_levels(merged)}"
+                )
         elif decision.outcome is Outcome.POSSIBLE_MATCH:
             result.review += 1
             for t in tally:
@@ -181,7 +190,7 @@ def evaluate(
             if registration.kind in LOOKALIKE_KINDS:
                 result.lookalike_reviews[registration.kind] += 1
             best = decision.candidates[0]
-            levels = ",".join(c.level for c in best.comparisons)
+            levels = _levels(best)
             note(
                 f"REVIEW {registration.variations or registration.kind} {_describe(record)} -> "
                 f"{_describe(learners[best.candidate_id])} w={best.match_weight:.1f} {levels}"
@@ -192,8 +201,14 @@ def evaluate(
                 result.missed += 1
                 for t in tally:
                     t.missed += 1
-                missed = _describe(learners[existing[0]])
-                note(f"MISSED {registration.variations} {_describe(record)} ~ {missed}")
+                if len(result.examples) < keep_examples:
+                    true = matcher.score(
+                        record, [Candidate(existing[0], learners[existing[0]])], frequencies
+                    )[0]
+                    note(
+                        f"MISSED {registration.variations} {_describe(record)} ~ "
+                        f"{_describe(learners[existing[0]])} w={true.match_weight:.1f} {_levels(true)}"
+                    )
             learner_id = new_learner(record, person_id, keys)
         assigned.append((learner_id, person_id))
 
@@ -247,6 +262,11 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--n", type=int, default=100_000, help="number of registrations")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--examples", type=int, default=0, help="print this many errors and reviews")
+    parser.add_argument(
+        "--only",
+        choices=("MISSED", "REVIEW", "FALSE"),
+        help="print only examples of this kind (MISSED lists the true learner's levels and weights)",
+    )
     args = parser.parse_args(argv)
     started = time.perf_counter()
     result = evaluate(SyntheticStream(args.seed).registrations(args.n), keep_examples=args.examples)
@@ -254,7 +274,8 @@ def main(argv: list[str] | None = None) -> None:
     print(f"python -m matching.evaluate --n {args.n} --seed {args.seed}  ({elapsed:.0f} s)")
     print(report(result))
     for example in result.examples:
-        print(example)
+        if args.only is None or example.startswith(args.only):
+            print(example)
 
 
 if __name__ == "__main__":

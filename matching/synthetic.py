@@ -12,9 +12,11 @@ import string
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
+from functools import cache
+from importlib import resources
 from itertools import accumulate
 
-from matching.names import given_name_variants
+from matching.names import VariantGroups, parse_groups
 from matching.normalise import normalise_name
 from matching.synthetic_names import ORIGINS, Origin
 from matching.types import Gender, PersonRecord
@@ -155,6 +157,13 @@ class Registration:
     kind: str  # "new", "reregistration" or one of LOOKALIKE_KINDS
     variations: tuple[str, ...] = ()
     source_person_id: int | None = None  # the earlier person re-registered or looked like
+
+
+@cache
+def given_name_variants() -> VariantGroups:
+    """The generator's variant groups: its own frozen file, independent of the matcher's list."""
+    text = resources.files("matching").joinpath("synthetic_given_variants.txt").read_text(encoding="utf-8")
+    return parse_groups(text)
 
 
 def _zipf_weights(count: int, exponent: float = 0.7) -> list[float]:

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from matching import names, synthetic
 from matching.evaluate import evaluate, report
 from matching.synthetic import LOOKALIKE_KINDS, SyntheticStream
 
@@ -23,3 +24,9 @@ def test_small_evaluation_has_no_false_or_lookalike_merges() -> None:
     assert result.review <= 0.07 * result.registrations, report(result)
     assert result.blocking_recall >= 0.97
     assert "false merges" in report(result)
+
+
+def test_generator_variants_do_not_follow_the_matchers_list() -> None:
+    """The generator reads its own frozen copy: growing the matcher's list must not change the stream."""
+    assert synthetic.given_name_variants() is not names.given_name_variants()
+    assert not synthetic.given_name_variants().are_variants("connor", "conor")
