@@ -14,7 +14,7 @@ from rapidfuzz.distance import JaroWinkler
 
 from matching.config import MatcherConfig
 from matching.names import VariantGroups, family_name_variants, given_name_variants, known_given_names
-from matching.normalise import NormalisedRecord
+from matching.normalise import NormalisedRecord, exchange_names
 from matching.types import FrequencyLookup
 
 NULL = "null"
@@ -80,6 +80,28 @@ def _swapped(a: NormalisedRecord, b: NormalisedRecord, ctx: Context) -> bool:
     return _jw(a.given.joined, b.family.joined) >= high and _jw(a.family.joined, b.given.joined) >= high
 
 
+def _agrees(comparison: Comparison, a: NormalisedRecord, b: NormalisedRecord, ctx: Context) -> bool:
+    """The field reaches a level that is evidence *for* a match (positive weight)."""
+    level = comparison.level(a, b, ctx)
+    return level != NULL and ctx.config.weight(comparison.field, level) > 0
+
+
+def _swapped_varied(a: NormalisedRecord, b: NormalisedRecord, ctx: Context) -> bool:
+    """Given and family names exchanged, and one of them also changed (Dylan Killooly / Killooly Dilan).
+
+    Read one record with its names the other way round; both names must then agree at a positive level
+    of their own comparison (nickname, typo, transliteration, previous or double-barrelled family name).
+    Twins and siblings share the family name, which rules this level out for them."""
+    if not (a.given and a.family and b.given and b.family) or a.family.joined == b.family.joined:
+        return False
+    if a.given.joined == b.given.joined:
+        return False
+    for x, y in ((exchange_names(a), b), (a, exchange_names(b))):
+        if _agrees(_GIVEN_DIRECT, x, y, ctx) and _agrees(_FAMILY_DIRECT, x, y, ctx):
+            return True
+    return False
+
+
 # --- given name -------------------------------------------------------------------------------
 
 
@@ -129,20 +151,28 @@ def _given_initial(a: NormalisedRecord, b: NormalisedRecord, ctx: Context) -> bo
     return (len(x) == 1 or len(y) == 1) and x[0] == y[0]
 
 
+_GIVEN_AFTER_SWAPS = (
+    Level("alternate_name", _given_alternate),
+    Level("nickname", _given_nickname),
+    Level("initial", _given_initial),
+    # Before the fuzzy levels: twins are often given similar names (Isla / Islay, Cian / Ciaran).
+    Level("distinct_names", _given_distinct),
+    Level("jaro_winkler_high", _given_jw_high),
+    Level("phonetic", _given_phonetic),
+    Level("jaro_winkler_mid", _given_jw_mid),
+)
+# The given name compared as written, without the swapped levels (what _swapped_varied reads across).
+_GIVEN_DIRECT = Comparison(
+    "given_name", (Level(NULL, _given_null), Level("exact", _given_exact), *_GIVEN_AFTER_SWAPS)
+)
 GIVEN_NAME = Comparison(
     "given_name",
     (
         Level(NULL, _given_null),
         Level("exact", _given_exact),
         Level("swapped", _swapped),
-        Level("alternate_name", _given_alternate),
-        Level("nickname", _given_nickname),
-        Level("initial", _given_initial),
-        # Before the fuzzy levels: twins are often given similar names (Isla / Islay, Cian / Ciaran).
-        Level("distinct_names", _given_distinct),
-        Level("jaro_winkler_high", _given_jw_high),
-        Level("phonetic", _given_phonetic),
-        Level("jaro_winkler_mid", _given_jw_mid),
+        Level("swapped_varied", _swapped_varied),
+        *_GIVEN_AFTER_SWAPS,
     ),
 )
 
@@ -190,18 +220,25 @@ def _family_jw_mid(a: NormalisedRecord, b: NormalisedRecord, ctx: Context) -> bo
     return _jw(a.family.joined, b.family.joined) >= ctx.config.jaro_winkler_mid
 
 
+_FAMILY_AFTER_SWAPS = (
+    Level("previous_name", _family_previous),
+    Level("double_barrelled", _family_double_barrelled),
+    Level("variant", _family_variant),
+    Level("jaro_winkler_high", _family_jw_high),
+    Level("phonetic", _family_phonetic),
+    Level("jaro_winkler_mid", _family_jw_mid),
+)
+_FAMILY_DIRECT = Comparison(
+    "family_name", (Level(NULL, _family_null), Level("exact", _family_exact), *_FAMILY_AFTER_SWAPS)
+)
 FAMILY_NAME = Comparison(
     "family_name",
     (
         Level(NULL, _family_null),
         Level("exact", _family_exact),
         Level("swapped", _swapped),
-        Level("previous_name", _family_previous),
-        Level("double_barrelled", _family_double_barrelled),
-        Level("variant", _family_variant),
-        Level("jaro_winkler_high", _family_jw_high),
-        Level("phonetic", _family_phonetic),
-        Level("jaro_winkler_mid", _family_jw_mid),
+        Level("swapped_varied", _swapped_varied),
+        *_FAMILY_AFTER_SWAPS,
     ),
 )
 

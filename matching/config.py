@@ -22,6 +22,9 @@ DEFAULT_LEVELS: Mapping[str, Mapping[str, MU]] = MappingProxyType(
         "given_name": {
             "exact": (0.82, 0.005),
             "swapped": (0.01, 0.00001),
+            # Swapped and one name also changed: a few in a thousand re-registrations; strangers need a
+            # family name that is a given name and vice versa (each ~1 in 500), so u ~ 1e-4 per field.
+            "swapped_varied": (0.004, 0.00015),
             "alternate_name": (0.03, 0.002),
             "nickname": (0.05, 0.002),
             "jaro_winkler_high": (0.04, 0.002),
@@ -34,6 +37,7 @@ DEFAULT_LEVELS: Mapping[str, Mapping[str, MU]] = MappingProxyType(
         "family_name": {
             "exact": (0.80, 0.0015),
             "swapped": (0.01, 0.00001),
+            "swapped_varied": (0.004, 0.00015),
             "previous_name": (0.04, 0.0002),
             "double_barrelled": (0.03, 0.0002),
             "variant": (0.01, 0.0005),

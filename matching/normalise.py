@@ -9,7 +9,7 @@ separators (so O'Neill, ONeill and O Neill are all ``oneill``). Leading titles a
 from __future__ import annotations
 
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from functools import lru_cache
 
@@ -154,4 +154,20 @@ def normalise_record(record: PersonRecord) -> NormalisedRecord:
         dob_digits=record.date_of_birth.strftime("%Y%m%d"),
         gender=gender,
         postcode=parse_postcode(record.postcode),
+    )
+
+
+@lru_cache(maxsize=_CACHE_ENTRIES)
+def exchange_names(record: NormalisedRecord) -> NormalisedRecord:
+    """The record with its given and family names exchanged (previous family names and middle names kept).
+
+    Used to test whether two records agree once one of them is read with its names the other way round."""
+    first_given = record.family.tokens[0] if record.family.tokens else ""
+    return replace(
+        record,
+        given=record.family,
+        first_given=first_given,
+        family=record.given,
+        given_phonetic=phonetic(first_given),
+        family_phonetic=phonetic(record.given.joined),
     )

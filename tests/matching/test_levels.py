@@ -16,6 +16,13 @@ CASES: list[tuple[str, str, PersonRecord, PersonRecord]] = [
     ("given_name", "null", person(given=""), BASE),
     ("given_name", "exact", person(given="ZBIGNIEW"), BASE),
     ("given_name", "swapped", person(given="Wojcik", family="Zbigniew"), BASE),
+    # Swapped, and the (now) given name also shortened: Bill Smith registered as "Smith, Bill".
+    (
+        "given_name",
+        "swapped_varied",
+        person(given="Smith", family="Bill"),
+        person(given="William", family="Smith"),
+    ),
     ("given_name", "alternate_name", person(given="Piotr", middle_names="Zbigniew"), BASE),
     ("given_name", "nickname", person(given="Bill"), person(given="William")),
     ("given_name", "initial", person(given="Z"), BASE),
@@ -27,6 +34,13 @@ CASES: list[tuple[str, str, PersonRecord, PersonRecord]] = [
     ("family_name", "null", person(family=""), BASE),
     ("family_name", "exact", person(family="wojcik"), BASE),
     ("family_name", "swapped", person(given="Wojcik", family="Zbigniew"), BASE),
+    # Swapped after a change of family name (recorded as a previous name).
+    (
+        "family_name",
+        "swapped_varied",
+        person(given="Kowalska", family="Zbigniew", previous_family_names=("Wójcik",)),
+        BASE,
+    ),
     ("family_name", "previous_name", person(family="Kowalska", previous_family_names=("Wójcik",)), BASE),
     ("family_name", "double_barrelled", person(family="Wójcik-Smith"), BASE),
     ("family_name", "variant", person(family="Chowdhury"), person(family="Chaudhry")),
@@ -81,3 +95,22 @@ def test_weights_follow_the_evidence(matcher: ProbabilisticMatcher) -> None:
     assert weight("postcode", person(postcode=""), BASE) == 0.0
     assert weight("postcode", BASE, BASE) > weight("postcode", person(postcode="SW1A 1AB"), BASE) > 0
     assert weight("date_of_birth", person(dob=date(1985, 3, 14)), BASE) < -30
+
+
+def test_a_swap_needs_both_names_to_agree_across(matcher: ProbabilisticMatcher) -> None:
+    """Only one name agreeing across (Smith as given name) is no swap: a stranger, a hard negative."""
+    levels = {
+        c.field: c.level
+        for c in matcher.compare(
+            person(given="Smith", family="Quentin"), person(given="William", family="Smith")
+        ).comparisons
+    }
+    assert levels["given_name"] == "else"
+
+
+def test_twins_cannot_be_swapped(matcher: ProbabilisticMatcher) -> None:
+    """Twins share the family name; a swap of one of them must not be read as agreement with the other."""
+    twin = person(given="Harvey", family="Wójcik")
+    registered_swapped = person(given="Wójcik", family="Harry")
+    levels = {c.field: c.level for c in matcher.compare(registered_swapped, twin).comparisons}
+    assert levels["given_name"] not in {"swapped", "swapped_varied"}
