@@ -113,16 +113,30 @@ def _given_exact(a: NormalisedRecord, b: NormalisedRecord, ctx: Context) -> bool
     return a.given.joined == b.given.joined
 
 
+def _opposite_sexes(a: NormalisedRecord, b: NormalisedRecord) -> bool:
+    return a.gender is not None and b.gender is not None and a.gender != b.gender
+
+
 def _given_alternate(a: NormalisedRecord, b: NormalisedRecord, ctx: Context) -> bool:
     """One side's given name is the other's middle, second or preferred name, or its first part.
 
-    Mary / Mary-Anne, or James Robert / Robert."""
+    Mary / Mary-Anne, or James Robert / Robert. Not across a recorded sex difference (see nickname)."""
+    if _opposite_sexes(a, b):
+        return False
     if a.given.joined == b.first_given or b.given.joined == a.first_given:
         return True
     return a.first_given in b.other_given or b.first_given in a.other_given
 
 
 def _given_nickname(a: NormalisedRecord, b: NormalisedRecord, ctx: Context) -> bool:
+    """Listed variants (Bill / William), unless the records give opposite sexes.
+
+    Opposite-sex twins are often given forms of one name (Sam / Samantha, Alex / Alexandra, Jamie-Lee /
+    James); with family name, birth date and address shared, only the given name and sex tell them
+    apart, and the sex conflict alone (-4.6) cannot outweigh the rest. The pair then falls through to
+    distinct_names. A re-registration with both a nickname and a mis-recorded sex is far rarer."""
+    if _opposite_sexes(a, b):
+        return False
     variants = ctx.given_variants
     return variants.are_variants(a.first_given, b.first_given) or variants.are_variants(
         a.given.joined, b.given.joined
@@ -143,7 +157,16 @@ def _given_phonetic(a: NormalisedRecord, b: NormalisedRecord, ctx: Context) -> b
 
 
 def _given_jw_mid(a: NormalisedRecord, b: NormalisedRecord, ctx: Context) -> bool:
-    return _jw(a.given.joined, b.given.joined) >= ctx.config.jaro_winkler_mid
+    """Similar, and no more than ``misspelling_max_edits`` letters apart.
+
+    Jaro-Winkler rewards a shared prefix, so a short name and a longer one that starts with it (Meg /
+    Meghan) reach this tier: that is another name, not a misspelling, and with family name, birth date
+    and address shared (twins) the tier's mild weight let it through."""
+    x, y = a.given.joined, b.given.joined
+    return (
+        _jw(x, y) >= ctx.config.jaro_winkler_mid
+        and jellyfish.damerau_levenshtein_distance(x, y) <= ctx.config.misspelling_max_edits
+    )
 
 
 def _given_initial(a: NormalisedRecord, b: NormalisedRecord, ctx: Context) -> bool:

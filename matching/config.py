@@ -83,6 +83,8 @@ class MatcherConfig:
     # Jaro-Winkler similarity tiers (rapidfuzz, 0..1).
     jaro_winkler_high: float = 0.92
     jaro_winkler_mid: float = 0.85
+    # The given name's jaro_winkler_mid tier also needs the names at most this many edits apart.
+    misspelling_max_edits: int = 2
     # Term-frequency adjustment of exact name agreements: u becomes the value's share of learners,
     # once the registry holds at least `tf_min_total` learners, but never below `tf_u_floor`.
     tf_min_total: int = 1000

@@ -114,3 +114,26 @@ def test_twins_cannot_be_swapped(matcher: ProbabilisticMatcher) -> None:
     registered_swapped = person(given="Wójcik", family="Harry")
     levels = {c.field: c.level for c in matcher.compare(registered_swapped, twin).comparisons}
     assert levels["given_name"] not in {"swapped", "swapped_varied"}
+
+
+def _given_level(matcher: ProbabilisticMatcher, a: PersonRecord, b: PersonRecord) -> str:
+    return next(c.level for c in matcher.compare(a, b).comparisons if c.field == "given_name")
+
+
+def test_name_forms_do_not_link_opposite_sexes(matcher: ProbabilisticMatcher) -> None:
+    """Opposite-sex twins named from one root (Sam / Samuel, Jamie-Lee / James) are distinct names."""
+    sam, samuel = person(given="Sam", gender=Gender.FEMALE), person(given="Samuel", gender=Gender.MALE)
+    assert _given_level(matcher, sam, samuel) == "distinct_names"
+    jamie_lee = person(given="Jamie-Lee", gender=Gender.FEMALE)
+    assert _given_level(matcher, jamie_lee, person(given="James")) == "distinct_names"
+    assert _given_level(matcher, jamie_lee, person(given="Jamie")) == "distinct_names"
+    # Sex not known on one side: still a nickname / a first part.
+    assert _given_level(matcher, person(given="Sam", gender=Gender.NOT_KNOWN), samuel) == "nickname"
+    unknown = person(given="Jamie-Lee", gender=Gender.NOT_KNOWN)
+    assert _given_level(matcher, unknown, person(given="Jamie")) == "alternate_name"
+
+
+def test_a_longer_name_starting_with_a_short_one_is_not_a_misspelling(matcher: ProbabilisticMatcher) -> None:
+    """Meg / Meghan: Jaro-Winkler 0.88 from the shared prefix, but three letters apart (a twin's name)."""
+    assert _given_level(matcher, person(given="Meg"), person(given="Meghan")) == "else"
+    assert _given_level(matcher, person(given="Lzly"), person(given="Lily")) == "jaro_winkler_mid"
