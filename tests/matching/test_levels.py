@@ -137,3 +137,11 @@ def test_a_longer_name_starting_with_a_short_one_is_not_a_misspelling(matcher: P
     """Meg / Meghan: Jaro-Winkler 0.88 from the shared prefix, but three letters apart (a twin's name)."""
     assert _given_level(matcher, person(given="Meg"), person(given="Meghan")) == "else"
     assert _given_level(matcher, person(given="Lzly"), person(given="Lily")) == "jaro_winkler_mid"
+
+
+def test_a_swap_of_two_close_names_is_only_swapped_varied(matcher: ProbabilisticMatcher) -> None:
+    """Khalid Yousef / Youssef Khalil (both JW >= 0.92 across) is weaker evidence than an exact swap."""
+    a = person(given="Khalid", family="Yousef")
+    b = person(given="Youssef", family="Khalil")
+    assert _given_level(matcher, a, b) == "swapped_varied"
+    assert _given_level(matcher, person(given="Wojcik", family="Zbigniew"), BASE) == "swapped"
