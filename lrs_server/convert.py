@@ -131,7 +131,7 @@ def registration_command(request: reg_pb.RegisterLearnerRequest) -> Registration
     )
 
 
-def batch_command(request: batch_pb.BatchRegisterLearnersRequest) -> RegistrationCommand:
+def batch_command(request: batch_pb.BatchRow) -> RegistrationCommand:
     return RegistrationCommand(
         identity=raw_identity(request.identity),
         mis_identifier=request.mis_identifier,
@@ -151,10 +151,8 @@ def registration_to_pb(result: RegistrationResult) -> reg_pb.RegisterLearnerResp
     return response
 
 
-def batch_result_to_pb(
-    request: batch_pb.BatchRegisterLearnersRequest, result: RegistrationResult
-) -> batch_pb.BatchRegisterLearnersResponse:
-    return batch_pb.BatchRegisterLearnersResponse(
+def batch_result_to_pb(request: batch_pb.BatchRow, result: RegistrationResult) -> batch_pb.BatchRowResult:
+    return batch_pb.BatchRowResult(
         row_number=request.row_number,
         mis_identifier=request.mis_identifier,
         outcome=OUTCOME_TO_PB[result.outcome],
@@ -164,10 +162,8 @@ def batch_result_to_pb(
     )
 
 
-def batch_rejection_to_pb(
-    request: batch_pb.BatchRegisterLearnersRequest, error: DomainError
-) -> batch_pb.BatchRegisterLearnersResponse:
-    return batch_pb.BatchRegisterLearnersResponse(
+def batch_rejection_to_pb(request: batch_pb.BatchRow, error: DomainError) -> batch_pb.BatchRowResult:
+    return batch_pb.BatchRowResult(
         row_number=request.row_number,
         mis_identifier=request.mis_identifier,
         rejection_reason=str(error.reason),

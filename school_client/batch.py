@@ -38,6 +38,7 @@ from school_client.streaming import send_in_streams
 
 ROWS_PER_STREAM = 50_000
 MAX_IN_FLIGHT = 2_000  # rows sent and not yet answered: bounds memory whatever the file's length
+ROWS_PER_MESSAGE = 200  # per gRPC message: a message per row would cost more than the row's registration
 _OUTCOMES = {
     reg_pb.REGISTRATION_OUTCOME_NEW: Outcome.NEW,
     reg_pb.REGISTRATION_OUTCOME_MATCHED: Outcome.MATCHED,
@@ -86,9 +87,9 @@ class BatchSummary:
         }
 
 
-def row_request(sequence: int, row: LearnerRow) -> batch_pb.BatchRegisterLearnersRequest:
+def row_request(sequence: int, row: LearnerRow) -> batch_pb.BatchRow:
     values = {name: getattr(row, name) for name in _IDENTITY_FIELDS}
-    return batch_pb.BatchRegisterLearnersRequest(
+    return batch_pb.BatchRow(
         row_number=sequence,
         mis_identifier=row.mis_identifier,
         identity=messages.identity(**values),
@@ -97,7 +98,7 @@ def row_request(sequence: int, row: LearnerRow) -> batch_pb.BatchRegisterLearner
     )
 
 
-def row_result(response: batch_pb.BatchRegisterLearnersResponse) -> RegistrationResult:
+def row_result(response: batch_pb.BatchRowResult) -> RegistrationResult:
     if response.rejection_reason:
         return RegistrationResult(
             response.mis_identifier,
@@ -131,16 +132,28 @@ class _Stream:
         self._closed = False
 
     def requests(self) -> Iterator[batch_pb.BatchRegisterLearnersRequest]:
+        """Messages of up to ROWS_PER_MESSAGE rows; a part-filled one goes as soon as the window is
+        full, so that no row waits unsent while the server has nothing to decide."""
+        pending: list[batch_pb.BatchRow] = []
         try:
             for sequence, row in self._rows:
                 if isinstance(row, LearnerRow):
-                    self._window.acquire()
+                    if not self._window.acquire(blocking=False):
+                        if pending:
+                            yield batch_pb.BatchRegisterLearnersRequest(rows=pending)
+                            pending = []
+                        self._window.acquire()
                     if self._closed:
                         return
                 self.taken += 1
                 self.queued.append((sequence, row))
                 if isinstance(row, LearnerRow):
-                    yield row_request(sequence, row)
+                    pending.append(row_request(sequence, row))
+                    if len(pending) >= ROWS_PER_MESSAGE:
+                        yield batch_pb.BatchRegisterLearnersRequest(rows=pending)
+                        pending = []
+            if pending:
+                yield batch_pb.BatchRegisterLearnersRequest(rows=pending)
         except Exception as error:  # gRPC would hide it as "Exception iterating requests!"
             self.error = error
 
@@ -154,7 +167,7 @@ class _Stream:
         writer: OrderedResultsWriter[RegistrationResult],
         summary: BatchSummary,
         progress: tqdm[Never],
-        response: batch_pb.BatchRegisterLearnersResponse | None,
+        response: batch_pb.BatchRowResult | None,
     ) -> None:
         """Write queued rows up to the answered one (only leading unparsed rows when ``response`` is None)."""
         while self.queued:
@@ -240,7 +253,13 @@ def register_file(
                         enumerate(open_learner_file(source).rows), first, first + ROWS_PER_STREAM
                     )
                 ),
-                lambda batch: client.batch.BatchRegisterLearners(batch.requests(), metadata=client.metadata),
+                lambda batch: (
+                    result
+                    for response in client.batch.BatchRegisterLearners(
+                        batch.requests(), metadata=client.metadata
+                    )
+                    for result in response.results
+                ),
                 lambda batch, response: batch.write_answered(writer, summary, progress, response),
                 lambda: writer.next_sequence,
                 ROWS_PER_STREAM,

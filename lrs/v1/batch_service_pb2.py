@@ -26,17 +26,21 @@ from lrs.v1 import learner_pb2 as lrs_dot_v1_dot_learner__pb2
 from lrs.v1 import registration_service_pb2 as lrs_dot_v1_dot_registration__service__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1alrs/v1/batch_service.proto\x12\x06lrs.v1\x1a\x14lrs/v1/learner.proto\x1a!lrs/v1/registration_service.proto\"\xd1\x01\n\x1c\x42\x61tchRegisterLearnersRequest\x12\x12\n\nrow_number\x18\x01 \x01(\x03\x12\x16\n\x0emis_identifier\x18\x02 \x01(\t\x12)\n\x08identity\x18\x03 \x01(\x0b\x32\x17.lrs.v1.LearnerIdentity\x12\x1c\n\x14post14_qualification\x18\x04 \x01(\x08\x12\x0b\n\x03uln\x18\x05 \x01(\t\x12/\n\x10\x61\x62ility_to_share\x18\x06 \x01(\x0e\x32\x15.lrs.v1.SharingChoice\"\xfd\x01\n\x1d\x42\x61tchRegisterLearnersResponse\x12\x12\n\nrow_number\x18\x01 \x01(\x03\x12\x16\n\x0emis_identifier\x18\x02 \x01(\t\x12,\n\x07outcome\x18\x03 \x01(\x0e\x32\x1b.lrs.v1.RegistrationOutcome\x12\x0b\n\x03uln\x18\x04 \x01(\t\x12\x16\n\x0e\x63\x61ndidate_ulns\x18\x05 \x03(\t\x12\x18\n\x10rejection_reason\x18\x06 \x01(\t\x12\x19\n\x11rejection_message\x18\x07 \x01(\t\x12\x17\n\x0frejected_fields\x18\x08 \x03(\t\x12\x0f\n\x07updated\x18\t \x01(\x08\x32\x84\x01\n\x18\x42\x61tchRegistrationService\x12h\n\x15\x42\x61tchRegisterLearners\x12$.lrs.v1.BatchRegisterLearnersRequest\x1a%.lrs.v1.BatchRegisterLearnersResponse(\x01\x30\x01\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1alrs/v1/batch_service.proto\x12\x06lrs.v1\x1a\x14lrs/v1/learner.proto\x1a!lrs/v1/registration_service.proto\">\n\x1c\x42\x61tchRegisterLearnersRequest\x12\x1e\n\x04rows\x18\x01 \x03(\x0b\x32\x10.lrs.v1.BatchRow\"\xbd\x01\n\x08\x42\x61tchRow\x12\x12\n\nrow_number\x18\x01 \x01(\x03\x12\x16\n\x0emis_identifier\x18\x02 \x01(\t\x12)\n\x08identity\x18\x03 \x01(\x0b\x32\x17.lrs.v1.LearnerIdentity\x12\x1c\n\x14post14_qualification\x18\x04 \x01(\x08\x12\x0b\n\x03uln\x18\x05 \x01(\t\x12/\n\x10\x61\x62ility_to_share\x18\x06 \x01(\x0e\x32\x15.lrs.v1.SharingChoice\"H\n\x1d\x42\x61tchRegisterLearnersResponse\x12\'\n\x07results\x18\x01 \x03(\x0b\x32\x16.lrs.v1.BatchRowResult\"\xee\x01\n\x0e\x42\x61tchRowResult\x12\x12\n\nrow_number\x18\x01 \x01(\x03\x12\x16\n\x0emis_identifier\x18\x02 \x01(\t\x12,\n\x07outcome\x18\x03 \x01(\x0e\x32\x1b.lrs.v1.RegistrationOutcome\x12\x0b\n\x03uln\x18\x04 \x01(\t\x12\x16\n\x0e\x63\x61ndidate_ulns\x18\x05 \x03(\t\x12\x18\n\x10rejection_reason\x18\x06 \x01(\t\x12\x19\n\x11rejection_message\x18\x07 \x01(\t\x12\x17\n\x0frejected_fields\x18\x08 \x03(\t\x12\x0f\n\x07updated\x18\t \x01(\x08\x32\x84\x01\n\x18\x42\x61tchRegistrationService\x12h\n\x15\x42\x61tchRegisterLearners\x12$.lrs.v1.BatchRegisterLearnersRequest\x1a%.lrs.v1.BatchRegisterLearnersResponse(\x01\x30\x01\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'lrs.v1.batch_service_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_BATCHREGISTERLEARNERSREQUEST']._serialized_start=96
-  _globals['_BATCHREGISTERLEARNERSREQUEST']._serialized_end=305
-  _globals['_BATCHREGISTERLEARNERSRESPONSE']._serialized_start=308
-  _globals['_BATCHREGISTERLEARNERSRESPONSE']._serialized_end=561
-  _globals['_BATCHREGISTRATIONSERVICE']._serialized_start=564
-  _globals['_BATCHREGISTRATIONSERVICE']._serialized_end=696
+  _globals['_BATCHREGISTERLEARNERSREQUEST']._serialized_start=95
+  _globals['_BATCHREGISTERLEARNERSREQUEST']._serialized_end=157
+  _globals['_BATCHROW']._serialized_start=160
+  _globals['_BATCHROW']._serialized_end=349
+  _globals['_BATCHREGISTERLEARNERSRESPONSE']._serialized_start=351
+  _globals['_BATCHREGISTERLEARNERSRESPONSE']._serialized_end=423
+  _globals['_BATCHROWRESULT']._serialized_start=426
+  _globals['_BATCHROWRESULT']._serialized_end=664
+  _globals['_BATCHREGISTRATIONSERVICE']._serialized_start=667
+  _globals['_BATCHREGISTRATIONSERVICE']._serialized_end=799
 # @@protoc_insertion_point(module_scope)

@@ -22,6 +22,33 @@ DESCRIPTOR: _descriptor.FileDescriptor
 
 @_typing.final
 class BatchRegisterLearnersRequest(_message.Message):
+    """Rows of a batch, several to a message. A message carries as many rows as fit in the server's
+    message size limit (4 MiB); 100-500 rows a message is a good size. One message per row works
+    but costs more in messaging than the row costs to register.
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ROWS_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def rows(self) -> _containers.RepeatedCompositeFieldContainer[Global___BatchRow]:
+        """The rows, in order."""
+
+    def __init__(
+        self,
+        *,
+        rows: _abc.Iterable[Global___BatchRow] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["rows", b"rows"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___BatchRegisterLearnersRequest: _TypeAlias = BatchRegisterLearnersRequest  # noqa: Y015
+
+@_typing.final
+class BatchRow(_message.Message):
     """One row of a batch."""
 
     DESCRIPTOR: _descriptor.Descriptor
@@ -64,10 +91,34 @@ class BatchRegisterLearnersRequest(_message.Message):
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
-Global___BatchRegisterLearnersRequest: _TypeAlias = BatchRegisterLearnersRequest  # noqa: Y015
+Global___BatchRow: _TypeAlias = BatchRow  # noqa: Y015
 
 @_typing.final
 class BatchRegisterLearnersResponse(_message.Message):
+    """Results for rows decided together, in the order the rows were sent."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    RESULTS_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def results(self) -> _containers.RepeatedCompositeFieldContainer[Global___BatchRowResult]:
+        """One result per row."""
+
+    def __init__(
+        self,
+        *,
+        results: _abc.Iterable[Global___BatchRowResult] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["results", b"results"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___BatchRegisterLearnersResponse: _TypeAlias = BatchRegisterLearnersResponse  # noqa: Y015
+
+@_typing.final
+class BatchRowResult(_message.Message):
     """The result for one row."""
 
     DESCRIPTOR: _descriptor.Descriptor
@@ -122,4 +173,4 @@ class BatchRegisterLearnersResponse(_message.Message):
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
-Global___BatchRegisterLearnersResponse: _TypeAlias = BatchRegisterLearnersResponse  # noqa: Y015
+Global___BatchRowResult: _TypeAlias = BatchRowResult  # noqa: Y015

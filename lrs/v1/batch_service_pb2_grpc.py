@@ -47,7 +47,7 @@ class BatchRegistrationServiceServicer:
     """
 
     def BatchRegisterLearners(self, request_iterator, context):
-        """The client streams rows; a result streams back for each row as it is decided.
+        """The client streams rows (several to a message); results stream back as rows are decided.
         Rows are keyed by (organisation, MIS identifier): re-sending a file returns the same ULNs
         and creates nothing.
         """

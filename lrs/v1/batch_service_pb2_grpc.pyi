@@ -34,7 +34,7 @@ class BatchRegistrationServiceStub:
     @_typing.overload
     def __new__(cls, channel: _aio.Channel) -> BatchRegistrationServiceAsyncStub: ...
     BatchRegisterLearners: _grpc.StreamStreamMultiCallable[_batch_service_pb2.BatchRegisterLearnersRequest, _batch_service_pb2.BatchRegisterLearnersResponse]
-    """The client streams rows; a result streams back for each row as it is decided.
+    """The client streams rows (several to a message); results stream back as rows are decided.
     Rows are keyed by (organisation, MIS identifier): re-sending a file returns the same ULNs
     and creates nothing.
     """
@@ -45,7 +45,7 @@ class BatchRegistrationServiceAsyncStub(BatchRegistrationServiceStub):
 
     def __init__(self, channel: _aio.Channel) -> None: ...
     BatchRegisterLearners: _aio.StreamStreamMultiCallable[_batch_service_pb2.BatchRegisterLearnersRequest, _batch_service_pb2.BatchRegisterLearnersResponse]  # type: ignore[assignment]
-    """The client streams rows; a result streams back for each row as it is decided.
+    """The client streams rows (several to a message); results stream back as rows are decided.
     Rows are keyed by (organisation, MIS identifier): re-sending a file returns the same ULNs
     and creates nothing.
     """
@@ -59,7 +59,7 @@ class BatchRegistrationServiceServicer(metaclass=_abc_1.ABCMeta):
         request_iterator: _MaybeAsyncIterator[_batch_service_pb2.BatchRegisterLearnersRequest],
         context: _ServicerContext,
     ) -> _typing.Union[_abc.Iterator[_batch_service_pb2.BatchRegisterLearnersResponse], _abc.AsyncIterator[_batch_service_pb2.BatchRegisterLearnersResponse]]:
-        """The client streams rows; a result streams back for each row as it is decided.
+        """The client streams rows (several to a message); results stream back as rows are decided.
         Rows are keyed by (organisation, MIS identifier): re-sending a file returns the same ULNs
         and creates nothing.
         """

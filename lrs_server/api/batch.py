@@ -1,4 +1,4 @@
-"""lrs.v1.BatchRegistrationService: rows stream in, a result streams out per row."""
+"""lrs.v1.BatchRegistrationService: rows stream in, results stream out a chunk at a time."""
 
 from __future__ import annotations
 
@@ -17,6 +17,11 @@ _RPC = "lrs.v1.BatchRegistrationService/BatchRegisterLearners"
 CHUNK_ROWS = 1000  # rows decided per transaction at most
 
 
+def _rows(requests: Iterator[pb.BatchRegisterLearnersRequest]) -> Iterator[pb.BatchRow]:
+    for request in requests:
+        yield from request.rows
+
+
 class BatchRegistrationServicer(pb_grpc.BatchRegistrationServiceServicer):
     def __init__(self, batch: BatchRegistration) -> None:
         self._batch = batch
@@ -25,11 +30,16 @@ class BatchRegistrationServicer(pb_grpc.BatchRegistrationServiceServicer):
         self, request_iterator: Iterator[pb.BatchRegisterLearnersRequest], context: grpc.ServicerContext
     ) -> Iterator[pb.BatchRegisterLearnersResponse]:
         chunks = (
-            [(request, convert.batch_command(request)) for request in chunk]
-            for chunk in Chunker(request_iterator, CHUNK_ROWS)
+            [(row, convert.batch_command(row)) for row in chunk]
+            for chunk in Chunker(_rows(request_iterator), CHUNK_ROWS)
         )
-        for request, outcome in self._batch.register_all(current_principal(), chunks, _RPC):
-            if isinstance(outcome, Exception):
-                yield convert.batch_rejection_to_pb(request, outcome)
-            else:
-                yield convert.batch_result_to_pb(request, outcome)
+        for decided in self._batch.register_all(current_principal(), chunks, _RPC):
+            # One response per decided chunk: its rows' results, in order.
+            yield pb.BatchRegisterLearnersResponse(
+                results=[
+                    convert.batch_rejection_to_pb(row, outcome)
+                    if isinstance(outcome, Exception)
+                    else convert.batch_result_to_pb(row, outcome)
+                    for row, outcome in decided
+                ]
+            )

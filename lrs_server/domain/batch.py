@@ -27,8 +27,9 @@ class BatchRegistration:
 
     def register_all(
         self, principal: Principal, chunks: Iterable[Sequence[tuple[T, RegistrationCommand]]], rpc: str
-    ) -> Iterator[tuple[T, RegistrationResult | DomainError]]:
-        """Register rows chunk by chunk (one transaction each); yields (row, result or refusal) in order.
+    ) -> Iterator[list[tuple[T, RegistrationResult | DomainError]]]:
+        """Register rows chunk by chunk (one transaction each); yields each chunk's (row, result or
+        refusal) pairs, in order.
 
         Rows are keyed by (organisation, MIS identifier), so re-sending a batch is safe: a known
         identifier returns its ULN (updating changed details) and nothing new is created.
@@ -42,7 +43,8 @@ class BatchRegistration:
             missing = invalid("mis_identifier", Reason.FIELD_REQUIRED, "is required in a batch")
             keyed = [(row, command) for row, command in chunk if command.mis_identifier.strip()]
             results = iter(self._registration.register_many(principal, [c for _, c in keyed], rpc))
-            for row, command in chunk:
-                yield row, next(results) if command.mis_identifier.strip() else missing
+            yield [
+                (row, next(results) if command.mis_identifier.strip() else missing) for row, command in chunk
+            ]
             if len(chunk) < len(whole):
                 raise self._too_large()

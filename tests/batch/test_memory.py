@@ -38,10 +38,15 @@ class _Echo(pb_grpc.BatchRegistrationServiceServicer):
     ) -> Iterator[pb.BatchRegisterLearnersResponse]:
         for request in request_iterator:
             yield pb.BatchRegisterLearnersResponse(
-                row_number=request.row_number,
-                mis_identifier=request.mis_identifier,
-                outcome=reg_pb.REGISTRATION_OUTCOME_NEW,
-                uln=ULN,
+                results=[
+                    pb.BatchRowResult(
+                        row_number=row.row_number,
+                        mis_identifier=row.mis_identifier,
+                        outcome=reg_pb.REGISTRATION_OUTCOME_NEW,
+                        uln=ULN,
+                    )
+                    for row in request.rows
+                ]
             )
 
 
@@ -95,7 +100,7 @@ class _Stalled(_Echo):
 
         def read() -> None:
             for request in request_iterator:
-                self.arrived += 1
+                self.arrived += len(request.rows)
                 received.put(request)
             received.put(None)
 

@@ -237,11 +237,19 @@ def test_graceful_stop_lets_an_in_flight_stream_finish(api: Api) -> None:
     started, release = threading.Event(), threading.Event()
 
     def rows() -> Iterator[batch_pb.BatchRegisterLearnersRequest]:
-        yield batch_pb.BatchRegisterLearnersRequest(row_number=1, identity=identity(), mis_identifier="p1")
+        yield batch_pb.BatchRegisterLearnersRequest(
+            rows=[batch_pb.BatchRow(row_number=1, identity=identity(), mis_identifier="p1")]
+        )
         started.set()
         release.wait(timeout=10)
         yield batch_pb.BatchRegisterLearnersRequest(
-            row_number=2, identity=identity(given_name="Bilal", family_name="Shah"), mis_identifier="p2"
+            rows=[
+                batch_pb.BatchRow(
+                    row_number=2,
+                    identity=identity(given_name="Bilal", family_name="Shah"),
+                    mis_identifier="p2",
+                )
+            ]
         )
 
     stub = batch_service_pb2_grpc.BatchRegistrationServiceStub(api.channel)
@@ -259,8 +267,9 @@ def test_graceful_stop_lets_an_in_flight_stream_finish(api: Api) -> None:
     reader.join(timeout=20)
     stopper.join(timeout=20)
     assert not reader.is_alive() and not stopper.is_alive()
-    assert [a.row_number for a in collected] == [1, 2]
-    assert all(a.uln for a in collected)
+    results = [r for a in collected for r in a.results]
+    assert [r.row_number for r in results] == [1, 2]
+    assert all(r.uln for r in results)
     # New calls are refused once stopped.
     with grpc.insecure_channel(f"127.0.0.1:{api.server.port}") as channel, pytest.raises(grpc.RpcError):
         health_status(channel)
