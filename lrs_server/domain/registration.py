@@ -199,6 +199,15 @@ class _Batch:
         self._new: dict[int, tuple[str, NewLearner]] = {}  # provisional id -> (ULN, details)
         self._in_batch: dict[str, list[Learner]] = {}  # blocking key -> learners added by this batch
         self._links: dict[str, int] = {}  # MIS identifier -> learner id, as this batch leaves them
+        self._records: dict[tuple[int, int], PersonRecord] = {}  # (id, version) -> what the matcher reads
+
+    def _record(self, learner: Learner) -> PersonRecord:
+        """The learner as the matcher reads it, built once a batch (a candidate serves many rows)."""
+        key = (learner.id, learner.version)
+        record = self._records.get(key)
+        if record is None:
+            record = self._records[key] = learner_record(learner)
+        return record
 
     def run(
         self, valids: Sequence[_Valid], keys: Sequence[frozenset[str]]
@@ -217,7 +226,7 @@ class _Batch:
         # The candidates' terms too: the matcher asks how common each candidate's given name is,
         # and one query for the chunk beats one per candidate.
         candidates = {lr.id: lr for learners in registry.values() for lr in learners}
-        records = [*(v.record for v, _ in to_match), *(learner_record(lr) for lr in candidates.values())]
+        records = [*(v.record for v, _ in to_match), *(self._record(lr) for lr in candidates.values())]
         tx.frequencies.prefetch(
             term for record in records for term in self._matcher.frequency_terms(record).items()
         )
@@ -254,7 +263,7 @@ class _Batch:
             lr.id: lr for key in sorted(keys) for lr in (*registry.get(key, ()), *self._in_batch.get(key, ()))
         }
         decision = self._matcher.decide(
-            valid.record, [Candidate(lr.id, learner_record(lr)) for lr in pool.values()], self._tx.frequencies
+            valid.record, [Candidate(lr.id, self._record(lr)) for lr in pool.values()], self._tx.frequencies
         )
         chosen = _confirmed(command, decision, pool)
         undecided = (

@@ -37,6 +37,13 @@ MIS = MisLink.__table__  # type: ignore[attr-defined]
 DECISIONS = MatchDecisionRecord.__table__  # type: ignore[attr-defined]
 
 _IDENTITY_COLUMNS = tuple(f.name for f in dataclasses.fields(Identity) if f.name != "gender")
+# Identity's fields in declaration order, so that a row builds one positionally (candidate fetches
+# build thousands of learners a chunk).
+_IDENTITY_IN_ORDER = tuple(LEARNER.c[f.name] for f in dataclasses.fields(Identity))
+_GENDER_AT = [f.name for f in dataclasses.fields(Identity)].index("gender")
+_LEARNER_SELECT = select(
+    LEARNER.c.id, LEARNER.c.uln, LEARNER.c.version, LEARNER.c.master_id, *_IDENTITY_IN_ORDER
+)
 
 
 def _identity_values(identity: Identity) -> dict[str, Any]:
@@ -103,7 +110,7 @@ class SqlTransaction:
     # -- reads -----------------------------------------------------------------------------
 
     def _learners(self, where: Any) -> list[Learner]:
-        rows = self._c.execute(select(LEARNER).where(where)).all()
+        rows = self._c.execute(_LEARNER_SELECT.where(where)).all()
         if not rows:
             return []
         ids = [row.id for row in rows]
@@ -355,9 +362,9 @@ class SqlTransaction:
 
 
 def _learner(row: Row[Any], history: tuple[str, ...]) -> Learner:
-    values = {name: getattr(row, name) for name in _IDENTITY_COLUMNS}
-    identity = Identity(gender=Gender(row.gender), **values)
-    return Learner(row.id, row.uln, identity, row.version, history, row.master_id)
+    learner_id, uln, version, master_id, *values = tuple(row)
+    values[_GENDER_AT] = Gender(values[_GENDER_AT])
+    return Learner(learner_id, uln, Identity(*values), version, history, master_id)
 
 
 T = TypeVar("T", bound=SqlTransaction)
