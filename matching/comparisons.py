@@ -100,7 +100,9 @@ def _swapped_varied(a: NormalisedRecord, b: NormalisedRecord, ctx: Context) -> b
     if a.given.joined == b.given.joined:
         return False
     for x, y in ((exchange_names(a), b), (a, exchange_names(b))):
-        if _agrees(_GIVEN_DIRECT, x, y, ctx) and _agrees(_FAMILY_DIRECT, x, y, ctx):
+        # Family first: it is decided from the two strings alone and fails for nearly every
+        # candidate, while the given-name levels may ask the register how common a name is.
+        if _agrees(_FAMILY_DIRECT, x, y, ctx) and _agrees(_GIVEN_DIRECT, x, y, ctx):
             return True
     return False
 
