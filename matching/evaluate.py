@@ -63,7 +63,13 @@ class EvaluationResult:
     review: int = 0
     blocking_retrieved: int = 0
     per_variation: dict[str, Tally] = field(default_factory=lambda: defaultdict(Tally))
+    # A look-alike merged into its own family (twin into twin, child into parent): the failure the
+    # look-alike rows exist to catch.
     lookalike_merges: Counter[str] = field(default_factory=Counter)
+    # A look-alike merged into an unrelated learner who happens to share name and birth date: a false
+    # merge like a new person's (counted in false_merges too), reported apart so that the two are not
+    # mistaken for each other.
+    lookalike_stranger_merges: Counter[str] = field(default_factory=Counter)
     lookalike_reviews: Counter[str] = field(default_factory=Counter)
     lookalike_counts: Counter[str] = field(default_factory=Counter)
     pair_true_positive: int = 0
@@ -119,6 +125,7 @@ def evaluate(
     person_learners: dict[int, list[int]] = defaultdict(list)
     frequencies = CountingFrequencies()
     assigned: list[tuple[int, int]] = []  # (learner, person) per registration
+    family: dict[int, int] = {}  # person -> the person their look-alike line started from
 
     def new_learner(record: PersonRecord, person_id: int, keys: frozenset[str]) -> int:
         learner_id = len(learners)
@@ -165,8 +172,11 @@ def evaluate(
             else:
                 for t in tally:
                     t.blocking_misses += 1
-        if registration.kind in LOOKALIKE_KINDS:
+        if registration.kind in LOOKALIKE_KINDS and registration.source_person_id is not None:
             result.lookalike_counts[registration.kind] += 1
+            family.setdefault(
+                person_id, family.get(registration.source_person_id, registration.source_person_id)
+            )
 
         if decision.outcome is Outcome.MATCHED:
             assert decision.matched_id is not None
@@ -174,7 +184,11 @@ def evaluate(
             if learner_person[learner_id] != person_id:
                 result.false_merges += 1
                 if registration.kind in LOOKALIKE_KINDS:
-                    result.lookalike_merges[registration.kind] += 1
+                    other = learner_person[learner_id]
+                    if family.get(person_id, person_id) == family.get(other, other):
+                        result.lookalike_merges[registration.kind] += 1
+                    else:
+                        result.lookalike_stranger_merges[registration.kind] += 1
                 for t in tally:
                     t.false_merges += 1
                 wrong = _describe(learners[learner_id])
@@ -241,12 +255,12 @@ def report(result: EvaluationResult) -> str:
         f"decide() time                 median {statistics.median(times) * 1e6:.0f} us, "
         f"p99 {_p99(times) * 1e6:.0f} us",
         "",
-        "look-alikes                   registrations  merged  reviewed",
+        "look-alikes                   registrations  merged into own family  into a stranger  reviewed",
     ]
     for kind in LOOKALIKE_KINDS:
         lines.append(
-            f"  {kind:<27} {result.lookalike_counts[kind]:>13}  {result.lookalike_merges[kind]:>6}  "
-            f"{result.lookalike_reviews[kind]:>8}"
+            f"  {kind:<27} {result.lookalike_counts[kind]:>13}  {result.lookalike_merges[kind]:>22}  "
+            f"{result.lookalike_stranger_merges[kind]:>15}  {result.lookalike_reviews[kind]:>8}"
         )
     lines += ["", "re-registrations by variation  count  missed  review  false-merge  blocking-miss"]
     for variation, t in sorted(result.per_variation.items()):
