@@ -6,6 +6,7 @@ import argparse
 import json
 import logging
 import sys
+import time
 from pathlib import Path
 
 from sqlalchemy import Engine
@@ -119,6 +120,21 @@ def cmd_org_token(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_rekey(args: argparse.Namespace) -> int:
+    from lrs_server.domain.rekey import rekey_all
+    from lrs_server.storage.learners import SqlLearnerStore
+    from matching import default_matcher
+
+    started = time.monotonic()
+    done = rekey_all(
+        SqlLearnerStore(_engine(args)),
+        default_matcher(),
+        progress=lambda n: print(f"{n:,} learners re-keyed", file=sys.stderr) if n % 100_000 == 0 else None,
+    )
+    print(f"re-keyed {done:,} learners in {time.monotonic() - started:.1f} s")
+    return 0
+
+
 def cmd_audit_verify(args: argparse.Namespace) -> int:
     from lrs_server.storage import audit
 
@@ -172,6 +188,14 @@ def parser() -> argparse.ArgumentParser:
     token.add_argument("--db", help=db_help)
     token.add_argument("--json", action="store_true")
     token.set_defaults(func=cmd_org_token)
+
+    rekey = commands.add_parser(
+        "rekey",
+        help="recompute every learner's blocking keys (after an upgrade that changed them; "
+        "run with the service stopped)",
+    )
+    rekey.add_argument("--db", help=db_help)
+    rekey.set_defaults(func=cmd_rekey)
 
     audit_cmd = commands.add_parser("audit", help="the access log").add_subparsers(
         dest="audit_command", required=True

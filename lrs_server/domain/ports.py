@@ -73,6 +73,14 @@ class LearnerTransaction(Protocol):
 
     def mis_links(self, principal: Principal, mis_identifiers: Iterable[str]) -> dict[str, int]: ...
 
+    def learners_after(self, after_id: int, limit: int) -> list[Learner]:
+        """Up to ``limit`` learners with ids above ``after_id``, in id order (a page of a full pass)."""
+        ...
+
+    def replace_blocking_keys(self, keys: Mapping[int, frozenset[str]]) -> None:
+        """Make each learner's stored blocking keys exactly the given set."""
+        ...
+
     def ulns_taken(self, ulns: Iterable[str]) -> set[str]: ...
 
     def insert_learners(

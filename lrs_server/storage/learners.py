@@ -183,6 +183,22 @@ class SqlTransaction:
         by_id = {learner.id: learner for learner in self._learners(LEARNER.c.id.in_(list(learner_ids)))}
         return [by_id[i] for i in learner_ids if i in by_id]
 
+    def learners_after(self, after_id: int, limit: int) -> list[Learner]:
+        ids = select(LEARNER.c.id).where(LEARNER.c.id > after_id).order_by(LEARNER.c.id).limit(limit)
+        return sorted(self._learners(LEARNER.c.id.in_(ids.scalar_subquery())), key=lambda lr: lr.id)
+
+    def replace_blocking_keys(self, keys: Mapping[int, frozenset[str]]) -> None:
+        if not keys:
+            return
+        self._c.execute(delete(KEYS).where(KEYS.c.learner_id.in_(sorted(keys))))
+        rows = [
+            {"key": k, "learner_id": i}
+            for i, learner_keys in sorted(keys.items())
+            for k in sorted(learner_keys)
+        ]
+        if rows:
+            self._c.execute(insert(KEYS), rows)
+
     def stored_request(self, principal: Principal, request_id: str) -> StoredRequest | None:
         stmt = select(REQUESTS.c.outcome, REQUESTS.c.learner_id).where(
             REQUESTS.c.organisation_id == principal.org_id, REQUESTS.c.request_id == request_id
