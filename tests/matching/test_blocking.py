@@ -52,7 +52,8 @@ def test_key_set(matcher: ProbabilisticMatcher) -> None:
         "g20110507K365",  # DOB + soundex(given)
         "f20110507O540",  # DOB + soundex(family)
         "i20110507ko",  # DOB + sorted initials
-        "nK0RN:ONL:2011",  # sorted name codes + year
+        "nK0RN:ONL:201105",  # sorted name codes + year + month or day (a typo in one keeps the other)
+        "nK0RN:ONL:201107",
         "mK0RN:ONL:0507",  # sorted name codes + sorted month/day
         "pSW1A:20110507",  # district + DOB
         "rSW1A:K0RN",  # district + given name
