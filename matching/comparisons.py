@@ -7,7 +7,7 @@ reviewer, and what the m/u table in ``config.py`` is keyed by. ``null`` levels c
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import jellyfish
 from rapidfuzz.distance import JaroWinkler
@@ -30,6 +30,10 @@ class Context:
     given_variants: VariantGroups
     family_variants: VariantGroups
     known_given: frozenset[str]
+    # The last pair swapped_varied read and its answer: the given- and family-name comparisons of
+    # one pair both ask, and the answer costs four comparisons. The records are held, not their
+    # ids, so a freed record's id can never be mistaken for the pair.
+    last_swap: list[object] = field(default_factory=list)
 
     def is_known_given_name(self, name: str) -> bool:
         if name in self.known_given:
@@ -99,6 +103,14 @@ def _swapped_varied(a: NormalisedRecord, b: NormalisedRecord, ctx: Context) -> b
         return False
     if a.given.joined == b.given.joined:
         return False
+    if ctx.last_swap and ctx.last_swap[0] is a and ctx.last_swap[1] is b:
+        return ctx.last_swap[2] is True
+    found = _exchanged_names_agree(a, b, ctx)
+    ctx.last_swap[:] = (a, b, found)
+    return found
+
+
+def _exchanged_names_agree(a: NormalisedRecord, b: NormalisedRecord, ctx: Context) -> bool:
     for x, y in ((exchange_names(a), b), (a, exchange_names(b))):
         # Family first: it is decided from the two strings alone and fails for nearly every
         # candidate, while the given-name levels may ask the register how common a name is.

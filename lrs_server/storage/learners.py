@@ -9,7 +9,7 @@ from contextlib import contextmanager
 from datetime import datetime
 from typing import Any, Generic, TypeVar
 
-from sqlalchemy import Connection, Engine, Row, and_, delete, insert, select, text, update
+from sqlalchemy import Connection, Engine, and_, delete, insert, select, text, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
@@ -41,9 +41,14 @@ _IDENTITY_COLUMNS = tuple(f.name for f in dataclasses.fields(Identity) if f.name
 # build thousands of learners a chunk).
 _IDENTITY_IN_ORDER = tuple(LEARNER.c[f.name] for f in dataclasses.fields(Identity))
 _GENDER_AT = [f.name for f in dataclasses.fields(Identity)].index("gender")
-_LEARNER_SELECT = select(
-    LEARNER.c.id, LEARNER.c.uln, LEARNER.c.version, LEARNER.c.master_id, *_IDENTITY_IN_ORDER
-)
+_LEARNER_WITH_HISTORY = select(
+    LEARNER.c.id,
+    LEARNER.c.uln,
+    LEARNER.c.version,
+    LEARNER.c.master_id,
+    *_IDENTITY_IN_ORDER,
+    HISTORY.c.family_name,
+).select_from(LEARNER.outerjoin(HISTORY, HISTORY.c.learner_id == LEARNER.c.id))
 
 
 def _identity_values(identity: Identity) -> dict[str, Any]:
@@ -58,6 +63,9 @@ _LOCK_ALL = text("SELECT pg_advisory_xact_lock(k) FROM unnest(CAST(:locks AS big
 def _lock_id(key: str) -> int:
     """A stable signed 64-bit id for a PostgreSQL advisory lock."""
     return int.from_bytes(hashlib.blake2b(key.encode(), digest_size=8).digest(), "big", signed=True)
+
+
+_TOTAL = ("*", "*")  # the name_frequency row that counts learners
 
 
 class _Frequencies:
@@ -76,8 +84,9 @@ class _Frequencies:
         return self._cache[key]
 
     def prefetch(self, terms: Iterable[tuple[str, str]]) -> None:
-        """Read the counts of many (field, value) pairs in one query (a batch's worth)."""
-        wanted = sorted(set(terms) - self._cache.keys())
+        """Read the counts of many (field, value) pairs in one query (a batch's worth), and the
+        registry's total with them."""
+        wanted = sorted(set(terms) - self._cache.keys() | ({_TOTAL} if self._total is None else set()))
         if not wanted:
             return
         fields = {field for field, _ in wanted}
@@ -88,6 +97,8 @@ class _Frequencies:
         found = {(field, value): count for field, value, count in self._connection.execute(stmt)}
         for term in wanted:
             self._cache[term] = found.get(term, 0)
+        if self._total is None:
+            self._total = found.get(_TOTAL, 0)
 
     def total(self) -> int:
         if self._total is None:
@@ -110,19 +121,26 @@ class SqlTransaction:
     # -- reads -----------------------------------------------------------------------------
 
     def _learners(self, where: Any) -> list[Learner]:
-        rows = self._c.execute(_LEARNER_SELECT.where(where)).all()
-        if not rows:
-            return []
-        ids = [row.id for row in rows]
-        history: dict[int, list[str]] = {}
-        stmt = (
-            select(HISTORY.c.learner_id, HISTORY.c.family_name)
-            .where(HISTORY.c.learner_id.in_(ids))
-            .order_by(HISTORY.c.replaced_at.desc(), HISTORY.c.id.desc())
+        """Learners with their previous family names (newest first), in one query: a row per
+        previous name, or one row with none."""
+        stmt = _LEARNER_WITH_HISTORY.where(where).order_by(
+            LEARNER.c.id, HISTORY.c.replaced_at.desc(), HISTORY.c.id.desc()
         )
-        for learner_id, name in self._c.execute(stmt):
-            history.setdefault(learner_id, []).append(name)
-        return [_learner(row, tuple(history.get(row.id, ()))) for row in rows]
+        learners: list[Learner] = []
+        last_id: int | None = None
+        history: list[str] = []
+        last_row: list[Any] | None = None
+        for row in self._c.execute(stmt):
+            *learner_row, previous = row
+            if learner_row[0] != last_id:
+                if last_row is not None:
+                    learners.append(_learner(last_row, tuple(history)))
+                last_id, history, last_row = learner_row[0], [], learner_row
+            if previous is not None:
+                history.append(previous)
+        if last_row is not None:
+            learners.append(_learner(last_row, tuple(history)))
+        return learners
 
     def candidates(self, keys: Iterable[str], limit: int) -> list[Learner]:
         key_list = sorted(set(keys))
@@ -377,8 +395,8 @@ class SqlTransaction:
         )
 
 
-def _learner(row: Row[Any], history: tuple[str, ...]) -> Learner:
-    learner_id, uln, version, master_id, *values = tuple(row)
+def _learner(row: Sequence[Any], history: tuple[str, ...]) -> Learner:
+    learner_id, uln, version, master_id, *values = row
     values[_GENDER_AT] = Gender(values[_GENDER_AT])
     return Learner(learner_id, uln, Identity(*values), version, history, master_id)
 
