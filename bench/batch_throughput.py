@@ -108,6 +108,7 @@ def _register(address: str, token: str, source: Path, results: Path) -> dict[str
     summary["wall_seconds"] = round(seconds, 3)
     summary["wall_rows_per_second"] = round(summary["rows"] / seconds, 1)
     summary["client_peak_rss_mb"] = round(usage.ru_maxrss / 1024, 1)
+    summary["client_cpu_ms_per_row"] = round((usage.ru_utime + usage.ru_stime) * 1000 / summary["rows"], 3)
     return summary
 
 
@@ -170,6 +171,7 @@ def run(
         "new_rows_per_second": new["wall_rows_per_second"],
         "new_ratio_to_raw_grpc": round(new["wall_rows_per_second"] / raw, 3),
         "server_cpu_ms_per_new_row": round(cpu_new * 1000 / rows, 3),
+        "client_cpu_ms_per_new_row": new["client_cpu_ms_per_row"],
         "server_peak_rss_mb": round(server_peak / 2**20, 1),
         "client_peak_rss_mb": max(new["client_peak_rss_mb"], (again or new)["client_peak_rss_mb"]),
         "python": sys.version.split()[0],
@@ -181,6 +183,7 @@ def run(
         report["resubmitted_rows_per_second"] = again["wall_rows_per_second"]
         report["resubmitted_ratio_to_raw_grpc"] = round(again["wall_rows_per_second"] / raw, 3)
         report["server_cpu_ms_per_resubmitted_row"] = round(cpu_again * 1000 / rows, 3)
+        report["client_cpu_ms_per_resubmitted_row"] = again["client_cpu_ms_per_row"]
     return report
 
 
@@ -209,10 +212,12 @@ def main(argv: Sequence[str] | None = None) -> None:
     print(f"new rows                  {report['new_rows_per_second']:>12,} rows/s ({report['rows']:,} rows)")
     print(f"  ratio to raw gRPC       {report['new_ratio_to_raw_grpc']:>12}")
     print(f"  server CPU per row      {report['server_cpu_ms_per_new_row']:>12} ms")
+    print(f"  client CPU per row      {report['client_cpu_ms_per_new_row']:>12} ms")
     if "resubmitted" in report:
         print(f"resubmitted rows          {report['resubmitted_rows_per_second']:>12,} rows/s")
         print(f"  ratio to raw gRPC       {report['resubmitted_ratio_to_raw_grpc']:>12}")
         print(f"  server CPU per row      {report['server_cpu_ms_per_resubmitted_row']:>12} ms")
+        print(f"  client CPU per row      {report['client_cpu_ms_per_resubmitted_row']:>12} ms")
     print(f"server peak RSS           {report['server_peak_rss_mb']:>12} MB")
     print(f"client peak RSS           {report['client_peak_rss_mb']:>12} MB")
     print(f"Python {report['python']}, SQLite {report['sqlite']}, {report['cpus']} CPUs")
