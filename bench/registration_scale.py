@@ -35,7 +35,7 @@ from lrs_server.domain.errors import DomainError
 from lrs_server.domain.model import OrgKind, Principal, RawIdentity, learner_record
 from lrs_server.domain.registration import RegistrationCommand, RegistrationService
 from lrs_server.privacy import Disclosure
-from lrs_server.storage.engine import make_engine
+from lrs_server.storage.engine import WalCheckpointer, make_engine
 from lrs_server.storage.learners import LEARNER, SqlLearnerStore
 from matching import default_matcher
 from matching.matcher import ProbabilisticMatcher
@@ -160,6 +160,9 @@ def run(size: int, registrations: int, seed: int) -> Figures:
         stale.unlink()
     shutil.copyfile(pristine, scratch)
     engine = make_engine(f"sqlite:///{scratch}")
+    checkpointer = WalCheckpointer.for_engine(engine)  # as lrs_server/server.py runs one
+    assert checkpointer is not None
+    checkpointer.start()
     school = organisation_id(engine, "BENCH-SCHOOL", OrgKind.SCHOOL.value, "Benchmark School")
     assert school != organisation_id(engine, PRELOAD_ORG_REF)
     principal = Principal(school, OrgKind.SCHOOL, "BENCH-SCHOOL", "Benchmark School")
@@ -194,6 +197,7 @@ def run(size: int, registrations: int, seed: int) -> Figures:
         if case.learner_id is None and result.outcome is Outcome.MATCHED:
             _print_false_merge(case, matcher.last)
         outcomes[f"{kind}: {outcome}"] += 1
+    checkpointer.stop()
     engine.dispose()
     for stale in OUT.glob(f"{scratch.name}*"):
         stale.unlink()

@@ -45,6 +45,7 @@ from lrs_server.domain.sharing import SharingService
 from lrs_server.domain.updates import UpdateService
 from lrs_server.interceptor import ServiceInterceptor
 from lrs_server.privacy import Disclosure
+from lrs_server.storage.engine import WalCheckpointer
 from lrs_server.storage.organisations import OrganisationStore
 from lrs_server.storage.records import SqlRecordStore, principal_for_learner_token
 from matching import default_matcher
@@ -125,6 +126,7 @@ class LrsServer:
                 "(or --insecure if a proxy in front terminates TLS)"
             )
         self.engine = engine
+        self._checkpointer = WalCheckpointer.for_engine(engine)
         matcher = matcher or default_matcher()
         clock = clock or Clock()
         store = SqlRecordStore(engine)
@@ -197,6 +199,8 @@ class LrsServer:
         return port
 
     def start(self) -> None:
+        if self._checkpointer is not None:
+            self._checkpointer.start()
         self._server.start()
         for name in ("", *SERVICE_NAMES):
             self._health.set(name, health_pb2.HealthCheckResponse.SERVING)
@@ -205,6 +209,8 @@ class LrsServer:
         """Stop taking calls, let in-flight calls finish (up to ``grace`` seconds)."""
         self._health.enter_graceful_shutdown()
         self._server.stop(grace).wait()
+        if self._checkpointer is not None:
+            self._checkpointer.stop()
 
     def wait(self) -> None:
         self._server.wait_for_termination()

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import logging
 import os
+import sqlite3
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -10,8 +13,7 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 
 DEFAULT_DATA_DIR = Path("data")
-SQLITE_MMAP_BYTES = 0  # address space, not memory: pages stay in the OS page cache
-SQLITE_CACHE_KIB = 2000  # per connection
+SQLITE_AUTOCHECKPOINT_PAGES = 16_384  # 64 MiB of WAL at 4 KiB pages
 
 
 def default_url() -> str:
@@ -47,9 +49,11 @@ def _sqlite_engine(url: str, database: str | None) -> Engine:
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.execute("PRAGMA busy_timeout=60000")
-        # A national registry's indexes are far larger than SQLite's 2 MB default page cache;
-        # a larger one keeps the upper levels of the blocking-key and learner indexes in memory.
-        cursor.execute(f"PRAGMA cache_size=-{SQLITE_CACHE_KIB}")
+        # A committing writer checkpoints only once the WAL is this large; below it the server's
+        # WalCheckpointer copies pages back off the request path (a checkpoint ends in an fsync,
+        # which at SQLite's default of 1,000 pages landed on every batch chunk's commit and on one
+        # registration in a few hundred). Processes without one (CLI commands) still checkpoint.
+        cursor.execute(f"PRAGMA wal_autocheckpoint={SQLITE_AUTOCHECKPOINT_PAGES}")
         cursor.close()
 
     @event.listens_for(engine, "begin")
@@ -62,3 +66,54 @@ def _sqlite_engine(url: str, database: str | None) -> Engine:
             connection.exec_driver_sql("BEGIN")
 
     return engine
+
+
+class WalCheckpointer:
+    """Checkpoints a SQLite database's WAL from a background thread, every ``interval`` seconds.
+
+    PASSIVE: it copies what no reader still needs and never blocks writers or readers; a writer
+    only checkpoints itself if the WAL outgrows ``SQLITE_AUTOCHECKPOINT_PAGES`` between two runs.
+    The sqlite3 module releases the GIL while the checkpoint runs, so its copying and fsync overlap
+    the requests.
+    """
+
+    def __init__(self, database: str, interval: float = 0.5) -> None:
+        self._database = database
+        self._interval = interval
+        self._stopping = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="lrs-wal-checkpoint", daemon=True)
+
+    @classmethod
+    def for_engine(cls, engine: Engine, interval: float = 0.5) -> WalCheckpointer | None:
+        """One for a file-backed SQLite engine; None otherwise (PostgreSQL, in-memory)."""
+        database = engine.url.database
+        if not is_sqlite(engine) or not database or database == ":memory:":
+            return None
+        return cls(database, interval)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stopping.set()
+        if self._thread.is_alive():
+            self._thread.join(timeout=30)
+
+    def _run(self) -> None:
+        connection = sqlite3.connect(self._database, timeout=60, check_same_thread=False)
+        try:
+            while not self._stopping.wait(self._interval):
+                self._checkpoint(connection)
+            self._checkpoint(connection)
+        finally:
+            connection.close()
+
+    @staticmethod
+    def _checkpoint(connection: sqlite3.Connection) -> None:
+        try:
+            connection.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+        except sqlite3.Error:  # e.g. busy at that instant: the next run catches up
+            _log.warning("WAL checkpoint failed", exc_info=True)
+
+
+_log = logging.getLogger(__name__)
