@@ -98,6 +98,27 @@ def row_request(sequence: int, row: LearnerRow) -> batch_pb.BatchRow:
     )
 
 
+ABILITY_TO_SHARE_INVALID = "ABILITY_TO_SHARE_INVALID"
+
+
+def sharing_problem(row: LearnerRow) -> RowProblem | None:
+    """A row whose AbilityToShare is not one the client understands is not sent.
+
+    Sent, it would register the pupil with no recorded choice: a "do not share" mistyped in a
+    spreadsheet would be lost, and the learner's record shared against the choice the school took
+    down. Reported instead, the school corrects the cell and sends the file again (rows already
+    registered are answered from their MIS identifier)."""
+    if not row.ability_to_share or row.ability_to_share in messages.SHARING_CHOICES:
+        return None
+    return RowProblem(
+        row.line_number,
+        row.mis_identifier,
+        ABILITY_TO_SHARE_INVALID,
+        f"AbilityToShare {row.ability_to_share!r} is not 1 (privacy notice not seen), 2 (seen, share) "
+        "or 3 (seen, do not share); the row was not sent, so that the pupil's choice is not lost",
+    )
+
+
 def row_result(response: batch_pb.BatchRowResult) -> RegistrationResult:
     if response.rejection_reason:
         return RegistrationResult(
@@ -136,7 +157,8 @@ class _Stream:
         full, so that no row waits unsent while the server has nothing to decide."""
         pending: list[batch_pb.BatchRow] = []
         try:
-            for sequence, row in self._rows:
+            for sequence, read in self._rows:
+                row = sharing_problem(read) or read if isinstance(read, LearnerRow) else read
                 if isinstance(row, LearnerRow):
                     if not self._window.acquire(blocking=False):
                         if pending:
