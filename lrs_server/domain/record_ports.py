@@ -7,7 +7,7 @@ register, record sharing choices, queue reviews and write the access log togethe
 from __future__ import annotations
 
 import enum
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -212,4 +212,6 @@ class RecordTransaction(LearnerTransaction, Protocol):
 
 
 class RecordStore(Protocol):
-    def write(self, lock_keys: Sequence[str]) -> AbstractContextManager[RecordTransaction, bool | None]: ...
+    def write(self, lock_keys: Iterable[str]) -> AbstractContextManager[RecordTransaction, bool | None]: ...
+
+    def read(self) -> AbstractContextManager[RecordTransaction, bool | None]: ...

@@ -120,8 +120,15 @@ class ReviewService:
 
     def _resolve(self, principal: Principal, item_id: int, link_uln: str) -> tuple[str, bool]:
         now = self._clock.now()
-        with self._store.write((f"review:{item_id}",)) as tx:
-            entry = tx.review_item(item_id)
+        with self._store.read() as tx:
+            queued = tx.review_item(item_id)
+        if queued is None:
+            raise not_found(Reason.REVIEW_ITEM_NOT_FOUND, f"no review item {item_id}")
+        # Issuing a ULN here is a registration: lock the person's blocking keys, as registration
+        # does, so that the same person registered at this moment on another replica waits.
+        keys = self._matcher.blocking_keys(person_record(queued.identity))
+        with self._store.write({f"review:{item_id}", *keys}) as tx:
+            entry = tx.review_item(item_id)  # again, under the locks
             if entry is None:
                 raise not_found(Reason.REVIEW_ITEM_NOT_FOUND, f"no review item {item_id}")
             if entry.status != "open":

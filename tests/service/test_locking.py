@@ -7,12 +7,21 @@ from __future__ import annotations
 
 import threading
 import time
+from datetime import UTC, date, datetime
 
 import pytest
 from sqlalchemy import Engine, text
 
+from lrs_server.domain.clock import Clock
+from lrs_server.domain.model import Gender, Identity, OrgKind, person_record
+from lrs_server.domain.record_ports import NewReviewItem
+from lrs_server.domain.review import ReviewService
+from lrs_server.privacy import Disclosure
 from lrs_server.storage.engine import is_sqlite
 from lrs_server.storage.learners import MAX_KEY_LOCKS, SqlLearnerStore, SqlTransaction
+from lrs_server.storage.organisations import OrganisationStore
+from lrs_server.storage.records import SqlRecordStore
+from matching import default_matcher
 
 _HELD = text(
     "SELECT mode, count(*) FROM pg_locks WHERE locktype = 'advisory' AND pid = pg_backend_pid() GROUP BY mode"
@@ -91,3 +100,40 @@ def test_a_chunk_waits_for_a_registration_and_a_registration_for_a_chunk(store: 
     # The chunk shares no key with either registration, yet it waited for the first and the second
     # waited for it.
     assert order == ["registration done", "chunk in", "chunk done", "late registration in"]
+
+
+def test_issuing_a_uln_from_the_review_queue_waits_for_a_registration_of_that_person(engine: Engine) -> None:
+    """Resolving a review item as a new learner is a registration: it takes the person's key locks."""
+    if is_sqlite(engine):
+        pytest.skip("PostgreSQL advisory locks")
+    organisations = OrganisationStore(engine)
+    school = organisations.principal_for_token(organisations.add(OrgKind.SCHOOL, "100001", "S").token)
+    admin = organisations.principal_for_token(organisations.add(OrgKind.ADMIN, "ADMIN001", "A").token)
+    assert school is not None and admin is not None
+    identity = Identity("Amara", "Okafor", date(2011, 3, 14), Gender.FEMALE, "SW1A 1AA")
+    store = SqlRecordStore(engine)
+    with store.write(()) as tx:
+        tx.add_review_items(school.org_id, [NewReviewItem("MIS-1", False, identity, ())], datetime.now(UTC))
+        (item,) = tx.open_review_items(0, 10)
+    matcher = default_matcher()
+    review = ReviewService(store, matcher, Clock(), Disclosure())
+    order: list[str] = []
+    registering = threading.Event()
+
+    def registration() -> None:
+        with store.write(matcher.blocking_keys(person_record(identity))):
+            registering.set()
+            time.sleep(0.5)
+            order.append("registration done")
+
+    def resolve() -> None:
+        registering.wait(timeout=10)
+        review.resolve(admin, item.id, "", "a different person")
+        order.append("review resolved")
+
+    threads = [threading.Thread(target=f) for f in (registration, resolve)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert order == ["registration done", "review resolved"]
