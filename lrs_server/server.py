@@ -34,7 +34,7 @@ from lrs_server.api.registration import LearnerRegistrationServicer
 from lrs_server.auth import POLICY, Authoriser
 from lrs_server.domain.batch import BatchRegistration
 from lrs_server.domain.clock import Clock
-from lrs_server.domain.learner_access import LearnerAccessService
+from lrs_server.domain.learner_access import CREDENTIAL_LIFETIME, LearnerAccessService
 from lrs_server.domain.lookup import LookupService
 from lrs_server.domain.merges import MergeService
 from lrs_server.domain.model import Principal
@@ -135,7 +135,9 @@ class LrsServer:
         organisations = OrganisationStore(engine)
 
         def principal_for_token(token: str) -> Principal | None:
-            return organisations.principal_for_token(token) or principal_for_learner_token(engine, token)
+            return organisations.principal_for_token(token) or principal_for_learner_token(
+                engine, token, clock.now() - CREDENTIAL_LIFETIME
+            )
 
         authoriser = Authoriser(principal_for_token, config.token_cache_seconds)
         self._server = grpc.server(

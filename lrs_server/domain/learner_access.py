@@ -23,6 +23,9 @@ from lrs_server.domain.validation import Violations, parse_iso_date, parse_uln
 from lrs_server.privacy import Disclosure, LearnerView
 
 CODE_LIFETIME = timedelta(days=14)
+# A learner's sign-in lasts this long; then the school issues a new code. Short enough that a
+# forgotten or lost device stops working within a term, long enough not to be a chore.
+CREDENTIAL_LIFETIME = timedelta(days=90)
 MAX_FAILURES = 5
 LOCKOUT = timedelta(minutes=15)
 CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I
@@ -137,6 +140,8 @@ class LearnerAccessService:
             )
             if ok and learner is not None:
                 tx.save_attempt_state(uln, None)
+                # A new code is how a learner recovers a lost or stolen device: earlier sign-ins end.
+                tx.revoke_credentials(learner.id, now)
                 tx.add_credential(learner.id, hash_secret(token), now)
                 return token
             # Count the failure; it is committed even though the call fails.

@@ -180,6 +180,10 @@ class RecordTransaction(LearnerTransaction, Protocol):
 
     def add_credential(self, learner_id: int, token_hash: str, now: datetime) -> None: ...
 
+    def revoke_credentials(self, learner_id: int, now: datetime) -> None:
+        """End every live credential of the learner."""
+        ...
+
     def access_log(
         self, learner_ids: Sequence[int], before_seq: int | None, limit: int
     ) -> list[AccessView]: ...

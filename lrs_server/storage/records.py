@@ -250,6 +250,13 @@ class SqlRecordTransaction(SqlTransaction):
             insert(CREDENTIALS).values(learner_id=learner_id, token_hash=token_hash, created_at=now)
         )
 
+    def revoke_credentials(self, learner_id: int, now: datetime) -> None:
+        self._c.execute(
+            update(CREDENTIALS)
+            .where(CREDENTIALS.c.learner_id == learner_id, CREDENTIALS.c.revoked_at.is_(None))
+            .values(revoked_at=now)
+        )
+
     def access_log(self, learner_ids: Sequence[int], before_seq: int | None, limit: int) -> list[AccessView]:
         stmt = (
             select(ACCESS, LEARNER.c.uln, ORG.c.ref.label("org_ref"), ORG.c.name.label("org_name"))
@@ -399,12 +406,16 @@ class SqlRecordStore(SqlStore[SqlRecordTransaction]):
         super().__init__(engine, SqlRecordTransaction)
 
 
-def principal_for_learner_token(engine: Engine, token: str) -> Principal | None:
-    """The learner holding a live learner credential, or None."""
+def principal_for_learner_token(engine: Engine, token: str, issued_after: datetime) -> Principal | None:
+    """The learner holding a live learner credential (not revoked, issued after ``issued_after``), or None."""
     stmt = (
         select(CREDENTIALS.c.learner_id, LEARNER.c.uln)
         .join(LEARNER, LEARNER.c.id == CREDENTIALS.c.learner_id)
-        .where(CREDENTIALS.c.token_hash == hash_token(token), CREDENTIALS.c.revoked_at.is_(None))
+        .where(
+            CREDENTIALS.c.token_hash == hash_token(token),
+            CREDENTIALS.c.revoked_at.is_(None),
+            CREDENTIALS.c.created_at > issued_after,
+        )
     )
     with engine.connect() as c:
         row = c.execute(stmt).first()

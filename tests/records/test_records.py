@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import grpc
 import pytest
 
 from lrs.v1 import learner_service_pb2 as self_pb
 from lrs.v1 import record_service_pb2 as rec_pb
 from lrs.v1 import registration_service_pb2 as reg_pb
+from lrs_server.domain.learner_access import CREDENTIAL_LIFETIME
 from lrs_server.domain.model import OrgKind
+from lrs_server.storage.records import principal_for_learner_token
+from tests.conftest import TODAY
 from tests.records.conftest import (
     bearer,
     learner_token,
@@ -177,3 +182,26 @@ def test_activation_codes_are_single_use_and_failures_lock_the_uln(api: Api) -> 
             self_pb.IssueActivationCodeRequest(uln=uln), metadata=api.add_school("300003")
         )
     assert failure(unknown.value).code == grpc.StatusCode.NOT_FOUND
+
+
+def test_a_new_activation_ends_the_learners_earlier_sign_ins(api: Api) -> None:
+    """A school's new code is how a learner recovers from a lost or stolen device."""
+    uln = register_new(api).uln
+    lost = learner_token(api, uln)
+    own = rec_pb.GetLearnerRecordRequest()
+    assert records(api).GetLearnerRecord(own, metadata=bearer(lost)).learner.uln == uln
+    fresh = learner_token(api, uln)
+    assert records(api).GetLearnerRecord(own, metadata=bearer(fresh)).learner.uln == uln
+    with pytest.raises(grpc.RpcError) as refused:
+        records(api).GetLearnerRecord(own, metadata=bearer(lost))
+    assert failure(refused.value).code == grpc.StatusCode.UNAUTHENTICATED
+
+
+def test_a_learner_credential_lasts_its_lifetime_and_no_longer(api: Api) -> None:
+    uln = register_new(api).uln
+    token = learner_token(api, uln)
+    issued = TODAY  # the test server's fixed clock issued it
+    assert principal_for_learner_token(api.engine, token, issued - CREDENTIAL_LIFETIME) is not None
+    # The same check a day after the lifetime is over (what the server asks then).
+    assert principal_for_learner_token(api.engine, token, issued + timedelta(days=1)) is None
+    assert principal_for_learner_token(api.engine, "lrsl_not-a-token", issued - CREDENTIAL_LIFETIME) is None
