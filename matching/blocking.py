@@ -56,8 +56,6 @@ def blocking_keys(record: NormalisedRecord) -> frozenset[str]:
         # Survives any change of given name (nickname, typo).
         keys.add(f"f{dob}{_code(fam)}")
         if given:
-            # Initials, sorted: survives forename/surname swap and most typos.
-            keys.add("i" + dob + "".join(sorted((given[0], fam[0]))))
             # Name codes sorted (survive a swap) with the birth date less one part: survive a
             # mistyped birth date. Without the year; then with the year and only one of month
             # and day, once each (a typo in one leaves the other; "year alone" held ~140 learners
