@@ -186,6 +186,24 @@ def _given_jw_mid(a: NormalisedRecord, b: NormalisedRecord, ctx: Context) -> boo
     )
 
 
+def spelling_skeleton(name: str) -> str:
+    """A name with its doubled letters single: Connor and Conor, Phillip and Philip, Lilly and Lily,
+    Callum and Calum share one. Endings are left alone: Kerry and Kerrie, Isla and Islay, Amelia and
+    Amelie are names twins are given (the synthetic twins include Kerry / Kerrie)."""
+    return "".join(c for i, c in enumerate(name) if i == 0 or c != name[i - 1])
+
+
+def _given_spelling(a: NormalisedRecord, b: NormalisedRecord, ctx: Context) -> bool:
+    """Two spellings of one name (Conor / Connor), unless the records give opposite sexes.
+
+    Before distinct_names: both spellings are recognised names, and without this level a pupil
+    re-registered as Connor rather than Conor was held apart as firmly as a twin, and got a second
+    ULN. No parent names twins Conor and Connor; the skeleton is strict enough that names twins do
+    get (Isla / Islay, Amelia / Amelie) stay distinct."""
+    x, y = a.first_given, b.first_given
+    return x != y and not _opposite_sexes(a, b) and spelling_skeleton(x) == spelling_skeleton(y)
+
+
 def _given_initial(a: NormalisedRecord, b: NormalisedRecord, ctx: Context) -> bool:
     x, y = a.first_given, b.first_given
     return (len(x) == 1 or len(y) == 1) and x[0] == y[0]
@@ -195,6 +213,7 @@ _GIVEN_AFTER_SWAPS = (
     Level("alternate_name", _given_alternate),
     Level("nickname", _given_nickname),
     Level("initial", _given_initial),
+    Level("spelling_variant", _given_spelling),
     # Before the fuzzy levels: twins are often given similar names (Isla / Islay, Cian / Ciaran).
     Level("distinct_names", _given_distinct),
     Level("jaro_winkler_high", _given_jw_high),

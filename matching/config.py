@@ -27,6 +27,9 @@ DEFAULT_LEVELS: Mapping[str, Mapping[str, MU]] = MappingProxyType(
             "swapped_varied": (0.004, 0.00015),
             "alternate_name": (0.03, 0.002),
             "nickname": (0.05, 0.002),
+            # Conor / Connor: a re-registration in 50; strangers with two spellings of one name are
+            # about as rare as strangers with a name and its nickname.
+            "spelling_variant": (0.02, 0.001),
             "jaro_winkler_high": (0.04, 0.002),
             "distinct_names": (HARD_NEGATIVE_M, 0.6),
             "phonetic": (0.015, 0.004),

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import itertools
 from datetime import date
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from matching import Gender, PersonRecord, ProbabilisticMatcher
-from matching.comparisons import COMPARISONS
+from matching.comparisons import COMPARISONS, spelling_skeleton
 
 from .conftest import person
 
@@ -25,6 +28,7 @@ CASES: list[tuple[str, str, PersonRecord, PersonRecord]] = [
     ),
     ("given_name", "alternate_name", person(given="Piotr", middle_names="Zbigniew"), BASE),
     ("given_name", "nickname", person(given="Bill"), person(given="William")),
+    ("given_name", "spelling_variant", person(given="Connor"), person(given="Conor")),
     ("given_name", "initial", person(given="Z"), BASE),
     ("given_name", "distinct_names", person(given="Harry"), person(given="Harvey")),
     ("given_name", "jaro_winkler_high", person(given="Zbignief"), BASE),
@@ -145,3 +149,23 @@ def test_a_swap_of_two_close_names_is_only_swapped_varied(matcher: Probabilistic
     b = person(given="Youssef", family="Khalil")
     assert _given_level(matcher, a, b) == "swapped_varied"
     assert _given_level(matcher, person(given="Wojcik", family="Zbigniew"), BASE) == "swapped"
+
+
+def test_spelling_variants_are_doubled_letters_only(matcher: ProbabilisticMatcher) -> None:
+    """Conor / Connor is one name; Kerry / Kerrie, Isla / Islay, Amelia / Amelie are names twins get."""
+    for a, b in (("Conor", "Connor"), ("Philip", "Phillip"), ("Lily", "Lilly"), ("Danielle", "Dannielle")):
+        assert _given_level(matcher, person(given=a), person(given=b)) == "spelling_variant", (a, b)
+    for a, b in (("Kerry", "Kerrie"), ("Isla", "Islay"), ("Amelia", "Amelie")):
+        assert _given_level(matcher, person(given=a), person(given=b)) != "spelling_variant", (a, b)
+    # Not across a recorded difference of sex (Jo / Joe twins).
+    jo, joe = person(given="Jo", gender=Gender.FEMALE), person(given="Joo", gender=Gender.MALE)
+    assert _given_level(matcher, jo, joe) != "spelling_variant"
+
+
+@given(st.text(alphabet="abcdelnorty", min_size=1, max_size=10))
+def test_the_spelling_skeleton_has_no_doubled_letters_and_keeps_the_first(name: str) -> None:
+    skeleton = spelling_skeleton(name)
+    assert skeleton[0] == name[0]
+    assert all(x != y for x, y in itertools.pairwise(skeleton))
+    assert spelling_skeleton(skeleton) == skeleton
+    assert spelling_skeleton(name + name[-1]) == skeleton
