@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import itertools
 import json
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -159,20 +160,11 @@ class SqlTransaction:
         stmt = _LEARNER_WITH_HISTORY.where(where).order_by(
             LEARNER.c.id, HISTORY.c.replaced_at.desc(), HISTORY.c.id.desc()
         )
-        learners: list[Learner] = []
-        last_id: int | None = None
-        history: list[str] = []
-        last_row: list[Any] | None = None
-        for row in self._c.execute(stmt):
-            *learner_row, previous = row
-            if learner_row[0] != last_id:
-                if last_row is not None:
-                    learners.append(_learner(last_row, tuple(history)))
-                last_id, history, last_row = learner_row[0], [], learner_row
-            if previous is not None:
-                history.append(previous)
-        if last_row is not None:
-            learners.append(_learner(last_row, tuple(history)))
+        learners = []
+        for _, grouped in itertools.groupby(self._c.execute(stmt), key=lambda row: row[0]):
+            rows = list(grouped)
+            previous = tuple(row[-1] for row in rows if row[-1] is not None)
+            learners.append(_learner(tuple(rows[0])[:-1], previous))
         return learners
 
     def candidates(self, keys: Iterable[str], limit: int) -> list[Learner]:
