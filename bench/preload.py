@@ -281,6 +281,13 @@ def preload(engine: Engine, n: int, seed: int, progress: bool = False, workers: 
                 elapsed = time.perf_counter() - started
                 print(f"  {done:>9,} learners  {elapsed:6.1f} s  {done / elapsed:,.0f}/s", flush=True)
     _finish_staging(engine, staging)
+    if not is_sqlite(engine):
+        # The ids were given explicitly: move the sequence past them, or the server's next
+        # registration would be refused on the primary key.
+        with engine.begin() as connection:
+            connection.exec_driver_sql(
+                "SELECT setval(pg_get_serial_sequence('learner', 'id'), (SELECT max(id) FROM learner))"
+            )
 
 
 def main() -> None:

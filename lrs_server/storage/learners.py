@@ -292,7 +292,9 @@ class SqlTransaction:
                 .all()
             )
         except IntegrityError as exc:
-            raise UlnTaken(str(exc.params)) from exc
+            if _is_uln_clash(exc):
+                raise UlnTaken("a drawn ULN was taken meanwhile") from exc
+            raise
         self._c.execute(
             insert(KEYS),
             [
@@ -421,6 +423,14 @@ class SqlTransaction:
                 for r in records
             ],
         )
+
+
+def _is_uln_clash(error: IntegrityError) -> bool:
+    """The unique ULN index refused the row (SQLite: "UNIQUE constraint failed: learner.uln";
+    PostgreSQL: constraint learner_uln_key). Any other integrity error is a fault, not a ULN to
+    redraw: taking it for one hid a stale id sequence behind "could not draw unused ULNs"."""
+    text = str(error.orig)
+    return "learner.uln" in text or "learner_uln_key" in text
 
 
 def _learner(row: Sequence[Any], history: tuple[str, ...]) -> Learner:
