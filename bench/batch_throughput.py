@@ -1,6 +1,9 @@
 """End-to-end batch registration throughput: ``lrs-school register FILE`` against ``lrs-server serve``.
 
     .venv/bin/python -m bench.batch_throughput [--learners 1000000] [--rows 20000] [--no-resubmit]
+    .venv/bin/python -m bench.batch_throughput --postgres postgresql+psycopg://postgres@127.0.0.1/lrs_bench_1m
+
+(PostgreSQL: preload the named database once with bench.preload; each run copies it as a template.)
 
 1. A database preloaded with ``--learners`` synthetic learners (bench/preload.py), cached as
    ``bench/out/lrs-<n>.sqlite3`` (built if missing) and copied to a scratch file per run, so every
@@ -28,9 +31,13 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import Any
+
+from sqlalchemy import create_engine
+from sqlalchemy.engine import make_url
 
 from bench import grpc_baseline
 from school_client.files.generate import write_synthetic_lrb
@@ -69,6 +76,23 @@ def cached_database(learners: int) -> Path:
             check=True,
         )
     return path
+
+
+@contextmanager
+def postgres_copy(template: str) -> Iterator[str]:
+    """A scratch PostgreSQL database made from ``template`` (a preloaded one), dropped afterwards."""
+    url = make_url(template)
+    name = f"{url.database}_run"
+    admin = create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as c:
+        c.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}"')
+        c.exec_driver_sql(f'CREATE DATABASE "{name}" TEMPLATE "{url.database}"')
+    try:
+        yield url.set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as c:
+            c.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.dispose()
 
 
 def scratch_copy(source: Path, directory: Path) -> Path:
@@ -122,15 +146,22 @@ def _profile(pid: int, output: str) -> subprocess.Popen[bytes]:
 
 
 def run(
-    learners: int, rows: int, resubmit: bool, seed: int, grpc_messages: int, profile: str = ""
+    learners: int,
+    rows: int,
+    resubmit: bool,
+    seed: int,
+    grpc_messages: int,
+    profile: str = "",
+    postgres: str = "",
 ) -> dict[str, Any]:
     grpc_baseline.measure(2_000)
     raw = grpc_baseline.measure(grpc_messages)
-    cache = cached_database(learners)
-    with tempfile.TemporaryDirectory(prefix="lrs-batch-bench-") as scratch:
+    with tempfile.TemporaryDirectory(prefix="lrs-batch-bench-") as scratch, ExitStack() as stack:
         directory = Path(scratch)
-        db_path = scratch_copy(cache, directory)
-        db = f"sqlite:///{db_path}"
+        if postgres:
+            db = stack.enter_context(postgres_copy(postgres))
+        else:
+            db = f"sqlite:///{scratch_copy(cached_database(learners), directory)}"
         token = _add_school(db)
         source = directory / "new-learners.csv"
         write_synthetic_lrb(str(source), rows, seed=seed)
@@ -165,6 +196,7 @@ def run(
             server.wait(timeout=60)
     report: dict[str, Any] = {
         "learners_preloaded": learners,
+        "database": "postgresql" if postgres else "sqlite",
         "rows": rows,
         "raw_grpc_messages_per_second": round(raw),
         "new": new,
@@ -201,13 +233,20 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--grpc-messages", type=int, default=50_000)
     parser.add_argument("--no-resubmit", dest="resubmit", action="store_false")
     parser.add_argument("--profile", default="", help="py-spy the server's new-rows run into this file")
+    parser.add_argument(
+        "--postgres",
+        default="",
+        help="a PostgreSQL URL of a database preloaded with bench.preload (copied per run as a template)",
+    )
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)
-    report = run(args.learners, args.rows, args.resubmit, args.seed, args.grpc_messages, args.profile)
+    report = run(
+        args.learners, args.rows, args.resubmit, args.seed, args.grpc_messages, args.profile, args.postgres
+    )
     if args.json:
         print(json.dumps(report))
         return
-    print(f"preloaded learners        {report['learners_preloaded']:>12,}")
+    print(f"preloaded learners        {report['learners_preloaded']:>12,} ({report['database']})")
     print(f"raw gRPC stream           {report['raw_grpc_messages_per_second']:>12,} messages/s")
     print(f"new rows                  {report['new_rows_per_second']:>12,} rows/s ({report['rows']:,} rows)")
     print(f"  ratio to raw gRPC       {report['new_ratio_to_raw_grpc']:>12}")
