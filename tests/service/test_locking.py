@@ -70,25 +70,26 @@ def test_three_chunks_at_once_do_not_run_out_of_lock_slots(store: SqlLearnerStor
 
 def test_a_chunk_waits_for_a_registration_and_a_registration_for_a_chunk(store: SqlLearnerStore) -> None:
     order: list[str] = []
-    registering, chunk_started = threading.Event(), threading.Event()
+    registering, chunk_asking, chunk_in = threading.Event(), threading.Event(), threading.Event()
 
     def registration() -> None:
         with store.write(["only-this-key"]):
             registering.set()
-            time.sleep(0.5)
+            chunk_asking.wait(timeout=10)
+            time.sleep(0.3)  # the chunk is asking for the registry meanwhile
             order.append("registration done")
 
     def chunk() -> None:
         registering.wait(timeout=10)
-        chunk_started.set()
+        chunk_asking.set()
         with store.write([f"other-{k}" for k in range(MAX_KEY_LOCKS + 1)]):
             order.append("chunk in")
-            time.sleep(0.5)
-        order.append("chunk done")
+            chunk_in.set()
+            time.sleep(0.3)
+            order.append("chunk done")
 
     def late_registration() -> None:
-        chunk_started.wait(timeout=10)
-        time.sleep(0.7)  # the chunk holds the registry by now
+        chunk_in.wait(timeout=10)
         with store.write(["unrelated-key"]):
             order.append("late registration in")
 
