@@ -45,6 +45,7 @@ POLICY: Mapping[str, frozenset[Caller]] = {
     f"{_SELF}SetSharingPreferences": LEARNER,
     f"{_SELF}ListMyAccessLog": LEARNER,
     f"{_SELF}ExportMyData": LEARNER,
+    f"{_SELF}SignOutEverywhere": LEARNER,
     f"{_ADMIN}MergeLearners": ADMINS,
     f"{_ADMIN}UnmergeLearners": ADMINS,
     f"{_ADMIN}ListReviewItems": ADMINS,

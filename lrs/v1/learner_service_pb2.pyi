@@ -518,3 +518,42 @@ class ExportMyDataResponse(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___ExportMyDataResponse: _TypeAlias = ExportMyDataResponse  # noqa: Y015
+
+@_typing.final
+class SignOutEverywhereRequest(_message.Message):
+    """Request for SignOutEverywhere (the learner comes from the credential)."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    def __init__(
+        self,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___SignOutEverywhereRequest: _TypeAlias = SignOutEverywhereRequest  # noqa: Y015
+
+@_typing.final
+class SignOutEverywhereResponse(_message.Message):
+    """Response for SignOutEverywhere."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CREDENTIALS_REVOKED_FIELD_NUMBER: _builtins.int
+    credentials_revoked: _builtins.int
+    """How many credentials were ended, the calling one included."""
+    def __init__(
+        self,
+        *,
+        credentials_revoked: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["credentials_revoked", b"credentials_revoked"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___SignOutEverywhereResponse: _TypeAlias = SignOutEverywhereResponse  # noqa: Y015

@@ -65,6 +65,11 @@ class LearnerSelfServiceStub:
                 request_serializer=lrs_dot_v1_dot_learner__service__pb2.ExportMyDataRequest.SerializeToString,
                 response_deserializer=lrs_dot_v1_dot_learner__service__pb2.ExportMyDataResponse.FromString,
                 _registered_method=True)
+        self.SignOutEverywhere = channel.unary_unary(
+                '/lrs.v1.LearnerSelfService/SignOutEverywhere',
+                request_serializer=lrs_dot_v1_dot_learner__service__pb2.SignOutEverywhereRequest.SerializeToString,
+                response_deserializer=lrs_dot_v1_dot_learner__service__pb2.SignOutEverywhereResponse.FromString,
+                _registered_method=True)
 
 
 class LearnerSelfServiceServicer:
@@ -114,6 +119,14 @@ class LearnerSelfServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def SignOutEverywhere(self, request, context):
+        """Ends every credential of the learner, the calling one included: "sign out everywhere", e.g.
+        from a school computer, or after a phone was lost. A new activation code signs in again.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_LearnerSelfServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -146,6 +159,11 @@ def add_LearnerSelfServiceServicer_to_server(servicer, server):
                     servicer.ExportMyData,
                     request_deserializer=lrs_dot_v1_dot_learner__service__pb2.ExportMyDataRequest.FromString,
                     response_serializer=lrs_dot_v1_dot_learner__service__pb2.ExportMyDataResponse.SerializeToString,
+            ),
+            'SignOutEverywhere': grpc.unary_unary_rpc_method_handler(
+                    servicer.SignOutEverywhere,
+                    request_deserializer=lrs_dot_v1_dot_learner__service__pb2.SignOutEverywhereRequest.FromString,
+                    response_serializer=lrs_dot_v1_dot_learner__service__pb2.SignOutEverywhereResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -311,6 +329,33 @@ class LearnerSelfService:
             '/lrs.v1.LearnerSelfService/ExportMyData',
             lrs_dot_v1_dot_learner__service__pb2.ExportMyDataRequest.SerializeToString,
             lrs_dot_v1_dot_learner__service__pb2.ExportMyDataResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def SignOutEverywhere(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/lrs.v1.LearnerSelfService/SignOutEverywhere',
+            lrs_dot_v1_dot_learner__service__pb2.SignOutEverywhereRequest.SerializeToString,
+            lrs_dot_v1_dot_learner__service__pb2.SignOutEverywhereResponse.FromString,
             options,
             channel_credentials,
             insecure,

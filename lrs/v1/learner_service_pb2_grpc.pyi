@@ -47,6 +47,10 @@ class LearnerSelfServiceStub:
     """Every access to the learner's data, newest first."""
     ExportMyData: _grpc.UnaryUnaryMultiCallable[_learner_service_pb2.ExportMyDataRequest, _learner_service_pb2.ExportMyDataResponse]
     """Everything held about the learner."""
+    SignOutEverywhere: _grpc.UnaryUnaryMultiCallable[_learner_service_pb2.SignOutEverywhereRequest, _learner_service_pb2.SignOutEverywhereResponse]
+    """Ends every credential of the learner, the calling one included: "sign out everywhere", e.g.
+    from a school computer, or after a phone was lost. A new activation code signs in again.
+    """
 
 @_typing.type_check_only
 class LearnerSelfServiceAsyncStub(LearnerSelfServiceStub):
@@ -67,6 +71,10 @@ class LearnerSelfServiceAsyncStub(LearnerSelfServiceStub):
     """Every access to the learner's data, newest first."""
     ExportMyData: _aio.UnaryUnaryMultiCallable[_learner_service_pb2.ExportMyDataRequest, _learner_service_pb2.ExportMyDataResponse]  # type: ignore[assignment]
     """Everything held about the learner."""
+    SignOutEverywhere: _aio.UnaryUnaryMultiCallable[_learner_service_pb2.SignOutEverywhereRequest, _learner_service_pb2.SignOutEverywhereResponse]  # type: ignore[assignment]
+    """Ends every credential of the learner, the calling one included: "sign out everywhere", e.g.
+    from a school computer, or after a phone was lost. A new activation code signs in again.
+    """
 
 class LearnerSelfServiceServicer(metaclass=_abc_1.ABCMeta):
     """Learner self-service: activation, sharing preferences, access log and export."""
@@ -120,5 +128,15 @@ class LearnerSelfServiceServicer(metaclass=_abc_1.ABCMeta):
         context: _ServicerContext,
     ) -> _typing.Union[_learner_service_pb2.ExportMyDataResponse, _abc.Awaitable[_learner_service_pb2.ExportMyDataResponse]]:
         """Everything held about the learner."""
+
+    @_abc_1.abstractmethod
+    def SignOutEverywhere(
+        self,
+        request: _learner_service_pb2.SignOutEverywhereRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_learner_service_pb2.SignOutEverywhereResponse, _abc.Awaitable[_learner_service_pb2.SignOutEverywhereResponse]]:
+        """Ends every credential of the learner, the calling one included: "sign out everywhere", e.g.
+        from a school computer, or after a phone was lost. A new activation code signs in again.
+        """
 
 def add_LearnerSelfServiceServicer_to_server(servicer: LearnerSelfServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...

@@ -96,6 +96,12 @@ class LearnerSelfServicer(self_grpc.LearnerSelfServiceServicer):
     ) -> self_pb.ExportMyDataResponse:
         return convert_records.export_to_pb(self._access.export(current_principal(), f"{_SELF}/ExportMyData"))
 
+    def SignOutEverywhere(
+        self, request: self_pb.SignOutEverywhereRequest, context: grpc.ServicerContext
+    ) -> self_pb.SignOutEverywhereResponse:
+        revoked = self._access.sign_out_everywhere(current_principal())
+        return self_pb.SignOutEverywhereResponse(credentials_revoked=revoked)
+
 
 class AdminServicer(admin_grpc.AdminServiceServicer):
     def __init__(self, merges: MergeService, review: ReviewService) -> None:

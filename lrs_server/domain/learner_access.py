@@ -156,6 +156,16 @@ class LearnerAccessService:
             "the ULN, date of birth or code is wrong, or the code has expired or been used",
         )
 
+    def sign_out_everywhere(self, principal: Principal) -> int:
+        """End every credential on any of the learner's records (merged ones too); how many."""
+        now = self._clock.now()
+        with self._store.write(()) as tx:
+            learner = own_learner(tx, principal)
+            ids = {learner.id, *(lr.id for lr in tx.linked_learners(learner.id))}
+            if principal.learner_id is not None:
+                ids.add(principal.learner_id)
+            return sum(tx.revoke_credentials(learner_id, now) for learner_id in sorted(ids))
+
     def access_log(self, principal: Principal, size: int, token: str) -> AccessPage:
         limit = page_size(size, DEFAULT_PAGE, MAX_PAGE)
         before = page_after(token)

@@ -180,8 +180,8 @@ class RecordTransaction(LearnerTransaction, Protocol):
 
     def add_credential(self, learner_id: int, token_hash: str, now: datetime) -> None: ...
 
-    def revoke_credentials(self, learner_id: int, now: datetime) -> None:
-        """End every live credential of the learner."""
+    def revoke_credentials(self, learner_id: int, now: datetime) -> int:
+        """End every live credential of the learner; how many there were."""
         ...
 
     def access_log(

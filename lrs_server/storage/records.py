@@ -250,12 +250,13 @@ class SqlRecordTransaction(SqlTransaction):
             insert(CREDENTIALS).values(learner_id=learner_id, token_hash=token_hash, created_at=now)
         )
 
-    def revoke_credentials(self, learner_id: int, now: datetime) -> None:
-        self._c.execute(
+    def revoke_credentials(self, learner_id: int, now: datetime) -> int:
+        result = self._c.execute(
             update(CREDENTIALS)
             .where(CREDENTIALS.c.learner_id == learner_id, CREDENTIALS.c.revoked_at.is_(None))
             .values(revoked_at=now)
         )
+        return int(result.rowcount)
 
     def access_log(self, learner_ids: Sequence[int], before_seq: int | None, limit: int) -> list[AccessView]:
         stmt = (

@@ -124,6 +124,12 @@ def export(client: Client, args: argparse.Namespace) -> dict[str, Any]:
     }
 
 
+def sign_out(client: Client, args: argparse.Namespace) -> dict[str, Any]:
+    """Not retried: after a first call that did sign out, a retry would be refused as signed out."""
+    response = client.learner.SignOutEverywhere(self_pb.SignOutEverywhereRequest(), metadata=client.metadata)
+    return {"signed_out": True, "credentials_revoked": response.credentials_revoked}
+
+
 def _human_sharing(result: dict[str, Any]) -> str | None:
     if set(result) != {"sharing"}:
         return None
@@ -167,7 +173,18 @@ def _human_export(result: dict[str, Any]) -> str | None:
     )
 
 
-common.HUMAN_FORMATTERS.extend((_human_sharing, _human_access_log, _human_token, _human_export))
+def _human_sign_out(result: dict[str, Any]) -> str | None:
+    if "signed_out" not in result:
+        return None
+    return (
+        f"signed out everywhere ({result['credentials_revoked']} learner token(s) ended, this one too); "
+        "ask your school for a new activation code to sign in again"
+    )
+
+
+common.HUMAN_FORMATTERS.extend(
+    (_human_sharing, _human_access_log, _human_token, _human_export, _human_sign_out)
+)
 
 
 def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -196,3 +213,6 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     exp = subcommand(actions, "export", "write everything held about you to a JSON file")
     exp.add_argument("--out", type=Path, required=True, help="the JSON file to write")
     exp.set_defaults(handler=export)
+
+    out = subcommand(actions, "sign-out", "end every learner token of yours, this one included")
+    out.set_defaults(handler=sign_out)

@@ -221,6 +221,12 @@ def test_the_learner_journey(desk: Desk, tmp_path: Path) -> None:
     # ...and an organisation has no self-service.
     assert error_of(desk.as_org("post16", "learner", "access-log"))["code"] == "PERMISSION_DENIED"
 
+    # Signing out ends the token (refused from then on: tests/records/test_records.py).
+    signed_out = desk.cli("learner", "sign-out", token=token)
+    assert as_json(signed_out) == {"signed_out": True, "credentials_revoked": 1}
+    told = learner_commands._human_sign_out(as_json(signed_out))
+    assert told is not None and "1 learner token(s) ended" in told and "new activation code" in told
+
 
 def test_a_resubmitted_file_updates_and_never_duplicates(desk: Desk, tmp_path: Path) -> None:
     uln = desk.register("Amelie", "Brightwater", born_years_ago(17))

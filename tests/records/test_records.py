@@ -205,3 +205,19 @@ def test_a_learner_credential_lasts_its_lifetime_and_no_longer(api: Api) -> None
     # The same check a day after the lifetime is over (what the server asks then).
     assert principal_for_learner_token(api.engine, token, issued + timedelta(days=1)) is None
     assert principal_for_learner_token(api.engine, "lrsl_not-a-token", issued - CREDENTIAL_LIFETIME) is None
+
+
+def test_signing_out_everywhere_ends_the_learners_tokens(api: Api) -> None:
+    uln = register_new(api).uln
+    token = learner_token(api, uln)
+    own = rec_pb.GetLearnerRecordRequest()
+    assert records(api).GetLearnerRecord(own, metadata=bearer(token)).learner.uln == uln
+    done = selfservice(api).SignOutEverywhere(self_pb.SignOutEverywhereRequest(), metadata=bearer(token))
+    assert done.credentials_revoked == 1
+    with pytest.raises(grpc.RpcError) as refused:
+        records(api).GetLearnerRecord(own, metadata=bearer(token))
+    assert failure(refused.value).code == grpc.StatusCode.UNAUTHENTICATED
+    # An organisation has no learner credentials to end.
+    with pytest.raises(grpc.RpcError) as denied:
+        selfservice(api).SignOutEverywhere(self_pb.SignOutEverywhereRequest(), metadata=api.auth())
+    assert failure(denied.value).code == grpc.StatusCode.PERMISSION_DENIED
