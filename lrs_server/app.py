@@ -12,7 +12,13 @@ from pathlib import Path
 from sqlalchemy import Engine
 
 from lrs_server.domain.model import OrgKind
-from lrs_server.server import InsecureListenRefused, LrsServer, ServerConfig, TlsConfig
+from lrs_server.server import (
+    InsecureListenRefused,
+    LrsServer,
+    ServerConfig,
+    TlsConfig,
+    tune_garbage_collector,
+)
 from lrs_server.storage import migrate
 from lrs_server.storage.engine import is_sqlite, make_engine
 from lrs_server.storage.organisations import (
@@ -63,6 +69,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     print(
         f"lrs-server listening on {args.listen} ({'TLS' if tls else 'plaintext'}); Ctrl-C stops", flush=True
     )
+    tune_garbage_collector()
     server.serve_until_signalled()
     print("lrs-server stopped", flush=True)
     return 0

@@ -311,3 +311,15 @@ def test_serve_subprocess_stops_cleanly_on_sigterm(tmp_path: Path) -> None:
             process.wait()
     assert process.returncode == 0
     assert "stopped" in out
+
+
+def test_the_serving_process_tunes_its_garbage_collector() -> None:
+    """Process-wide, so checked in a process of its own (as ``lrs-server serve`` runs it)."""
+    code = (
+        "import gc; from lrs_server.server import GC_THRESHOLDS, tune_garbage_collector; "
+        "assert gc.get_threshold() != GC_THRESHOLDS; tune_garbage_collector(); "
+        "assert gc.get_threshold() == GC_THRESHOLDS, gc.get_threshold(); "
+        "assert gc.get_freeze_count() > 1000, gc.get_freeze_count()"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
