@@ -295,14 +295,9 @@ class SqlTransaction:
             if _is_uln_clash(exc):
                 raise UlnTaken("a drawn ULN was taken meanwhile") from exc
             raise
-        self._c.execute(
-            insert(KEYS),
-            [
-                {"key": k, "learner_id": i}
-                for i, (_, n) in zip(ids, new, strict=True)
-                for k in sorted(n.blocking_keys)
-            ],
-        )
+        # In key order: consecutive inserts land on neighbouring pages of the (large) key index.
+        pairs = sorted((k, i) for i, (_, n) in zip(ids, new, strict=True) for k in n.blocking_keys)
+        self._c.execute(insert(KEYS), [{"key": k, "learner_id": i} for k, i in pairs])
         terms: dict[tuple[str, str], int] = {}
         for _, learner in new:
             for term in {**learner.frequency_terms, "*": "*"}.items():
