@@ -31,7 +31,7 @@ from lrs_server.domain.model import Identity, OrgKind, person_record
 from lrs_server.domain.uln import random_uln
 from lrs_server.storage import migrate
 from lrs_server.storage.engine import is_sqlite, make_engine
-from lrs_server.storage.learners import FREQUENCY, KEYS, LEARNER
+from lrs_server.storage.learners import FREQUENCY, KEYS, LEARNER, insert_key_rows
 from lrs_server.storage.tables import Organisation
 from matching import default_matcher
 from matching.synthetic import SyntheticStream
@@ -185,15 +185,7 @@ _STAGING = "bench_preload_keys"
 
 
 def _insert_keys(connection: Connection, table: str, rows: list[tuple[str, int]]) -> None:
-    """executemany straight to the driver: millions of two-column rows need no type processing."""
-    if connection.dialect.paramstyle == "qmark":
-        sql = f"INSERT INTO {table} (key, learner_id) VALUES (?, ?)"
-    elif connection.dialect.paramstyle in ("format", "pyformat"):
-        sql = f"INSERT INTO {table} (key, learner_id) VALUES (%s, %s)"
-    else:
-        connection.execute(insert(KEYS), [{"key": k, "learner_id": i} for k, i in rows])
-        return
-    connection.exec_driver_sql(sql, rows)
+    insert_key_rows(connection, rows, table)
 
 
 def _begin_staging(engine: Engine) -> str:

@@ -237,13 +237,7 @@ class SqlTransaction:
         if not keys:
             return
         self._c.execute(delete(KEYS).where(KEYS.c.learner_id.in_(sorted(keys))))
-        rows = [
-            {"key": k, "learner_id": i}
-            for i, learner_keys in sorted(keys.items())
-            for k in sorted(learner_keys)
-        ]
-        if rows:
-            self._c.execute(insert(KEYS), rows)
+        insert_key_rows(self._c, sorted((k, i) for i, learner_keys in keys.items() for k in learner_keys))
 
     def stored_request(self, principal: Principal, request_id: str) -> StoredRequest | None:
         stmt = select(REQUESTS.c.outcome, REQUESTS.c.learner_id).where(
@@ -296,8 +290,9 @@ class SqlTransaction:
                 raise UlnTaken("a drawn ULN was taken meanwhile") from exc
             raise
         # In key order: consecutive inserts land on neighbouring pages of the (large) key index.
-        pairs = sorted((k, i) for i, (_, n) in zip(ids, new, strict=True) for k in n.blocking_keys)
-        self._c.execute(insert(KEYS), [{"key": k, "learner_id": i} for k, i in pairs])
+        insert_key_rows(
+            self._c, sorted((k, i) for i, (_, n) in zip(ids, new, strict=True) for k in n.blocking_keys)
+        )
         terms: dict[tuple[str, str], int] = {}
         for _, learner in new:
             for term in {**learner.frequency_terms, "*": "*"}.items():
@@ -401,9 +396,7 @@ class SqlTransaction:
         return Learner(learner.id, learner.uln, identity, learner.version + 1, history, learner.master_id)
 
     def _add_keys(self, learner_id: int, keys: Iterable[str]) -> None:
-        rows = [{"key": key, "learner_id": learner_id} for key in sorted(set(keys))]
-        if rows:
-            self._c.execute(insert(KEYS), rows)
+        insert_key_rows(self._c, [(key, learner_id) for key in sorted(set(keys))])
 
     def log_access(self, principal: Principal, records: Sequence[AccessRecord], now: datetime) -> None:
         """Append to the hash-chained access log (storage/audit.py); learners reading their own data
@@ -418,6 +411,17 @@ class SqlTransaction:
                 for r in records
             ],
         )
+
+
+def insert_key_rows(connection: Connection, rows: Sequence[tuple[str, int]], table: str = "") -> None:
+    """(key, learner id) rows, executemany straight to the driver: thousands of two-column rows a
+    chunk need none of SQLAlchemy's per-row parameter processing. ``table``: another table of the
+    same shape (the bulk loader's staging table)."""
+    if not rows:
+        return
+    name = table or KEYS.name
+    marks = {"qmark": "?, ?", "format": "%s, %s", "pyformat": "%s, %s"}[connection.dialect.paramstyle]
+    connection.exec_driver_sql(f"INSERT INTO {name} (key, learner_id) VALUES ({marks})", list(rows))
 
 
 def _is_uln_clash(error: IntegrityError) -> bool:
