@@ -33,7 +33,7 @@ class Context:
     # The last pair swapped_varied read and its answer: the given- and family-name comparisons of
     # one pair both ask, and the answer costs four comparisons. The records are held, not their
     # ids, so a freed record's id can never be mistaken for the pair.
-    last_swap: list[object] = field(default_factory=list)
+    last_swap: list[tuple[NormalisedRecord, NormalisedRecord, bool]] = field(default_factory=list)
 
     def is_known_given_name(self, name: str) -> bool:
         if name in self.known_given:
@@ -76,15 +76,18 @@ def _jw(a: str, b: str) -> float:
     return float(JaroWinkler.similarity(a, b))
 
 
+def _may_be_swapped(a: NormalisedRecord, b: NormalisedRecord) -> bool:
+    """Both names on both sides, and different family names (twins and siblings share theirs)."""
+    return bool(a.given and a.family and b.given and b.family) and a.family.joined != b.family.joined
+
+
 def _swapped(a: NormalisedRecord, b: NormalisedRecord, ctx: Context) -> bool:
     """Given and family names exchanged, both exactly (neither side empty).
 
     Exact only: the level weighs +10 bits per field. Two close-but-different names across (Khalid
     Yousef / Youssef Khalil, JW >= 0.92 both ways) were merged as a swap at seed 1; they are weighed
     as ``swapped_varied`` instead."""
-    if not (a.given and a.family and b.given and b.family) or a.family.joined == b.family.joined:
-        return False
-    return a.given.joined == b.family.joined and a.family.joined == b.given.joined
+    return _may_be_swapped(a, b) and a.given.joined == b.family.joined and a.family.joined == b.given.joined
 
 
 def _agrees(comparison: Comparison, a: NormalisedRecord, b: NormalisedRecord, ctx: Context) -> bool:
@@ -99,14 +102,13 @@ def _swapped_varied(a: NormalisedRecord, b: NormalisedRecord, ctx: Context) -> b
     Read one record with its names the other way round; both names must then agree at a positive level
     of their own comparison (nickname, typo, transliteration, previous or double-barrelled family name).
     Twins and siblings share the family name, which rules this level out for them."""
-    if not (a.given and a.family and b.given and b.family) or a.family.joined == b.family.joined:
+    if not _may_be_swapped(a, b) or a.given.joined == b.given.joined:
         return False
-    if a.given.joined == b.given.joined:
-        return False
-    if ctx.last_swap and ctx.last_swap[0] is a and ctx.last_swap[1] is b:
-        return ctx.last_swap[2] is True
+    for seen_a, seen_b, found in ctx.last_swap:
+        if seen_a is a and seen_b is b:
+            return found
     found = _exchanged_names_agree(a, b, ctx)
-    ctx.last_swap[:] = (a, b, found)
+    ctx.last_swap[:] = [(a, b, found)]
     return found
 
 

@@ -158,7 +158,7 @@ class _Stream:
         pending: list[batch_pb.BatchRow] = []
         try:
             for sequence, read in self._rows:
-                row = sharing_problem(read) or read if isinstance(read, LearnerRow) else read
+                row = (sharing_problem(read) or read) if isinstance(read, LearnerRow) else read
                 if isinstance(row, LearnerRow):
                     if not self._window.acquire(blocking=False):
                         if pending:

@@ -161,10 +161,9 @@ class LearnerAccessService:
         now = self._clock.now()
         with self._store.write(()) as tx:
             learner = own_learner(tx, principal)
-            ids = {learner.id, *(lr.id for lr in tx.linked_learners(learner.id))}
-            if principal.learner_id is not None:
-                ids.add(principal.learner_id)
-            return sum(tx.revoke_credentials(learner_id, now) for learner_id in sorted(ids))
+            # The credential's own learner is this one or among those merged into it.
+            ids = [learner.id, *(lr.id for lr in tx.linked_learners(learner.id))]
+            return sum(tx.revoke_credentials(learner_id, now) for learner_id in ids)
 
     def access_log(self, principal: Principal, size: int, token: str) -> AccessPage:
         limit = page_size(size, DEFAULT_PAGE, MAX_PAGE)

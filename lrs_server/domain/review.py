@@ -52,8 +52,7 @@ class ReviewHooks:
     def possible_matches(
         self, tx: LearnerTransaction, principal: Principal, items: Sequence[NewReviewItem], now: datetime
     ) -> None:
-        if items:
-            _records(tx).add_review_items(principal.org_id, items, now)
+        _records(tx).add_review_items(principal.org_id, items, now)
 
     def school_sharing(
         self,
@@ -62,10 +61,9 @@ class ReviewHooks:
         choices: Sequence[tuple[int, SchoolChoice]],
         now: datetime,
     ) -> None:
-        if choices:
-            _records(tx).add_sharing(
-                [(learner_id, school_entry(choice, principal.org_id, now)) for learner_id, choice in choices]
-            )
+        _records(tx).add_sharing(
+            [(learner_id, school_entry(choice, principal.org_id, now)) for learner_id, choice in choices]
+        )
 
 
 @dataclass(frozen=True, slots=True)

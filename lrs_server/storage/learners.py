@@ -155,8 +155,8 @@ class SqlTransaction:
     # -- reads -----------------------------------------------------------------------------
 
     def _learners(self, where: Any) -> list[Learner]:
-        """Learners with their previous family names (newest first), in one query: a row per
-        previous name, or one row with none."""
+        """Learners in id order with their previous family names (newest first), in one query: a
+        row per previous name, or one row with none."""
         stmt = _LEARNER_WITH_HISTORY.where(where).order_by(
             LEARNER.c.id, HISTORY.c.replaced_at.desc(), HISTORY.c.id.desc()
         )
@@ -231,12 +231,12 @@ class SqlTransaction:
 
     def learners_after(self, after_id: int, limit: int) -> list[Learner]:
         ids = select(LEARNER.c.id).where(LEARNER.c.id > after_id).order_by(LEARNER.c.id).limit(limit)
-        return sorted(self._learners(LEARNER.c.id.in_(ids.scalar_subquery())), key=lambda lr: lr.id)
+        return self._learners(LEARNER.c.id.in_(ids.scalar_subquery()))  # in id order, as _learners gives
 
     def replace_blocking_keys(self, keys: Mapping[int, frozenset[str]]) -> None:
         if not keys:
             return
-        self._c.execute(delete(KEYS).where(KEYS.c.learner_id.in_(sorted(keys))))
+        self._c.execute(delete(KEYS).where(among(self._c, KEYS.c.learner_id, keys)))
         insert_key_rows(self._c, sorted((k, i) for i, learner_keys in keys.items() for k in learner_keys))
 
     def stored_request(self, principal: Principal, request_id: str) -> StoredRequest | None:

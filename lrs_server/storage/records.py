@@ -28,7 +28,7 @@ from lrs_server.domain.record_ports import (
     StoredAchievement,
     SubmitOutcome,
 )
-from lrs_server.storage.learners import HISTORY, LEARNER, MIS, SqlStore, SqlTransaction
+from lrs_server.storage.learners import HISTORY, LEARNER, MIS, SqlStore, SqlTransaction, among
 from lrs_server.storage.organisations import ORG, hash_token
 from lrs_server.storage.tables import (
     AccessLogEntry,
@@ -354,7 +354,7 @@ class SqlRecordTransaction(SqlTransaction):
         # The same registration re-sent: the item already open for it is enough.
         already = self._c.execute(
             select(REVIEW.c.identity_digest).where(
-                REVIEW.c.identity_digest.in_(sorted(rows)), REVIEW.c.status == "open"
+                among(self._c, REVIEW.c.identity_digest, rows), REVIEW.c.status == "open"
             )
         ).scalars()
         for digest in set(already):
