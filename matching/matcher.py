@@ -26,6 +26,10 @@ from matching.types import (
 TF_FIELDS = ("given_name", "family_name")
 
 
+_ROUNDING = 1e-9  # bits: a bound summed in another order may differ from the weight in the last place
+_UNSET = (FieldComparison("", "", 0.0),) * len(COMPARISONS)
+
+
 def _tf_value(record: NormalisedRecord, field: str) -> str:
     return record.first_given if field == "given_name" else record.family.joined
 
@@ -48,6 +52,28 @@ class ProbabilisticMatcher:
                 self._weights[(comparison.field, level)] = (
                     0.0 if level == NULL else self.config.weight(comparison.field, level)
                 )
+        # The most each comparison can add: its best level, or (names) an exact agreement on a value
+        # as rare as the TF floor allows. Deciding stops scoring a candidate once the fields left
+        # could not lift it to the lower threshold, so the cheap fields go first and the names last.
+        self._ceiling = {
+            comparison.field: max(
+                *(self._weights[(comparison.field, level)] for level in comparison.level_names),
+                self._tf_ceiling(comparison.field),
+            )
+            for comparison in COMPARISONS
+        }
+        self._order = sorted(range(len(COMPARISONS)), key=lambda i: COMPARISONS[i].field in TF_FIELDS)
+        # A candidate below lower_threshold can neither be shown nor, as runner-up, stop a MATCHED
+        # when the best (>= upper_threshold) then leads it by more than ``margin``; with thresholds
+        # closer than that, every candidate is scored in full.
+        config = self.config
+        exact_without = config.upper_threshold - config.lower_threshold >= config.margin
+        self._decide_floor = config.lower_threshold if exact_without else -math.inf
+
+    def _tf_ceiling(self, field: str) -> float:
+        if field not in TF_FIELDS:
+            return -math.inf
+        return math.log2(self.config.m(field, "exact") / self.config.tf_u_floor)
 
     # --- storage-facing ---------------------------------------------------------------------
 
@@ -65,12 +91,18 @@ class ProbabilisticMatcher:
         share = max(frequencies.count(field, value), 1) / total
         return math.log2(self.config.m(field, "exact") / max(share, self.config.tf_u_floor))
 
-    def _compare(self, a: NormalisedRecord, b: NormalisedRecord, ctx: Context) -> tuple[FieldComparison, ...]:
+    def _compare(
+        self, a: NormalisedRecord, b: NormalisedRecord, ctx: Context, floor: float = -math.inf
+    ) -> tuple[FieldComparison, ...] | None:
+        """Each comparison's level and weight, in COMPARISONS order; None as soon as the pair cannot
+        reach ``floor`` bits (prior included) whatever the comparisons not yet made find."""
         frequencies = ctx.frequencies
         total = frequencies.total() if frequencies is not None else 0
         use_tf = frequencies is not None and total >= self.config.tf_min_total
-        out = []
-        for comparison in COMPARISONS:
+        found: list[FieldComparison] = list(_UNSET)
+        reachable = self.config.prior_match_weight + sum(self._ceiling.values())
+        for index in self._order:
+            comparison = COMPARISONS[index]
             level = comparison.level(a, b, ctx)
             if use_tf and level == "exact" and comparison.field in TF_FIELDS:
                 assert frequencies is not None
@@ -78,13 +110,16 @@ class ProbabilisticMatcher:
                 weight = self._tf_weight(comparison.field, value, frequencies, total)
             else:
                 weight = self._weights[(comparison.field, level)]
-            out.append(FieldComparison(comparison.field, level, weight))
-        given, family = out[0], out[1]
+            found[index] = FieldComparison(comparison.field, level, weight)
+            reachable += weight - self._ceiling[comparison.field]
+            if reachable < floor - _ROUNDING:
+                return None
+        given, family = found[0], found[1]
         if use_tf and family.level == "exact" and given.weight > 0:
             penalty = self._name_dependence(total)
             if penalty > 0:
-                out[1] = FieldComparison(family.field, family.level, family.weight - penalty)
-        return tuple(out)
+                found[1] = FieldComparison(family.field, family.level, family.weight - penalty)
+        return tuple(found)
 
     def _name_dependence(self, total: int) -> float:
         """Bits taken off an exact family name's TF weight when the given name agrees too.
@@ -100,14 +135,23 @@ class ProbabilisticMatcher:
         self, a: PersonRecord, b: PersonRecord, frequencies: FrequencyLookup | None = None
     ) -> ScoredCandidate:
         """Score one pair (verification: "is this learner the person described?"). candidate_id is 0."""
-        return self._scored(
+        scored = self._scored(
             0, normalise_record(a), normalise_record(b), make_context(self.config, frequencies)
         )
+        assert scored is not None  # no floor
+        return scored
 
     def _scored(
-        self, candidate_id: int, a: NormalisedRecord, b: NormalisedRecord, ctx: Context
-    ) -> ScoredCandidate:
-        comparisons = self._compare(a, b, ctx)
+        self,
+        candidate_id: int,
+        a: NormalisedRecord,
+        b: NormalisedRecord,
+        ctx: Context,
+        floor: float = -math.inf,
+    ) -> ScoredCandidate | None:
+        comparisons = self._compare(a, b, ctx, floor)
+        if comparisons is None:
+            return None
         weight = self.config.prior_match_weight + sum(c.weight for c in comparisons)
         return ScoredCandidate(candidate_id, weight, probability(weight), comparisons)
 
@@ -117,9 +161,20 @@ class ProbabilisticMatcher:
         candidates: Sequence[Candidate],
         frequencies: FrequencyLookup | None = None,
     ) -> tuple[ScoredCandidate, ...]:
+        return self._score(query, candidates, frequencies, -math.inf)
+
+    def _score(
+        self,
+        query: PersonRecord,
+        candidates: Sequence[Candidate],
+        frequencies: FrequencyLookup | None,
+        floor: float,
+    ) -> tuple[ScoredCandidate, ...]:
         ctx = make_context(self.config, frequencies)
         a = normalise_record(query)
-        scored = [self._scored(c.id, a, normalise_record(c.record), ctx) for c in candidates]
+        scored = [
+            s for c in candidates if (s := self._scored(c.id, a, normalise_record(c.record), ctx, floor))
+        ]
         scored.sort(key=lambda s: (-s.match_weight, s.candidate_id))
         return tuple(scored)
 
@@ -131,7 +186,10 @@ class ProbabilisticMatcher:
         candidates: Sequence[Candidate],
         frequencies: FrequencyLookup | None = None,
     ) -> MatchDecision:
-        return self.decide_scored(self.score(query, candidates, frequencies))
+        """The decision on every candidate, though only candidates that may reach the lower threshold
+        are scored in full (see ``_decide_floor``): the outcome and the candidates shown are the same
+        as ``decide_scored(score(...))``."""
+        return self.decide_scored(self._score(query, candidates, frequencies, self._decide_floor))
 
     def decide_scored(self, scored: Sequence[ScoredCandidate]) -> MatchDecision:
         """The threshold rules, on candidates already scored best first."""

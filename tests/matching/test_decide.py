@@ -1,10 +1,17 @@
 from __future__ import annotations
 
+from collections import defaultdict
 from dataclasses import replace
-from datetime import date
+from datetime import date, timedelta
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from matching import Candidate, Gender, MatcherConfig, Outcome, ProbabilisticMatcher, default_matcher
 from matching.evaluate import CountingFrequencies
+from matching.synthetic import SyntheticStream
+from matching.types import MatchDecision, PersonRecord
 
 from .conftest import person
 
@@ -103,3 +110,88 @@ def test_frequency_terms_are_normalised(matcher: ProbabilisticMatcher) -> None:
         "given_name": "zbigniew",
         "family_name": "wojcik",
     }
+
+
+def _same_decision(first: MatchDecision, second: MatchDecision) -> bool:
+    return (first.outcome, first.matched_id, first.candidates) == (
+        second.outcome,
+        second.matched_id,
+        second.candidates,
+    )
+
+
+@pytest.mark.parametrize(
+    ("config", "prunes"),
+    [
+        (MatcherConfig(), True),
+        # Thresholds closer than the margin: a hopeless runner-up could hold back a MATCHED.
+        (MatcherConfig(upper_threshold=2.0, lower_threshold=-1.0, margin=6.0), False),
+    ],
+)
+def test_deciding_without_scoring_hopeless_candidates_changes_nothing(
+    config: MatcherConfig, prunes: bool
+) -> None:
+    """decide() stops scoring a candidate once it cannot reach the lower threshold: outcome, match and
+    candidates shown (with their weights) must equal scoring every candidate in full. Candidates here
+    are every earlier record sharing a given name, family name or birth date (many far weaker than
+    blocking would fetch), with the registry's term frequencies."""
+    matcher = ProbabilisticMatcher(config)
+    registrations = [r.record for r in SyntheticStream(seed=23).registrations(2500)]
+    frequencies = CountingFrequencies()
+    by_value: dict[object, list[int]] = defaultdict(list)
+    pruned = 0
+    for index, record in enumerate(registrations):
+        ids = sorted(
+            {
+                i
+                for value in (record.given_name, record.family_name, record.date_of_birth)
+                for i in by_value[value]
+            }
+        )
+        candidates = [Candidate(i, registrations[i]) for i in ids]
+        full = matcher.score(record, candidates, frequencies)
+        assert _same_decision(matcher.decide(record, candidates, frequencies), matcher.decide_scored(full))
+        pruned += len(full) - len(matcher._score(record, candidates, frequencies, matcher._decide_floor))
+        for value in (record.given_name, record.family_name, record.date_of_birth):
+            by_value[value].append(index)
+        frequencies.add(matcher.frequency_terms(record).items())
+    assert (pruned > 1000) if prunes else (pruned == 0)  # the shortcut is taken, and only when exact
+
+
+# Over tf_min_total learners, so that exact names weigh by how rare they are.
+_POOL = [r.record for r in SyntheticStream(seed=29).registrations(1500)]
+_POOL_FREQUENCIES = CountingFrequencies()
+for _record in _POOL:
+    _POOL_FREQUENCIES.add(default_matcher().frequency_terms(_record).items())
+
+
+@st.composite
+def _near_copies(draw: st.DrawFn) -> tuple[PersonRecord, list[Candidate]]:
+    """A record and candidates made from it, each changing a few fields: weights near the thresholds."""
+    query = draw(st.sampled_from(_POOL))
+    others = st.sampled_from(_POOL)
+    candidates = []
+    for candidate_id in range(draw(st.integers(1, 6))):
+        other = draw(others)
+        candidate = replace(
+            query,
+            given_name=draw(st.sampled_from([query.given_name, other.given_name, other.family_name])),
+            family_name=draw(st.sampled_from([query.family_name, other.family_name, query.given_name])),
+            date_of_birth=query.date_of_birth
+            + timedelta(days=draw(st.sampled_from([0, 0, 1, 30, 365, 366 * 2, 365 * 3, 4000]))),
+            postcode=draw(st.sampled_from([query.postcode, other.postcode, ""])),
+            gender=draw(st.sampled_from([query.gender, other.gender, Gender.NOT_KNOWN])),
+        )
+        candidates.append(Candidate(candidate_id, candidate))
+    return query, candidates
+
+
+@settings(max_examples=400, deadline=None)
+@given(_near_copies())
+def test_decisions_near_the_thresholds_are_unchanged_by_the_shortcut(
+    case: tuple[PersonRecord, list[Candidate]],
+) -> None:
+    matcher = default_matcher()
+    query, candidates = case
+    full = matcher.decide_scored(matcher.score(query, candidates, _POOL_FREQUENCIES))
+    assert _same_decision(matcher.decide(query, candidates, _POOL_FREQUENCIES), full)
