@@ -39,6 +39,9 @@ class ExactMatcher:
     def frequency_terms(self, record: PersonRecord) -> Mapping[str, str]:
         return {}
 
+    def frequency_reads(self, record: PersonRecord) -> frozenset[tuple[str, str]]:
+        return frozenset()
+
     def _compare(self, query: PersonRecord, other: PersonRecord) -> tuple[FieldComparison, ...]:
         def level(same: bool) -> FieldComparison:
             return FieldComparison("", "exact" if same else "else", 1.0 if same else 0.0)

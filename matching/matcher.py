@@ -85,6 +85,16 @@ class ProbabilisticMatcher:
         terms = {field: _tf_value(normalised, field) for field in TF_FIELDS}
         return {field: value for field, value in terms.items() if value}
 
+    def frequency_reads(self, record: PersonRecord) -> frozenset[tuple[str, str]]:
+        """Exact names are weighed by the query's counts; ``distinct_names`` asks whether a first
+        given name is a recognised one, on both sides and, for ``swapped_varied``, of the first
+        family-name token read as a given name."""
+        normalised = normalise_record(record)
+        reads = {(field, value) for field, value in self.frequency_terms(record).items()}
+        if normalised.family.tokens:
+            reads.add(("given_name", normalised.family.tokens[0]))
+        return frozenset(reads)
+
     # --- comparing --------------------------------------------------------------------------
 
     def _tf_weight(self, field: str, value: str, frequencies: FrequencyLookup, total: int) -> float:

@@ -92,6 +92,11 @@ class Matcher(Protocol):
         """The (field -> normalised value) pairs whose counts the storage layer should keep."""
         ...
 
+    def frequency_reads(self, record: PersonRecord) -> frozenset[tuple[str, str]]:
+        """The (field, normalised value) counts that deciding with this record, as the query or as a
+        candidate, may look up (so that a caller can read them for many records at once)."""
+        ...
+
     def score(
         self,
         query: PersonRecord,

@@ -223,13 +223,11 @@ class _Batch:
             (v, k) for v, k in zip(valids, keys, strict=True) if v.command.mis_identifier.strip() not in known
         ]
         registry = tx.candidates_by_key(frozenset().union(*(k for _, k in to_match)))
-        # The candidates' terms too: the matcher asks how common each candidate's given name is,
-        # and one query for the chunk beats one per candidate.
+        # The candidates' counts too (the matcher asks whether their given names are recognised
+        # ones): one query for the chunk beats one per candidate.
         candidates = {lr.id: lr for learners in registry.values() for lr in learners}
         records = [*(v.record for v, _ in to_match), *(self._record(lr) for lr in candidates.values())]
-        tx.frequencies.prefetch(
-            term for record in records for term in self._matcher.frequency_terms(record).items()
-        )
+        tx.frequencies.prefetch(term for record in records for term in self._matcher.frequency_reads(record))
         plans: list[_Plan | DomainError] = []
         for valid, row_keys in zip(valids, keys, strict=True):
             try:

@@ -195,3 +195,32 @@ def test_decisions_near_the_thresholds_are_unchanged_by_the_shortcut(
     query, candidates = case
     full = matcher.decide_scored(matcher.score(query, candidates, _POOL_FREQUENCIES))
     assert _same_decision(matcher.decide(query, candidates, _POOL_FREQUENCIES), full)
+
+
+class _OnlyDeclared:
+    """Counts for the declared terms only: any other lookup fails the test."""
+
+    def __init__(self, counts: CountingFrequencies, declared: set[tuple[str, str]]) -> None:
+        self._counts, self._declared = counts, declared
+
+    def count(self, field: str, value: str) -> int:
+        assert (field, value) in self._declared, f"decide read an undeclared count {field}={value!r}"
+        return self._counts.count(field, value)
+
+    def total(self) -> int:
+        return self._counts.total()
+
+
+@settings(max_examples=300, deadline=None)
+@given(_near_copies())
+def test_deciding_reads_only_the_counts_the_matcher_declares(
+    case: tuple[PersonRecord, list[Candidate]],
+) -> None:
+    """The server reads frequency_reads() of the query and every candidate in one query beforehand."""
+    matcher = default_matcher()
+    query, candidates = case
+    declared = set(matcher.frequency_reads(query)).union(
+        *(matcher.frequency_reads(c.record) for c in candidates)
+    )
+    full = matcher.score(query, candidates, _OnlyDeclared(_POOL_FREQUENCIES, declared))
+    assert _same_decision(matcher.decide_scored(full), matcher.decide(query, candidates, _POOL_FREQUENCIES))
