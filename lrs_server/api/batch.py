@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 
 import grpc
 
@@ -17,9 +17,9 @@ _RPC = "lrs.v1.BatchRegistrationService/BatchRegisterLearners"
 CHUNK_ROWS = 1000  # rows decided per transaction at most
 
 
-def _rows(requests: Iterator[pb.BatchRegisterLearnersRequest]) -> Iterator[pb.BatchRow]:
+def _rows(requests: Iterator[pb.BatchRegisterLearnersRequest]) -> Iterator[Sequence[pb.BatchRow]]:
     for request in requests:
-        yield from request.rows
+        yield request.rows
 
 
 class BatchRegistrationServicer(pb_grpc.BatchRegistrationServiceServicer):

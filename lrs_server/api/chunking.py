@@ -2,14 +2,15 @@
 
 A client that streams a whole file gets its rows decided many to a transaction; a client that sends
 one row and waits for its answer gets that row decided at once. The stream is read on its own thread
-so that reading the next rows overlaps deciding the current ones.
+so that reading the next rows overlaps deciding the current ones; it hands over whole messages (a
+few hundred rows each), not single rows, so the hand-over costs little per row.
 """
 
 from __future__ import annotations
 
 import queue
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from typing import Generic, TypeVar
 
 T = TypeVar("T")
@@ -22,10 +23,12 @@ class _Failure:
 
 
 class Chunker(Generic[T]):
-    def __init__(self, source: Iterator[T], max_chunk: int, read_ahead: int = 4) -> None:
+    """Chunks of at most ``max_chunk`` items from a stream of messages of several items each."""
+
+    def __init__(self, source: Iterator[Sequence[T]], max_chunk: int, read_ahead: int = 16) -> None:
         self._source = source
         self._max_chunk = max_chunk
-        self._queue: queue.Queue[object] = queue.Queue(maxsize=max_chunk * read_ahead)
+        self._queue: queue.Queue[object] = queue.Queue(maxsize=read_ahead)  # messages
         self._thread = threading.Thread(target=self._read, name="lrs-stream-reader", daemon=True)
         self._thread.start()
 
@@ -39,22 +42,33 @@ class Chunker(Generic[T]):
         self._queue.put(_END)
 
     def __iter__(self) -> Iterator[list[T]]:
+        left: list[T] = []  # what did not fit in the last chunk
         finished = False
-        while not finished:
-            chunk: list[T] = []
-            item = self._queue.get()  # wait for at least one
-            while True:
-                if item is _END:
-                    finished = True
-                    break
-                if isinstance(item, _Failure):
-                    raise item.error
-                chunk.append(item)  # type: ignore[arg-type]
-                if len(chunk) >= self._max_chunk:
-                    break
-                try:
-                    item = self._queue.get_nowait()
-                except queue.Empty:
-                    break
+        while True:
+            chunk, left = left[: self._max_chunk], left[self._max_chunk :]
+            if not left and not finished and len(chunk) < self._max_chunk:
+                finished, left = self._fill(chunk, wait=not chunk)
             if chunk:
                 yield chunk
+            elif finished:
+                return
+
+    def _fill(self, chunk: list[T], wait: bool) -> tuple[bool, list[T]]:
+        """Add the messages that have arrived to ``chunk``, waiting only for a first one when
+        ``wait``; (whether the stream ended, the items of a message that did not fit)."""
+        while len(chunk) < self._max_chunk:
+            try:
+                message = self._queue.get() if wait else self._queue.get_nowait()
+            except queue.Empty:
+                break
+            wait = False
+            if message is _END:
+                return True, []
+            if isinstance(message, _Failure):
+                raise message.error
+            items: Sequence[T] = message  # type: ignore[assignment]
+            room = self._max_chunk - len(chunk)
+            chunk.extend(items[:room])
+            if len(items) > room:
+                return False, list(items[room:])
+        return False, []
