@@ -15,8 +15,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, Engine, insert, select, update
+from sqlalchemy import Connection, Engine, select, update
 
+from lrs_server.storage.bulk import insert_rows
 from lrs_server.storage.tables import AccessLogEntry, AccessLogHead
 
 ACCESS = AccessLogEntry.__table__  # type: ignore[attr-defined]
@@ -50,6 +51,19 @@ def entry_hash(previous: str, seq: int, e: NewEntry) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
+_COLUMNS = (
+    "learner_id",
+    "organisation_id",
+    "accessor_kind",
+    "rpc",
+    "fields",
+    "at",
+    "seq",
+    "prev_hash",
+    "entry_hash",
+)
+
+
 def append(connection: Connection, entries: Sequence[NewEntry]) -> None:
     """Append ``entries`` to the chain inside the caller's transaction (locks the head row)."""
     if not entries:
@@ -58,25 +72,15 @@ def append(connection: Connection, entries: Sequence[NewEntry]) -> None:
         select(HEAD.c.entries, HEAD.c.last_hash).where(HEAD.c.id == 1).with_for_update()
     ).one()
     seq, previous = head.entries, head.last_hash
-    rows: list[dict[str, Any]] = []
+    rows: list[tuple[Any, ...]] = []
     for e in entries:
         seq += 1
         digest = entry_hash(previous, seq, e)
         rows.append(
-            {
-                "learner_id": e.learner_id,
-                "organisation_id": e.organisation_id,
-                "accessor_kind": e.accessor_kind,
-                "rpc": e.rpc,
-                "fields": e.fields,
-                "at": e.at,
-                "seq": seq,
-                "prev_hash": previous,
-                "entry_hash": digest,
-            }
+            (e.learner_id, e.organisation_id, e.accessor_kind, e.rpc, e.fields, e.at, seq, previous, digest)
         )
         previous = digest
-    connection.execute(insert(ACCESS), rows)
+    insert_rows(connection, ACCESS, _COLUMNS, rows)
     connection.execute(update(HEAD).where(HEAD.c.id == 1).values(entries=seq, last_hash=previous))
 
 

@@ -33,6 +33,7 @@ from sqlalchemy.exc import IntegrityError
 from lrs_server.domain.model import Gender, Identity, Learner, Principal
 from lrs_server.domain.ports import AccessRecord, NewLearner, StoredRequest, UlnTaken
 from lrs_server.storage import audit
+from lrs_server.storage.bulk import insert_rows
 from lrs_server.storage.engine import is_sqlite
 from lrs_server.storage.tables import (
     BlockingKey,
@@ -65,6 +66,27 @@ _LEARNER_WITH_HISTORY = select(
     *_IDENTITY_IN_ORDER,
     HISTORY.c.family_name,
 ).select_from(LEARNER.outerjoin(HISTORY, HISTORY.c.learner_id == LEARNER.c.id))
+
+
+def _identity_row(identity: Identity) -> tuple[Any, ...]:
+    """The identity's values in _IDENTITY_COLUMNS order, then its gender."""
+    return (*(getattr(identity, name) for name in _IDENTITY_COLUMNS), identity.gender.value)
+
+
+_NEW_LEARNER_COLUMNS = (
+    "id",
+    "uln",
+    *_IDENTITY_COLUMNS,
+    "gender",
+    "post14_qualification",
+    "version",
+    "created_by",
+    "created_at",
+    "updated_at",
+)
+_NEXT_LEARNER_IDS = text(
+    "SELECT nextval(pg_get_serial_sequence('learner', 'id')) FROM generate_series(1, :count)"
+)
 
 
 def _identity_values(identity: Identity) -> dict[str, Any]:
@@ -267,24 +289,22 @@ class SqlTransaction:
         """Insert many learners (ULN, details) in a few statements; raises UlnTaken on a ULN clash."""
         if not new:
             return []
-        rows = []
-        for uln, learner in new:
-            values = _identity_values(learner.identity)
-            values.update(
-                uln=uln,
-                post14_qualification=learner.post14_qualification,
-                version=1,
-                created_by=principal.org_id,
-                created_at=now,
-                updated_at=now,
+        ids = self._new_learner_ids(len(new))
+        rows = [
+            (
+                learner_id,
+                uln,
+                *_identity_row(learner.identity),
+                learner.post14_qualification,
+                1,
+                principal.org_id,
+                now,
+                now,
             )
-            rows.append(values)
+            for learner_id, (uln, learner) in zip(ids, new, strict=True)
+        ]
         try:
-            ids = (
-                self._c.execute(insert(LEARNER).returning(LEARNER.c.id, sort_by_parameter_order=True), rows)
-                .scalars()
-                .all()
-            )
+            insert_rows(self._c, LEARNER, _NEW_LEARNER_COLUMNS, rows)
         except IntegrityError as exc:
             if _is_uln_clash(exc):
                 raise UlnTaken("a drawn ULN was taken meanwhile") from exc
@@ -302,6 +322,17 @@ class SqlTransaction:
             Learner(id=i, uln=uln, identity=n.identity, version=1)
             for i, (uln, n) in zip(ids, new, strict=True)
         ]
+
+    def _new_learner_ids(self, count: int) -> list[int]:
+        """Ids for ``count`` new learners, taken before the insert so the rows can go in one
+        executemany (which returns no ids). SQLite: after the largest, as SQLite itself would
+        number them (writers are serialised: BEGIN IMMEDIATE); PostgreSQL: from the id sequence,
+        which concurrent transactions share."""
+        if is_sqlite(self._c.engine):
+            largest = self._c.execute(select(func.max(LEARNER.c.id))).scalar_one() or 0
+            return list(range(largest + 1, largest + 1 + count))
+        drawn = self._c.execute(_NEXT_LEARNER_IDS, {"count": count}).scalars().all()
+        return list(drawn)
 
     def _add_counts(self, terms: Mapping[tuple[str, str], int]) -> None:
         """Add to many term counts in one upsert (INSERT ... ON CONFLICT DO UPDATE).
@@ -326,42 +357,24 @@ class SqlTransaction:
         if not links:
             return
         now = datetime.now().astimezone()
-        stmt = self._upsert(MIS)
-        stmt = stmt.on_conflict_do_update(
-            index_elements=[MIS.c.organisation_id, MIS.c.mis_identifier],
-            set_={"learner_id": stmt.excluded.learner_id, "updated_at": stmt.excluded.updated_at},
-        )
-        self._c.execute(
-            stmt,
-            [
-                {
-                    "organisation_id": principal.org_id,
-                    "mis_identifier": m,
-                    "learner_id": lid,
-                    "updated_at": now,
-                }
-                for m, lid in sorted(links.items())
-            ],
+        insert_rows(
+            self._c,
+            MIS,
+            ("organisation_id", "mis_identifier", "learner_id", "updated_at"),
+            [(principal.org_id, m, learner_id, now) for m, learner_id in sorted(links.items())],
+            upsert_on=("organisation_id", "mis_identifier"),
         )
 
     def record_decisions(
         self, principal: Principal, decisions: Sequence[tuple[int | None, str, str]], now: datetime
     ) -> None:
         """(learner id, outcome, explanation) for many registrations."""
-        if decisions:
-            self._c.execute(
-                insert(DECISIONS),
-                [
-                    {
-                        "organisation_id": principal.org_id,
-                        "learner_id": learner_id,
-                        "outcome": outcome,
-                        "explanation": explanation,
-                        "created_at": now,
-                    }
-                    for learner_id, outcome, explanation in decisions
-                ],
-            )
+        insert_rows(
+            self._c,
+            DECISIONS,
+            ("organisation_id", "learner_id", "outcome", "explanation", "created_at"),
+            [(principal.org_id, learner_id, outcome, text, now) for learner_id, outcome, text in decisions],
+        )
 
     def update_learner(
         self,
@@ -417,11 +430,7 @@ def insert_key_rows(connection: Connection, rows: Sequence[tuple[str, int]], tab
     """(key, learner id) rows, executemany straight to the driver: thousands of two-column rows a
     chunk need none of SQLAlchemy's per-row parameter processing. ``table``: another table of the
     same shape (the bulk loader's staging table)."""
-    if not rows:
-        return
-    name = table or KEYS.name
-    marks = {"qmark": "?, ?", "format": "%s, %s", "pyformat": "%s, %s"}[connection.dialect.paramstyle]
-    connection.exec_driver_sql(f"INSERT INTO {name} (key, learner_id) VALUES ({marks})", list(rows))
+    insert_rows(connection, KEYS, ("key", "learner_id"), rows, name=table)
 
 
 def _is_uln_clash(error: IntegrityError) -> bool:
