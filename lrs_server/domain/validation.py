@@ -13,6 +13,7 @@ from typing import TypeVar
 from lrs_server.domain import uln as uln_rules
 from lrs_server.domain.errors import FieldViolation, Reason, ValidationError
 from lrs_server.domain.model import Identity, RawIdentity
+from matching.types import Gender
 
 NAME_MAX = 35
 POSTCODE_NOT_KNOWN = "ZZ99 3CZ"
@@ -68,6 +69,8 @@ class _Bad(Exception):
 
 def clean_text(value: str) -> str:
     """Trim and collapse runs of white space; NFC so that equal names compare equal."""
+    if not value:  # most optional fields of a batch row
+        return ""
     return " ".join(unicodedata.normalize("NFC", value).split())
 
 
@@ -160,6 +163,8 @@ def parse_email(value: str) -> str:
 
 def parse_free_text(name: str, value: str) -> str:
     text = clean_text(value)
+    if not text:
+        return ""
     limit = _TEXT_LIMITS[name]
     if len(text) > limit:
         raise _Bad(Reason.FIELD_TOO_LONG, f"must be at most {limit} characters")
@@ -222,8 +227,6 @@ def validate_identity(raw: RawIdentity, today: date, violations: Violations) -> 
     }
     email = v.check("email", lambda: parse_email(raw.email), "")
     upn = v.check("upn", lambda: parse_upn(raw.upn), "")
-    from matching.types import Gender
-
     return Identity(
         given_name=given,
         family_name=family,

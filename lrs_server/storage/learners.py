@@ -150,7 +150,7 @@ class _Frequencies:
             among(self._connection, FREQUENCY.c.field, fields),
             among(self._connection, FREQUENCY.c.value, values),
         )
-        found = {(field, value): count for field, value, count in self._connection.execute(stmt)}
+        found = {(field, value): count for field, value, count in self._connection.execute(stmt).all()}
         for term in wanted:
             self._cache[term] = found.get(term, 0)
         if self._total is None:
@@ -183,7 +183,7 @@ class SqlTransaction:
             LEARNER.c.id, HISTORY.c.replaced_at.desc(), HISTORY.c.id.desc()
         )
         learners = []
-        for _, grouped in itertools.groupby(self._c.execute(stmt), key=lambda row: row[0]):
+        for _, grouped in itertools.groupby(self._c.execute(stmt).all(), key=lambda row: row[0]):
             rows = list(grouped)
             previous = tuple(row[-1] for row in rows if row[-1] is not None)
             learners.append(_learner(tuple(rows[0])[:-1], previous))
@@ -230,7 +230,7 @@ class SqlTransaction:
         stmt = select(MIS.c.mis_identifier, MIS.c.learner_id).where(
             MIS.c.organisation_id == principal.org_id, among(self._c, MIS.c.mis_identifier, wanted)
         )
-        return {row.mis_identifier: row.learner_id for row in self._c.execute(stmt)}
+        return {row.mis_identifier: row.learner_id for row in self._c.execute(stmt).all()}
 
     def ulns_taken(self, ulns: Iterable[str]) -> set[str]:
         wanted = sorted(set(ulns))
