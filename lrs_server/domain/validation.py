@@ -19,6 +19,9 @@ NAME_MAX = 35
 POSTCODE_NOT_KNOWN = "ZZ99 3CZ"
 EARLIEST_BIRTH = date(1900, 1, 1)
 _NAME_PUNCTUATION = frozenset(" -'’.")
+# The same rule for ASCII text: letters with the ASCII name punctuation, and at least one letter.
+_ASCII_NAME = re.compile(r"[A-Za-z \-'.]*[A-Za-z][A-Za-z \-'.]*")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 _POSTCODE = re.compile(r"^(GIR|[A-Z]{1,2}[0-9][A-Z0-9]?)([0-9][A-Z]{2})$")
 _POSTCODE_GIR = "GIR0AA"
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
@@ -82,13 +85,25 @@ def parse_name(value: str, *, required: bool) -> str:
         return ""
     if len(name) > NAME_MAX:
         raise _Bad(Reason.FIELD_TOO_LONG, f"must be at most {NAME_MAX} characters")
-    allowed = all(unicodedata.category(ch)[0] in "LM" or ch in _NAME_PUNCTUATION for ch in name)
-    if not allowed or not any(unicodedata.category(ch)[0] == "L" for ch in name):
+    if not _is_name(name):
         raise _Bad(
             Reason.NAME_INVALID,
             "may hold only letters, spaces, hyphens, apostrophes and full stops",
         )
     return name
+
+
+def _is_name(name: str) -> bool:
+    """Letters and combining marks of any script with name punctuation, and at least one letter."""
+    if name.isascii():  # most names: one regular expression instead of a lookup per character
+        return _ASCII_NAME.fullmatch(name) is not None
+    allowed = all(unicodedata.category(ch)[0] in "LM" or ch in _NAME_PUNCTUATION for ch in name)
+    return allowed and any(unicodedata.category(ch)[0] == "L" for ch in name)
+
+
+def has_control_characters(text: str) -> bool:
+    """Any character of Unicode category Cc (U+0000-U+001F, U+007F-U+009F)."""
+    return _CONTROL.search(text) is not None
 
 
 def parse_postcode(value: str) -> str:
@@ -168,7 +183,7 @@ def parse_free_text(name: str, value: str) -> str:
     limit = _TEXT_LIMITS[name]
     if len(text) > limit:
         raise _Bad(Reason.FIELD_TOO_LONG, f"must be at most {limit} characters")
-    if any(unicodedata.category(ch) == "Cc" for ch in text):
+    if has_control_characters(text):
         raise _Bad(Reason.NAME_INVALID, "must not hold control characters")
     return text
 

@@ -392,3 +392,26 @@ def test_validate_uln_reasons(value: str, reason: Reason) -> None:
         v.validate_uln(value)
     assert [(x.field, x.reason) for x in caught.value.violations] == [("uln", reason)]
     assert v.validate_uln(" 9276308686 ") == "9276308686"
+
+
+def _name_by_categories(name: str) -> bool:
+    """The name rule read off Unicode categories, character by character (the general path)."""
+    allowed = all(unicodedata.category(ch)[0] in "LM" or ch in " -'’." for ch in name)
+    return allowed and any(unicodedata.category(ch)[0] == "L" for ch in name)
+
+
+@given(st.text(st.characters(max_codepoint=0x7F), max_size=40) | st.text(max_size=40))
+@example("---")
+@example(".A")
+@example("-A-")
+@example("'t Hooft")
+@example("A")
+@example("J. R.")
+@example("Smith3")
+def test_the_ascii_shortcut_accepts_exactly_the_names_the_general_rule_does(name: str) -> None:
+    assert v._is_name(name) == _name_by_categories(name)
+
+
+@given(st.text(max_size=40) | st.text(st.characters(max_codepoint=0xA0), max_size=40))
+def test_control_characters_are_those_of_category_cc(text: str) -> None:
+    assert v.has_control_characters(text) == any(unicodedata.category(ch) == "Cc" for ch in text)
