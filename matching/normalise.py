@@ -9,7 +9,7 @@ separators (so O'Neill, ONeill and O Neill are all ``oneill``). Leading titles a
 from __future__ import annotations
 
 import unicodedata
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache
 
@@ -171,11 +171,16 @@ def exchange_names(record: NormalisedRecord) -> NormalisedRecord:
 
     Used to test whether two records agree once one of them is read with its names the other way round."""
     first_given = record.family.tokens[0] if record.family.tokens else ""
-    return replace(
-        record,
+    return NormalisedRecord(  # not dataclasses.replace: this runs for many candidate pairs
         given=record.family,
         first_given=first_given,
+        other_given=record.other_given,
         family=record.given,
+        previous_families=record.previous_families,
         given_phonetic=phonetic(first_given),
         family_phonetic=phonetic(record.given.joined),
+        dob=record.dob,
+        dob_digits=record.dob_digits,
+        gender=record.gender,
+        postcode=record.postcode,
     )

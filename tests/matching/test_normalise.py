@@ -5,8 +5,10 @@ import unicodedata
 from hypothesis import given
 from hypothesis import strategies as st
 
-from matching.normalise import fold, normalise_name
+from matching.normalise import exchange_names, fold, normalise_name, normalise_record
 from matching.postcode import parse_postcode
+
+from .conftest import person
 
 
 def test_apostrophe_and_spacing_variants_are_one_name() -> None:
@@ -86,3 +88,12 @@ def test_postcode_levels() -> None:
 def test_unknown_and_malformed_postcodes_are_no_evidence() -> None:
     for text in ("ZZ99 3CZ", "zz993cz", "", "not a postcode", "SW1A", "12345"):
         assert parse_postcode(text) is None
+
+
+def test_exchanging_names_twice_gives_the_record_back() -> None:
+    record = normalise_record(person(given="Mary-Anne", family="Smith Jones", middle_names="Kate"))
+    exchanged = exchange_names(record)
+    assert (exchanged.given, exchanged.family) == (record.family, record.given)
+    assert exchanged.first_given == "smith"
+    assert exchanged.other_given == record.other_given and exchanged.dob == record.dob
+    assert exchange_names(exchanged) == record
