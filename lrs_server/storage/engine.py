@@ -47,7 +47,7 @@ def _sqlite_engine(url: str, database: str | None) -> Engine:
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute("PRAGMA synchronous=FULL")
         cursor.execute("PRAGMA busy_timeout=60000")
         # A committing writer checkpoints only once the WAL is this large; below it the server's
         # WalCheckpointer copies pages back off the request path (a checkpoint ends in an fsync,

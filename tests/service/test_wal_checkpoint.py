@@ -49,3 +49,13 @@ def test_only_file_backed_sqlite_gets_one() -> None:
     assert (
         WalCheckpointer.for_engine(make_engine("postgresql+psycopg://postgres@127.0.0.1:5432/test")) is None
     )
+
+
+def test_every_commit_is_synced_before_it_is_acknowledged(tmp_path: Path) -> None:
+    """synchronous=FULL: a ULN the server has answered with survives a power cut or an OS crash
+    (with NORMAL, the WAL's last commits may roll back, and a school's results file would name
+    ULNs the registry no longer holds)."""
+    engine = make_engine(f"sqlite:///{tmp_path / 'lrs.sqlite3'}")
+    with engine.connect() as c:
+        assert c.exec_driver_sql("PRAGMA synchronous").scalar_one() == 2  # FULL
+        assert c.exec_driver_sql("PRAGMA journal_mode").scalar_one() == "wal"
