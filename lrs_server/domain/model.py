@@ -115,10 +115,19 @@ class Learner:
         return f'W/"{self.version}"'
 
 
+@dataclass(frozen=True, slots=True)
+class MatchCandidate:
+    """A registered learner as the matcher reads it. A batch chunk fetches thousands of candidates
+    and answers with a few of them: only those are read in full (as ``Learner``)."""
+
+    id: int
+    uln: str
+    record: PersonRecord
+
+
 def person_record(identity: Identity, previous_family_names: tuple[str, ...] = ()) -> PersonRecord:
     """The facts the matcher compares, taken from a validated identity."""
-    previous = tuple(dict.fromkeys(n for n in (identity.previous_family_name, *previous_family_names) if n))
-    return PersonRecord(
+    return matching_record(
         given_name=identity.given_name,
         family_name=identity.family_name,
         date_of_birth=identity.date_of_birth,
@@ -126,8 +135,38 @@ def person_record(identity: Identity, previous_family_names: tuple[str, ...] = (
         postcode=identity.postcode,
         middle_names=identity.middle_names,
         preferred_given_name=identity.preferred_given_name,
-        previous_family_names=previous,
+        previous_family_name=identity.previous_family_name,
         upn=identity.upn,
+        history=previous_family_names,
+    )
+
+
+def matching_record(
+    *,
+    given_name: str,
+    family_name: str,
+    date_of_birth: date,
+    gender: Gender,
+    postcode: str,
+    middle_names: str,
+    preferred_given_name: str,
+    previous_family_name: str,
+    upn: str,
+    history: tuple[str, ...] = (),
+) -> PersonRecord:
+    """The matcher's record from a learner's stored fields: previous family names are the one
+    given at registration and the replaced ones (``history``, newest first), each once."""
+    previous = tuple(dict.fromkeys(n for n in (previous_family_name, *history) if n))
+    return PersonRecord(
+        given_name=given_name,
+        family_name=family_name,
+        date_of_birth=date_of_birth,
+        gender=gender,
+        postcode=postcode,
+        middle_names=middle_names,
+        preferred_given_name=preferred_given_name,
+        previous_family_names=previous,
+        upn=upn,
     )
 
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
-from lrs_server.domain.model import Identity, Learner, Principal
+from lrs_server.domain.model import Identity, Learner, MatchCandidate, Principal
 from matching.types import FrequencyLookup
 
 
@@ -67,8 +67,9 @@ class LearnerTransaction(Protocol):
         self, principal: Principal, request_id: str, outcome: str, learner_id: int | None
     ) -> None: ...
 
-    def candidates_by_key(self, keys: Iterable[str]) -> dict[str, list[Learner]]:
-        """Unmerged learners stored under each key (one round trip for a whole batch)."""
+    def candidates_by_key(self, keys: Iterable[str]) -> dict[str, list[MatchCandidate]]:
+        """Unmerged learners stored under each key, as the matcher reads them (one round trip for
+        a whole batch)."""
         ...
 
     def mis_links(self, principal: Principal, mis_identifiers: Iterable[str]) -> dict[str, int]: ...

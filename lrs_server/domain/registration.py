@@ -11,7 +11,15 @@ from typing import Protocol
 
 from lrs_server.domain.clock import Clock
 from lrs_server.domain.errors import DomainError, FieldViolation, Reason, ValidationError, invalid
-from lrs_server.domain.model import Identity, Learner, Principal, RawIdentity, learner_record, person_record
+from lrs_server.domain.model import (
+    Identity,
+    Learner,
+    MatchCandidate,
+    Principal,
+    RawIdentity,
+    learner_record,
+    person_record,
+)
 from lrs_server.domain.ports import LearnerStore, LearnerTransaction, NewLearner, UlnTaken
 from lrs_server.domain.record_ports import NewReviewItem, SchoolChoice
 from lrs_server.domain.uln import random_uln
@@ -167,7 +175,10 @@ class RegistrationService:
 
 @dataclass(slots=True)
 class _Plan:
-    """What one row will do, before the batch's writes are flushed."""
+    """What one row will do, before the batch's writes are flushed.
+
+    A row answered with registered learners names them by id (``learner_id``, ``candidate_ids``)
+    while the chunk is decided; ``_Batch._resolve`` then reads them in full, once for the chunk."""
 
     outcome: Outcome
     learner: Learner | None = None
@@ -175,6 +186,8 @@ class _Plan:
     candidates: tuple[tuple[Learner, ScoredCandidate], ...] = ()
     updated: bool = False
     explanation: str = ""
+    learner_id: int | None = None
+    candidate_ids: tuple[tuple[int, ScoredCandidate], ...] = ()
 
 
 class _Batch:
@@ -197,17 +210,9 @@ class _Batch:
         self._now = now
         self._next_provisional = -1
         self._new: dict[int, tuple[str, NewLearner]] = {}  # provisional id -> (ULN, details)
-        self._in_batch: dict[str, list[Learner]] = {}  # blocking key -> learners added by this batch
+        # blocking key -> learners added by this batch (provisional ids), as the matcher reads them
+        self._in_batch: dict[str, list[MatchCandidate]] = {}
         self._links: dict[str, int] = {}  # MIS identifier -> learner id, as this batch leaves them
-        self._records: dict[tuple[int, int], PersonRecord] = {}  # (id, version) -> what the matcher reads
-
-    def _record(self, learner: Learner) -> PersonRecord:
-        """The learner as the matcher reads it, built once a batch (a candidate serves many rows)."""
-        key = (learner.id, learner.version)
-        record = self._records.get(key)
-        if record is None:
-            record = self._records[key] = learner_record(learner)
-        return record
 
     def run(
         self, valids: Sequence[_Valid], keys: Sequence[frozenset[str]]
@@ -225,8 +230,8 @@ class _Batch:
         registry = tx.candidates_by_key(frozenset().union(*(k for _, k in to_match)))
         # The candidates' counts too (the matcher asks whether their given names are recognised
         # ones): one query for the chunk beats one per candidate.
-        candidates = {lr.id: lr for learners in registry.values() for lr in learners}
-        records = [*(v.record for v, _ in to_match), *(self._record(lr) for lr in candidates.values())]
+        candidates = {c.id: c for found in registry.values() for c in found}
+        records = [*(v.record for v, _ in to_match), *(c.record for c in candidates.values())]
         tx.frequencies.prefetch(term for record in records for term in self._matcher.frequency_reads(record))
         plans: list[_Plan | DomainError] = []
         for valid, row_keys in zip(valids, keys, strict=True):
@@ -234,6 +239,7 @@ class _Batch:
                 plans.append(self._plan(valid, row_keys, registry, linked))
             except DomainError as error:
                 plans.append(error)
+        self._resolve([p for p in plans if isinstance(p, _Plan)])
         real = self._flush(plans, valids)
         return self._results(plans, real)
 
@@ -243,7 +249,7 @@ class _Batch:
         self,
         valid: _Valid,
         keys: frozenset[str],
-        registry: dict[str, list[Learner]],
+        registry: dict[str, list[MatchCandidate]],
         linked: dict[int, Learner],
     ) -> _Plan:
         command = valid.command
@@ -258,10 +264,10 @@ class _Batch:
             if known is not None:
                 return self._known_pupil(valid, known)
         pool = {
-            lr.id: lr for key in sorted(keys) for lr in (*registry.get(key, ()), *self._in_batch.get(key, ()))
+            c.id: c for key in sorted(keys) for c in (*registry.get(key, ()), *self._in_batch.get(key, ()))
         }
         decision = self._matcher.decide(
-            valid.record, [Candidate(lr.id, self._record(lr)) for lr in pool.values()], self._tx.frequencies
+            valid.record, [Candidate(c.id, c.record) for c in pool.values()], self._tx.frequencies
         )
         chosen = _confirmed(command, decision, pool)
         undecided = (
@@ -273,18 +279,42 @@ class _Batch:
                 Outcome.POSSIBLE_MATCH,
                 None,
                 decision,
-                tuple((pool[s.candidate_id], s) for s in shown),
                 explanation=_explain(decision, command),
+                candidate_ids=tuple((s.candidate_id, s) for s in shown),
             )
         if chosen is not None:
-            plan = _Plan(Outcome.MATCHED, chosen, decision, explanation=_explain(decision, command))
+            plan = _Plan(
+                Outcome.MATCHED,
+                self._provisional(chosen.id),
+                decision,
+                explanation=_explain(decision, command),
+                learner_id=chosen.id,
+            )
         else:
             plan = _Plan(
                 Outcome.NEW, self._add(valid, keys), decision, explanation=_explain(decision, command)
             )
-        if mis_identifier and plan.learner is not None:
-            self._links[mis_identifier] = plan.learner.id
+        linked_id = plan.learner.id if plan.learner is not None else plan.learner_id
+        if mis_identifier and linked_id is not None:
+            self._links[mis_identifier] = linked_id
         return plan
+
+    def _resolve(self, plans: Sequence[_Plan]) -> None:
+        """Read in full, in one query, the registered learners the chunk's rows are answered with;
+        learners added by this batch are its provisional ones."""
+        wanted = {i for p in plans for i in (p.learner_id, *(i for i, _ in p.candidate_ids)) if i and i > 0}
+        found = {lr.id: lr for lr in self._tx.learners_by_ids(sorted(wanted))} if wanted else {}
+
+        def learner(learner_id: int) -> Learner:
+            known = found.get(learner_id) or self._provisional(learner_id)
+            assert known is not None, "a candidate of this chunk vanished under its write lock"
+            return known
+
+        for plan in plans:
+            if plan.learner is None and plan.learner_id is not None:
+                plan.learner = learner(plan.learner_id)
+            if plan.candidate_ids:
+                plan.candidates = tuple((learner(i), s) for i, s in plan.candidate_ids)
 
     def _add(self, valid: _Valid, keys: frozenset[str]) -> Learner:
         """A provisional learner (negative id) that later rows of this batch can match against."""
@@ -297,10 +327,10 @@ class _Batch:
             self._matcher.frequency_terms(valid.record),
         )
         self._new[provisional_id] = ("", new)
-        learner = Learner(id=provisional_id, uln="", identity=valid.identity, version=1)
+        candidate = MatchCandidate(provisional_id, "", valid.record)
         for key in keys:
-            self._in_batch.setdefault(key, []).append(learner)
-        return learner
+            self._in_batch.setdefault(key, []).append(candidate)
+        return Learner(id=provisional_id, uln="", identity=valid.identity, version=1)
 
     def _provisional(self, learner_id: int) -> Learner | None:
         if learner_id not in self._new:
@@ -435,8 +465,8 @@ def _draw_ulns(tx: LearnerTransaction, count: int) -> list[str]:
 
 
 def _confirmed(
-    command: RegistrationCommand, decision: MatchDecision, pool: dict[int, Learner]
-) -> Learner | None:
+    command: RegistrationCommand, decision: MatchDecision, pool: dict[int, MatchCandidate]
+) -> MatchCandidate | None:
     """The existing learner this registration is (by the caller's confirmation or the matcher), or None."""
     if command.confirmation is Confirmation.EXISTING:
         shown = {pool[s.candidate_id].uln: pool[s.candidate_id] for s in decision.candidates}

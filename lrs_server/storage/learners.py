@@ -30,7 +30,7 @@ from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 
-from lrs_server.domain.model import Gender, Identity, Learner, Principal
+from lrs_server.domain.model import Gender, Identity, Learner, MatchCandidate, Principal, matching_record
 from lrs_server.domain.ports import AccessRecord, NewLearner, StoredRequest, UlnTaken
 from lrs_server.storage import audit
 from lrs_server.storage.bulk import insert_rows
@@ -65,6 +65,23 @@ _LEARNER_WITH_HISTORY = select(
     LEARNER.c.master_id,
     *_IDENTITY_IN_ORDER,
     HISTORY.c.family_name,
+).select_from(LEARNER.outerjoin(HISTORY, HISTORY.c.learner_id == LEARNER.c.id))
+
+
+# What the matcher reads of a candidate (model.matching_record), with its previous family names.
+_CANDIDATE_WITH_HISTORY = select(
+    LEARNER.c.id,
+    LEARNER.c.uln,
+    LEARNER.c.given_name,
+    LEARNER.c.family_name,
+    LEARNER.c.date_of_birth,
+    LEARNER.c.gender,
+    LEARNER.c.postcode,
+    LEARNER.c.middle_names,
+    LEARNER.c.preferred_given_name,
+    LEARNER.c.previous_family_name,
+    LEARNER.c.upn,
+    HISTORY.c.family_name.label("history"),
 ).select_from(LEARNER.outerjoin(HISTORY, HISTORY.c.learner_id == LEARNER.c.id))
 
 
@@ -202,8 +219,9 @@ class SqlTransaction:
         )
         return self._learners(and_(LEARNER.c.id.in_(ids), LEARNER.c.master_id.is_(None)))
 
-    def candidates_by_key(self, keys: Iterable[str]) -> dict[str, list[Learner]]:
-        """Unmerged learners under each of ``keys``, in one query (the keys are selective)."""
+    def candidates_by_key(self, keys: Iterable[str]) -> dict[str, list[MatchCandidate]]:
+        """Unmerged learners under each of ``keys`` as the matcher reads them, in one query (the keys
+        are selective)."""
         key_list = sorted(set(keys))
         if not key_list:
             return {}
@@ -212,15 +230,38 @@ class SqlTransaction:
         pairs = self._c.execute(
             select(KEYS.c.key, KEYS.c.learner_id).where(among(self._c, KEYS.c.key, key_list))
         ).all()
-        learners = {
-            lr.id: lr
-            for lr in self._learners(among(self._c, LEARNER.c.id, {p.learner_id for p in pairs}))
-            if lr.master_id is None
-        }
-        pairs = [p for p in pairs if p.learner_id in learners]
-        by_key: dict[str, list[Learner]] = {}
+        stmt = (
+            _CANDIDATE_WITH_HISTORY.where(
+                among(self._c, LEARNER.c.id, {p.learner_id for p in pairs}), LEARNER.c.master_id.is_(None)
+            )
+            # Previous names newest first, as _learners gives them.
+            .order_by(LEARNER.c.id, HISTORY.c.replaced_at.desc(), HISTORY.c.id.desc())
+        )
+        candidates: dict[int, MatchCandidate] = {}
+        for learner_id, grouped in itertools.groupby(self._c.execute(stmt).all(), key=lambda row: row[0]):
+            rows = list(grouped)
+            first = rows[0]
+            history = tuple(row.history for row in rows if row.history is not None)
+            candidates[learner_id] = MatchCandidate(
+                learner_id,
+                first.uln,
+                matching_record(
+                    given_name=first.given_name,
+                    family_name=first.family_name,
+                    date_of_birth=first.date_of_birth,
+                    gender=Gender(first.gender),
+                    postcode=first.postcode,
+                    middle_names=first.middle_names,
+                    preferred_given_name=first.preferred_given_name,
+                    previous_family_name=first.previous_family_name,
+                    upn=first.upn,
+                    history=history,
+                ),
+            )
+        by_key: dict[str, list[MatchCandidate]] = {}
         for key, learner_id in pairs:
-            by_key.setdefault(key, []).append(learners[learner_id])
+            if learner_id in candidates:
+                by_key.setdefault(key, []).append(candidates[learner_id])
         return by_key
 
     def mis_links(self, principal: Principal, mis_identifiers: Iterable[str]) -> dict[str, int]:
