@@ -202,8 +202,17 @@ class ProbabilisticMatcher:
         return self.decide_scored(self._score(query, candidates, frequencies, self._decide_floor))
 
     def decide_scored(self, scored: Sequence[ScoredCandidate]) -> MatchDecision:
-        """The threshold rules, on candidates already scored best first."""
+        """The threshold rules, on candidates already scored best first.
+
+        A learner may come with several records (the registry answers a merged duplicate's record
+        with its master): it counts once, with its best record, so that a second record of the same
+        person is never the runner-up that holds back a MATCHED."""
         config = self.config
+        if len({s.candidate_id for s in scored}) < len(scored):
+            per_learner: dict[int, ScoredCandidate] = {}
+            for s in scored:
+                per_learner.setdefault(s.candidate_id, s)
+            scored = tuple(per_learner.values())
         shown = tuple(s for s in scored if s.match_weight >= config.lower_threshold)
         if not shown:
             return MatchDecision(Outcome.NEW, None, ())

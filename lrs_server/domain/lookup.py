@@ -11,9 +11,9 @@ from rapidfuzz.distance import JaroWinkler
 from lrs_server.domain.clock import Clock
 from lrs_server.domain.errors import Reason, not_found
 from lrs_server.domain.merged import resolve_master
-from lrs_server.domain.model import Gender, Learner, Principal, RawIdentity, learner_record, person_record
+from lrs_server.domain.model import Gender, Learner, Principal, RawIdentity, person_record
 from lrs_server.domain.ports import LearnerStore, LearnerTransaction
-from lrs_server.domain.registration import CANDIDATE_LIMIT, MAX_CANDIDATES_RETURNED, CandidateView
+from lrs_server.domain.registration import MAX_CANDIDATES_RETURNED, CandidateView
 from lrs_server.domain.validation import (
     Violations,
     parse_date_of_birth,
@@ -130,10 +130,13 @@ class LookupService:
         found.raise_if_any()
         record = person_record(identity)
         with self._store.write(()) as tx:
-            learners = tx.candidates(self._matcher.blocking_keys(record), CANDIDATE_LIMIT)
-            by_id = {lr.id: lr for lr in learners}
+            # As registration reads them: a merged duplicate's details find its master.
+            registry = tx.candidates_by_key(self._matcher.blocking_keys(record))
+            pool = {c.record_of: c for found in registry.values() for c in found}
+            records = [record, *(c.record for c in pool.values())]
+            tx.frequencies.prefetch(term for r in records for term in self._matcher.frequency_reads(r))
             decision = self._matcher.decide(
-                record, [Candidate(lr.id, learner_record(lr)) for lr in learners], tx.frequencies
+                record, [Candidate(c.id, c.record) for c in pool.values()], tx.frequencies
             )
             if decision.outcome is Outcome.MATCHED:
                 outcome, shown = FindOutcome.EXACT_MATCH, decision.candidates[:1]
@@ -143,6 +146,7 @@ class LookupService:
                 outcome, shown = FindOutcome.TOO_MANY_MATCHES, ()
             else:
                 outcome, shown = FindOutcome.POSSIBLE_MATCHES, decision.candidates
+            by_id = {lr.id: lr for lr in tx.learners_by_ids(sorted({s.candidate_id for s in shown}))}
             views = self._disclosure.release(
                 tx, principal, rpc, [by_id[s.candidate_id] for s in shown], self._clock.now()
             )

@@ -117,12 +117,15 @@ class Learner:
 
 @dataclass(frozen=True, slots=True)
 class MatchCandidate:
-    """A registered learner as the matcher reads it. A batch chunk fetches thousands of candidates
-    and answers with a few of them: only those are read in full (as ``Learner``)."""
+    """A stored learner record as the matcher reads it, and the learner a match answers with: the
+    record's own learner, or the master it was merged into (the duplicate's details still describe
+    that person). A batch chunk fetches thousands of candidates and answers with a few of them:
+    only those are read in full (as ``Learner``)."""
 
-    id: int
-    uln: str
+    id: int  # the learner a match answers with
+    uln: str  # that learner's ULN
     record: PersonRecord
+    record_of: int  # the learner whose stored details ``record`` is (``id`` unless merged)
 
 
 def person_record(identity: Identity, previous_family_names: tuple[str, ...] = ()) -> PersonRecord:

@@ -34,7 +34,6 @@ from lrs_server.privacy import Disclosure, LearnerView
 from matching.types import Candidate, MatchDecision, Matcher, Outcome, PersonRecord, ScoredCandidate
 
 MINIMUM_AGE = 14
-CANDIDATE_LIMIT = 500
 MAX_CANDIDATES_RETURNED = 10
 _ULN_ATTEMPTS = 8
 
@@ -263,8 +262,12 @@ class _Batch:
             known = linked.get(linked_id) or self._provisional(linked_id)
             if known is not None:
                 return self._known_pupil(valid, known)
+        # Each stored record once; a merged duplicate's record answers for its master (the matcher
+        # counts a learner once, by its best record).
         pool = {
-            c.id: c for key in sorted(keys) for c in (*registry.get(key, ()), *self._in_batch.get(key, ()))
+            c.record_of: c
+            for key in sorted(keys)
+            for c in (*registry.get(key, ()), *self._in_batch.get(key, ()))
         }
         decision = self._matcher.decide(
             valid.record, [Candidate(c.id, c.record) for c in pool.values()], self._tx.frequencies
@@ -327,7 +330,7 @@ class _Batch:
             self._matcher.frequency_terms(valid.record),
         )
         self._new[provisional_id] = ("", new)
-        candidate = MatchCandidate(provisional_id, "", valid.record)
+        candidate = MatchCandidate(provisional_id, "", valid.record, provisional_id)
         for key in keys:
             self._in_batch.setdefault(key, []).append(candidate)
         return Learner(id=provisional_id, uln="", identity=valid.identity, version=1)
@@ -468,8 +471,9 @@ def _confirmed(
     command: RegistrationCommand, decision: MatchDecision, pool: dict[int, MatchCandidate]
 ) -> MatchCandidate | None:
     """The existing learner this registration is (by the caller's confirmation or the matcher), or None."""
+    by_id = {c.id: c for c in pool.values()}
     if command.confirmation is Confirmation.EXISTING:
-        shown = {pool[s.candidate_id].uln: pool[s.candidate_id] for s in decision.candidates}
+        shown = {by_id[s.candidate_id].uln: by_id[s.candidate_id] for s in decision.candidates}
         if command.confirm_uln not in shown:
             raise ValidationError(
                 [
@@ -483,7 +487,7 @@ def _confirmed(
             )
         return shown[command.confirm_uln]
     if decision.outcome is Outcome.MATCHED and decision.matched_id is not None:
-        return pool[decision.matched_id]
+        return by_id[decision.matched_id]
     return None
 
 

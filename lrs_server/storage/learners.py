@@ -16,7 +16,6 @@ from sqlalchemy import (
     ColumnElement,
     Connection,
     Engine,
-    and_,
     any_,
     bindparam,
     delete,
@@ -81,8 +80,12 @@ _CANDIDATE_WITH_HISTORY = select(
     LEARNER.c.preferred_given_name,
     LEARNER.c.previous_family_name,
     LEARNER.c.upn,
+    LEARNER.c.master_id,
     HISTORY.c.family_name.label("history"),
 ).select_from(LEARNER.outerjoin(HISTORY, HISTORY.c.learner_id == LEARNER.c.id))
+
+
+MAX_MASTER_LINKS = 10  # as domain/merged.py: a guard against a cycle, which merges never create
 
 
 def _identity_row(identity: Identity) -> tuple[Any, ...]:
@@ -206,19 +209,6 @@ class SqlTransaction:
             learners.append(_learner(tuple(rows[0])[:-1], previous))
         return learners
 
-    def candidates(self, keys: Iterable[str], limit: int) -> list[Learner]:
-        key_list = sorted(set(keys))
-        if not key_list:
-            return []
-        ids = (
-            select(KEYS.c.learner_id)
-            .where(KEYS.c.key.in_(key_list))
-            .distinct()
-            .limit(limit)
-            .scalar_subquery()
-        )
-        return self._learners(and_(LEARNER.c.id.in_(ids), LEARNER.c.master_id.is_(None)))
-
     def candidates_by_key(self, keys: Iterable[str]) -> dict[str, list[MatchCandidate]]:
         """Unmerged learners under each of ``keys`` as the matcher reads them, in one query (the keys
         are selective)."""
@@ -231,20 +221,25 @@ class SqlTransaction:
             select(KEYS.c.key, KEYS.c.learner_id).where(among(self._c, KEYS.c.key, key_list))
         ).all()
         stmt = (
-            _CANDIDATE_WITH_HISTORY.where(
-                among(self._c, LEARNER.c.id, {p.learner_id for p in pairs}), LEARNER.c.master_id.is_(None)
-            )
+            _CANDIDATE_WITH_HISTORY.where(among(self._c, LEARNER.c.id, {p.learner_id for p in pairs}))
             # Previous names newest first, as _learners gives them.
             .order_by(LEARNER.c.id, HISTORY.c.replaced_at.desc(), HISTORY.c.id.desc())
         )
+        rows_by_learner = [
+            list(grouped)
+            for _, grouped in itertools.groupby(self._c.execute(stmt).all(), key=lambda row: row[0])
+        ]
+        masters = self._masters({rows[0].master_id for rows in rows_by_learner} - {None})
         candidates: dict[int, MatchCandidate] = {}
-        for learner_id, grouped in itertools.groupby(self._c.execute(stmt).all(), key=lambda row: row[0]):
-            rows = list(grouped)
+        for rows in rows_by_learner:
             first = rows[0]
             history = tuple(row.history for row in rows if row.history is not None)
-            candidates[learner_id] = MatchCandidate(
-                learner_id,
-                first.uln,
+            answer_id, answer_uln = (
+                masters[first.master_id] if first.master_id is not None else (first.id, first.uln)
+            )
+            candidates[first.id] = MatchCandidate(
+                answer_id,
+                answer_uln,
                 matching_record(
                     given_name=first.given_name,
                     family_name=first.family_name,
@@ -257,12 +252,35 @@ class SqlTransaction:
                     upn=first.upn,
                     history=history,
                 ),
+                first.id,
             )
         by_key: dict[str, list[MatchCandidate]] = {}
         for key, learner_id in pairs:
             if learner_id in candidates:
                 by_key.setdefault(key, []).append(candidates[learner_id])
         return by_key
+
+    def _masters(self, ids: Collection[int]) -> dict[int, tuple[int, str]]:
+        """learner id -> (id, ULN) of the unmerged learner it stands for: itself, or the end of its
+        chain of master links (merges refuse a merged master, so a chain is one link unless the
+        master was merged later)."""
+        answer: dict[int, tuple[int, str]] = {}
+        pending = {i: i for i in ids}  # learner asked about -> where its chain has reached
+        for _ in range(MAX_MASTER_LINKS):
+            if not pending:
+                break
+            stmt = select(LEARNER.c.id, LEARNER.c.uln, LEARNER.c.master_id).where(
+                among(self._c, LEARNER.c.id, set(pending.values()))
+            )
+            reached = {row.id: row for row in self._c.execute(stmt).all()}
+            for asked, at in list(pending.items()):
+                row = reached[at]
+                answer[asked] = (row.id, row.uln)  # the last learner reached, should the guard end it
+                if row.master_id is None:
+                    del pending[asked]
+                else:
+                    pending[asked] = row.master_id
+        return answer
 
     def mis_links(self, principal: Principal, mis_identifiers: Iterable[str]) -> dict[str, int]:
         wanted = sorted(set(mis_identifiers))

@@ -224,3 +224,16 @@ def test_deciding_reads_only_the_counts_the_matcher_declares(
     )
     full = matcher.score(query, candidates, _OnlyDeclared(_POOL_FREQUENCIES, declared))
     assert _same_decision(matcher.decide_scored(full), matcher.decide(query, candidates, _POOL_FREQUENCIES))
+
+
+def test_two_records_of_one_learner_count_once(matcher: ProbabilisticMatcher) -> None:
+    """A merged duplicate's record comes with its master's id: the learner is matched by its best
+    record, and its other record is not a runner-up that sends the row to review."""
+    query = person()
+    close = replace(query, postcode="M1 1AE")  # the master: moved house
+    exact = query  # the duplicate merged into it
+    decision = matcher.decide(query, [Candidate(7, close), Candidate(7, exact)])
+    assert (decision.outcome, decision.matched_id) == (Outcome.MATCHED, 7)
+    assert [s.candidate_id for s in decision.candidates] == [7]
+    two_people = matcher.decide(query, [Candidate(7, close), Candidate(8, exact)])
+    assert two_people.outcome is Outcome.POSSIBLE_MATCH
