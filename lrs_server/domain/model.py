@@ -5,6 +5,7 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass, field
 from datetime import date
+from typing import Protocol
 
 from matching.types import Gender, PersonRecord
 
@@ -128,48 +129,46 @@ class MatchCandidate:
     record_of: int  # the learner whose stored details ``record`` is (``id`` unless merged)
 
 
+class MatchingFields(Protocol):
+    """What the matcher reads of a learner's stored fields (an ``Identity``, or a storage row)."""
+
+    @property
+    def given_name(self) -> str: ...
+    @property
+    def family_name(self) -> str: ...
+    @property
+    def date_of_birth(self) -> date: ...
+    @property
+    def postcode(self) -> str: ...
+    @property
+    def middle_names(self) -> str: ...
+    @property
+    def preferred_given_name(self) -> str: ...
+    @property
+    def previous_family_name(self) -> str: ...
+    @property
+    def upn(self) -> str: ...
+
+
 def person_record(identity: Identity, previous_family_names: tuple[str, ...] = ()) -> PersonRecord:
     """The facts the matcher compares, taken from a validated identity."""
-    return matching_record(
-        given_name=identity.given_name,
-        family_name=identity.family_name,
-        date_of_birth=identity.date_of_birth,
-        gender=identity.gender,
-        postcode=identity.postcode,
-        middle_names=identity.middle_names,
-        preferred_given_name=identity.preferred_given_name,
-        previous_family_name=identity.previous_family_name,
-        upn=identity.upn,
-        history=previous_family_names,
-    )
+    return matching_record(identity, identity.gender, previous_family_names)
 
 
-def matching_record(
-    *,
-    given_name: str,
-    family_name: str,
-    date_of_birth: date,
-    gender: Gender,
-    postcode: str,
-    middle_names: str,
-    preferred_given_name: str,
-    previous_family_name: str,
-    upn: str,
-    history: tuple[str, ...] = (),
-) -> PersonRecord:
-    """The matcher's record from a learner's stored fields: previous family names are the one
-    given at registration and the replaced ones (``history``, newest first), each once."""
-    previous = tuple(dict.fromkeys(n for n in (previous_family_name, *history) if n))
+def matching_record(fields: MatchingFields, gender: Gender, history: tuple[str, ...] = ()) -> PersonRecord:
+    """The matcher's record of a learner: previous family names are the one given at registration
+    and the replaced ones (``history``, newest first), each once."""
+    previous = tuple(dict.fromkeys(n for n in (fields.previous_family_name, *history) if n))
     return PersonRecord(
-        given_name=given_name,
-        family_name=family_name,
-        date_of_birth=date_of_birth,
+        given_name=fields.given_name,
+        family_name=fields.family_name,
+        date_of_birth=fields.date_of_birth,
         gender=gender,
-        postcode=postcode,
-        middle_names=middle_names,
-        preferred_given_name=preferred_given_name,
+        postcode=fields.postcode,
+        middle_names=fields.middle_names,
+        preferred_given_name=fields.preferred_given_name,
         previous_family_names=previous,
-        upn=upn,
+        upn=fields.upn,
     )
 
 

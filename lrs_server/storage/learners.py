@@ -240,18 +240,7 @@ class SqlTransaction:
             candidates[first.id] = MatchCandidate(
                 answer_id,
                 answer_uln,
-                matching_record(
-                    given_name=first.given_name,
-                    family_name=first.family_name,
-                    date_of_birth=first.date_of_birth,
-                    gender=Gender(first.gender),
-                    postcode=first.postcode,
-                    middle_names=first.middle_names,
-                    preferred_given_name=first.preferred_given_name,
-                    previous_family_name=first.previous_family_name,
-                    upn=first.upn,
-                    history=history,
-                ),
+                matching_record(first, Gender(first.gender), history),
                 first.id,
             )
         by_key: dict[str, list[MatchCandidate]] = {}
