@@ -11,6 +11,7 @@ from typing import Protocol
 
 from lrs_server.domain.clock import Clock
 from lrs_server.domain.errors import DomainError, FieldViolation, Reason, ValidationError, invalid
+from lrs_server.domain.merged import resolve_master
 from lrs_server.domain.model import (
     Identity,
     Learner,
@@ -220,6 +221,13 @@ class _Batch:
         mis_ids = [v.command.mis_identifier.strip() for v in valids if v.command.mis_identifier.strip()]
         self._links = tx.mis_links(self._principal, mis_ids)
         linked = {lr.id: lr for lr in tx.learners_by_ids(sorted(set(self._links.values())))}
+        # A pupil whose record was since merged as a duplicate is answered with (and from now on
+        # linked to) the master.
+        masters = {i: resolve_master(tx, lr) for i, lr in linked.items() if lr.master_id is not None}
+        for mis, learner_id in list(self._links.items()):
+            if (master := masters.get(learner_id)) is not None:
+                self._links[mis] = master.id
+                linked[master.id] = master
         # Rows whose MIS identifier names a learner are answered from the link (see _plan): only
         # the others need candidates, so a re-sent file reads no candidates at all.
         known = {mis for mis, learner_id in self._links.items() if learner_id in linked}
@@ -229,7 +237,7 @@ class _Batch:
         registry = tx.candidates_by_key(frozenset().union(*(k for _, k in to_match)))
         # The candidates' counts too (the matcher asks whether their given names are recognised
         # ones): one query for the chunk beats one per candidate.
-        candidates = {c.id: c for found in registry.values() for c in found}
+        candidates = {c.record_of: c for found in registry.values() for c in found}
         records = [*(v.record for v, _ in to_match), *(c.record for c in candidates.values())]
         tx.frequencies.prefetch(term for record in records for term in self._matcher.frequency_reads(record))
         plans: list[_Plan | DomainError] = []

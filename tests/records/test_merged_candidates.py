@@ -53,3 +53,28 @@ def test_finding_by_a_merged_duplicates_details_gives_the_master(api: Api) -> No
     )
     assert response.outcome == reg_pb.FIND_OUTCOME_EXACT_MATCH
     assert [c.learner.uln for c in response.candidates] == [master]
+
+
+def test_a_resent_row_whose_pupil_was_merged_gets_the_masters_uln(api: Api) -> None:
+    """The school registered the duplicate under its MIS identifier; after the merge, sending the
+    row again answers with the master, and the identifier now names the master."""
+    school = api.add_school("MERGE-4")
+    master = register_new(api).uln
+
+    def send() -> batch_pb.BatchRowResult:
+        rows = [batch_pb.BatchRow(row_number=1, mis_identifier="P-9", identity=identity(**DUPLICATE))]
+        request = batch_pb.BatchRegisterLearnersRequest(rows=rows)
+        (response,) = api.batch.BatchRegisterLearners(iter([request]), metadata=school)
+        (result,) = response.results
+        return result
+
+    first = send()
+    assert first.outcome == reg_pb.REGISTRATION_OUTCOME_NEW  # on its own details, another learner
+    linked = first.uln
+    admin(api).MergeLearners(
+        admin_pb.MergeLearnersRequest(master_uln=master, linked_uln=linked, reason="duplicate"),
+        metadata=api.auth(OrgKind.ADMIN),
+    )
+    again = send()
+    assert (again.outcome, again.uln) == (reg_pb.REGISTRATION_OUTCOME_MATCHED, master)
+    assert send().uln == master
