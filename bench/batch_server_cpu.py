@@ -33,6 +33,7 @@ from lrs_server.domain.registration import RegistrationService
 from lrs_server.domain.review import ReviewHooks
 from lrs_server.privacy import Disclosure
 from lrs_server.server import tune_garbage_collector
+from lrs_server.storage import migrate
 from lrs_server.storage.engine import WalCheckpointer, make_engine
 from lrs_server.storage.organisations import OrganisationStore
 from lrs_server.storage.records import SqlRecordStore
@@ -59,6 +60,7 @@ def run(learners: int, rows: int, seed: int, profile: str) -> None:
         directory = Path(scratch)
         db = scratch_copy(cached_database(learners), directory)
         engine = make_engine(f"sqlite:///{db}")
+        migrate.upgrade(engine)  # a registry preloaded under an older schema, as lrs-server serve would
         checkpointer = WalCheckpointer.for_engine(engine)
         if checkpointer is not None:
             checkpointer.start()

@@ -36,6 +36,7 @@ from lrs_server.domain.model import OrgKind, Principal, RawIdentity, learner_rec
 from lrs_server.domain.registration import RegistrationCommand, RegistrationService
 from lrs_server.privacy import Disclosure
 from lrs_server.server import tune_garbage_collector
+from lrs_server.storage import migrate
 from lrs_server.storage.engine import WalCheckpointer, make_engine
 from lrs_server.storage.learners import LEARNER, SqlLearnerStore
 from matching import default_matcher
@@ -161,6 +162,7 @@ def run(size: int, registrations: int, seed: int) -> Figures:
         stale.unlink()
     shutil.copyfile(pristine, scratch)
     engine = make_engine(f"sqlite:///{scratch}")
+    migrate.upgrade(engine)  # a registry preloaded under an older schema, as lrs-server serve would
     tune_garbage_collector()  # as lrs-server serve does
     checkpointer = WalCheckpointer.for_engine(engine)  # as lrs_server/server.py runs one
     assert checkpointer is not None

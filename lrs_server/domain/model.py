@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass, field
+import hashlib
+from dataclasses import dataclass, field, fields
 from datetime import date
 from typing import Protocol
 
@@ -170,6 +171,16 @@ def matching_record(fields: MatchingFields, gender: Gender, history: tuple[str, 
         previous_family_names=previous,
         upn=fields.upn,
     )
+
+
+def identity_fingerprint(identity: Identity) -> str:
+    """A stable digest of every field of a validated identity: whether an organisation's row for a
+    learner changed since it last sent it."""
+    text = "\x1f".join(
+        value.isoformat() if isinstance(value, date) else value.value if isinstance(value, Gender) else value
+        for value in (getattr(identity, f.name) for f in fields(Identity))
+    )
+    return hashlib.sha256(text.encode()).hexdigest()
 
 
 def learner_record(learner: Learner) -> PersonRecord:

@@ -21,6 +21,15 @@ class StoredRequest:
 
 
 @dataclass(frozen=True, slots=True)
+class MisLink:
+    """An organisation's MIS identifier for a learner, and the fingerprint of the details it last
+    sent for it (model.identity_fingerprint; '' for links older than the fingerprint)."""
+
+    learner_id: int
+    details: str = ""
+
+
+@dataclass(frozen=True, slots=True)
 class NewLearner:
     identity: Identity
     post14_qualification: bool
@@ -70,7 +79,9 @@ class LearnerTransaction(Protocol):
         a whole batch)."""
         ...
 
-    def mis_links(self, principal: Principal, mis_identifiers: Iterable[str]) -> dict[str, int]: ...
+    def mis_links(self, principal: Principal, mis_identifiers: Iterable[str]) -> dict[str, MisLink]:
+        """The organisation's links by MIS identifier."""
+        ...
 
     def learners_after(self, after_id: int, limit: int) -> list[Learner]:
         """Up to ``limit`` learners with ids above ``after_id``, in id order (a page of a full pass)."""
@@ -88,7 +99,7 @@ class LearnerTransaction(Protocol):
         """Raises UlnTaken when a ULN is held already (the caller draws again)."""
         ...
 
-    def link_mis_many(self, principal: Principal, links: Mapping[str, int]) -> None: ...
+    def link_mis_many(self, principal: Principal, links: Mapping[str, MisLink]) -> None: ...
 
     def record_decisions(
         self, principal: Principal, decisions: Sequence[tuple[int | None, str, str]], now: datetime

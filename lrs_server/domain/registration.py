@@ -18,10 +18,11 @@ from lrs_server.domain.model import (
     MatchCandidate,
     Principal,
     RawIdentity,
+    identity_fingerprint,
     learner_record,
     person_record,
 )
-from lrs_server.domain.ports import LearnerStore, LearnerTransaction, NewLearner, UlnTaken
+from lrs_server.domain.ports import LearnerStore, LearnerTransaction, MisLink, NewLearner, UlnTaken
 from lrs_server.domain.record_ports import NewReviewItem, SchoolChoice
 from lrs_server.domain.uln import random_uln
 from lrs_server.domain.validation import (
@@ -213,13 +214,16 @@ class _Batch:
         # blocking key -> learners added by this batch (provisional ids), as the matcher reads them
         self._in_batch: dict[str, list[MatchCandidate]] = {}
         self._links: dict[str, int] = {}  # MIS identifier -> learner id, as this batch leaves them
+        self._sent: dict[str, str] = {}  # MIS identifier -> fingerprint of the details last sent
 
     def run(
         self, valids: Sequence[_Valid], keys: Sequence[frozenset[str]]
     ) -> list[RegistrationResult | DomainError]:
         tx = self._tx
         mis_ids = [v.command.mis_identifier.strip() for v in valids if v.command.mis_identifier.strip()]
-        self._links = tx.mis_links(self._principal, mis_ids)
+        stored = tx.mis_links(self._principal, mis_ids)
+        self._links = {mis: link.learner_id for mis, link in stored.items()}
+        self._sent = {mis: link.details for mis, link in stored.items()}
         linked = {lr.id: lr for lr in tx.learners_by_ids(sorted(set(self._links.values())))}
         # A pupil whose record was since merged as a duplicate is answered with (and from now on
         # linked to) the master.
@@ -269,7 +273,7 @@ class _Batch:
         if mis_identifier and (linked_id := self._links.get(mis_identifier)) is not None:
             known = linked.get(linked_id) or self._provisional(linked_id)
             if known is not None:
-                return self._known_pupil(valid, known)
+                return self._known_pupil(valid, known, mis_identifier)
         # Each stored record once; a merged duplicate's record answers for its master (the matcher
         # counts a learner once, by its best record).
         pool = {
@@ -308,6 +312,7 @@ class _Batch:
         linked_id = plan.learner.id if plan.learner is not None else plan.learner_id
         if mis_identifier and linked_id is not None:
             self._links[mis_identifier] = linked_id
+            self._sent[mis_identifier] = identity_fingerprint(valid.identity)
         return plan
 
     def _resolve(self, plans: Sequence[_Plan]) -> None:
@@ -349,9 +354,15 @@ class _Batch:
         _, new = self._new[learner_id]
         return Learner(id=learner_id, uln="", identity=new.identity, version=1)
 
-    def _known_pupil(self, valid: _Valid, learner: Learner) -> _Plan:
-        """This organisation registered the MIS identifier before: keep its ULN, refresh details."""
-        if learner.identity == valid.identity or learner.id < 0:
+    def _known_pupil(self, valid: _Valid, learner: Learner, mis_identifier: str) -> _Plan:
+        """This organisation registered the MIS identifier before: keep its ULN, and refresh the
+        learner's details when the organisation's row changed since it last sent it (not merely
+        when they differ: someone else may have corrected them since, and a re-sent file must not
+        undo that). Links older than the fingerprint compare with the learner's details."""
+        sent = identity_fingerprint(valid.identity)
+        before, self._sent[mis_identifier] = self._sent.get(mis_identifier, ""), sent
+        unchanged = before == sent if before else learner.identity == valid.identity
+        if unchanged or learner.identity == valid.identity or learner.id < 0:
             return _Plan(Outcome.MATCHED, learner)
         updated = self._tx.update_learner(
             learner,
@@ -393,7 +404,7 @@ class _Batch:
         )
         tx.link_mis_many(
             self._principal,
-            {m: real[i].id if i < 0 else i for m, i in self._links.items()},
+            {m: MisLink(real[i].id if i < 0 else i, self._sent.get(m, "")) for m, i in self._links.items()},
         )
         for plan, valid in zip(plans, valids, strict=True):
             request_id = valid.command.request_id.strip()

@@ -21,8 +21,8 @@ from lrs_server.domain.errors import (
 )
 from lrs_server.domain.learner_access import page_after, page_size
 from lrs_server.domain.merged import resolve_master
-from lrs_server.domain.model import OrgKind, Principal, person_record
-from lrs_server.domain.ports import LearnerTransaction, NewLearner, UlnTaken
+from lrs_server.domain.model import OrgKind, Principal, identity_fingerprint, person_record
+from lrs_server.domain.ports import LearnerTransaction, MisLink, NewLearner, UlnTaken
 from lrs_server.domain.record_ports import (
     NewReviewItem,
     RecordStore,
@@ -166,6 +166,7 @@ class ReviewService:
                 (learner,) = tx.insert_learners(submitter, [(uln, new)], now)
                 status, issued = "issued", True
             if entry.mis_identifier:
-                tx.link_mis_many(submitter, {entry.mis_identifier: learner.id})
+                link = MisLink(learner.id, identity_fingerprint(entry.identity))
+                tx.link_mis_many(submitter, {entry.mis_identifier: link})
             tx.resolve_review_item(entry.id, learner.id, status, principal.org_id, now)
             return learner.uln, issued

@@ -30,7 +30,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 
 from lrs_server.domain.model import Gender, Identity, Learner, MatchCandidate, Principal, matching_record
-from lrs_server.domain.ports import AccessRecord, NewLearner, StoredRequest, UlnTaken
+from lrs_server.domain.ports import AccessRecord, MisLink, NewLearner, StoredRequest, UlnTaken
 from lrs_server.storage import audit
 from lrs_server.storage.bulk import insert_rows
 from lrs_server.storage.engine import is_sqlite
@@ -39,9 +39,11 @@ from lrs_server.storage.tables import (
     FamilyNameHistory,
     LearnerTable,
     MatchDecisionRecord,
-    MisLink,
     NameFrequency,
     RegistrationRequest,
+)
+from lrs_server.storage.tables import (
+    MisLink as MisLinkTable,
 )
 
 LEARNER = LearnerTable.__table__  # type: ignore[attr-defined]
@@ -49,7 +51,7 @@ KEYS = BlockingKey.__table__  # type: ignore[attr-defined]
 HISTORY = FamilyNameHistory.__table__  # type: ignore[attr-defined]
 FREQUENCY = NameFrequency.__table__  # type: ignore[attr-defined]
 REQUESTS = RegistrationRequest.__table__  # type: ignore[attr-defined]
-MIS = MisLink.__table__  # type: ignore[attr-defined]
+MIS = MisLinkTable.__table__  # type: ignore[attr-defined]
 DECISIONS = MatchDecisionRecord.__table__  # type: ignore[attr-defined]
 
 _IDENTITY_COLUMNS = tuple(f.name for f in dataclasses.fields(Identity) if f.name != "gender")
@@ -271,14 +273,17 @@ class SqlTransaction:
                     pending[asked] = row.master_id
         return answer
 
-    def mis_links(self, principal: Principal, mis_identifiers: Iterable[str]) -> dict[str, int]:
+    def mis_links(self, principal: Principal, mis_identifiers: Iterable[str]) -> dict[str, MisLink]:
         wanted = sorted(set(mis_identifiers))
         if not wanted:
             return {}
-        stmt = select(MIS.c.mis_identifier, MIS.c.learner_id).where(
+        stmt = select(MIS.c.mis_identifier, MIS.c.learner_id, MIS.c.details_hash).where(
             MIS.c.organisation_id == principal.org_id, among(self._c, MIS.c.mis_identifier, wanted)
         )
-        return {row.mis_identifier: row.learner_id for row in self._c.execute(stmt).all()}
+        return {
+            row.mis_identifier: MisLink(row.learner_id, row.details_hash)
+            for row in self._c.execute(stmt).all()
+        }
 
     def ulns_taken(self, ulns: Iterable[str]) -> set[str]:
         wanted = sorted(set(ulns))
@@ -400,16 +405,16 @@ class SqlTransaction:
     def _upsert(self, table: Any) -> Any:
         return (sqlite_insert if self._c.dialect.name == "sqlite" else postgresql_insert)(table)
 
-    def link_mis_many(self, principal: Principal, links: Mapping[str, int]) -> None:
-        """Set (organisation, MIS identifier) -> learner for many identifiers, in one upsert."""
+    def link_mis_many(self, principal: Principal, links: Mapping[str, MisLink]) -> None:
+        """Set (organisation, MIS identifier) -> learner and details for many identifiers, in one upsert."""
         if not links:
             return
         now = datetime.now().astimezone()
         insert_rows(
             self._c,
             MIS,
-            ("organisation_id", "mis_identifier", "learner_id", "updated_at"),
-            [(principal.org_id, m, learner_id, now) for m, learner_id in sorted(links.items())],
+            ("organisation_id", "mis_identifier", "learner_id", "details_hash", "updated_at"),
+            [(principal.org_id, m, link.learner_id, link.details, now) for m, link in sorted(links.items())],
             upsert_on=("organisation_id", "mis_identifier"),
         )
 

@@ -113,6 +113,11 @@ class MisLink(SQLModel, table=True):
     mis_identifier: str = Field(sa_column=Column(String(128), primary_key=True))
     learner_id: int = Field(foreign_key="learner.id", index=True)
     updated_at: datetime
+    # A fingerprint of the details the organisation last sent for this identifier: a re-sent row
+    # changes the learner only when the organisation's own row changed ('' before migration 0003).
+    details_hash: str = Field(
+        sa_column=Column(String(64), nullable=False, default="", server_default=""), default=""
+    )
 
 
 class MatchDecisionRecord(SQLModel, table=True):

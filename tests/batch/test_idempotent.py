@@ -15,9 +15,10 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine, text
 
+from lrs.v1 import registration_service_pb2 as reg_pb
 from lrs_server.domain.model import OrgKind
 from lrs_server.storage.organisations import OrganisationStore
-from school_client.batch import BatchSummary, register_file
+from school_client.batch import BatchSummary, register_file, row_request
 from school_client.connection import Client, ConnectionSettings
 from school_client.files import LearnerRow, write_lrb
 from school_client.files.generate import generate_learners
@@ -199,3 +200,34 @@ def test_a_file_with_a_wrong_header_exits_2_and_sends_nothing(api: Api, tmp_path
     assert '"FILE_REJECTED"' in done.stdout
     assert learner_count(api.engine) == 0
     assert not (tmp_path / "out.csv").exists()
+
+
+def test_re_sending_an_unchanged_file_keeps_corrections_made_since(
+    api: Api, school: Client, tmp_path: Path
+) -> None:
+    """A row updates its learner when the school's row changed, not whenever the two differ: another
+    school's correction made after the first submission survives the school sending its
+    unchanged file again, and a row the school did change still updates the learner."""
+    rows = list(generate_learners(10, seed=8))
+    source = write_file(tmp_path / "in.csv", rows)
+    register(school, source, tmp_path / "first.csv")
+    corrected, changed = rows[2], rows[5]
+    uln = ulns(tmp_path / "first.csv")[corrected.mis_identifier]
+    correction = row_request(1, dataclasses.replace(corrected, postcode="M1 1AE")).identity
+    api.registration.UpdateLearner(
+        reg_pb.UpdateLearnerRequest(uln=uln, identity=correction), metadata=api.add_school("MOVED-TO")
+    )
+    register(school, source, tmp_path / "again.csv")
+    assert postcode_of(api, uln) == "M1 1AE"  # not reverted by the unchanged row
+    moved = dataclasses.replace(changed, postcode="SW1A 1AA")
+    edited = write_file(tmp_path / "edited.csv", [*rows[:5], moved, *rows[6:]])
+    register(school, edited, tmp_path / "edited-results.csv")
+    assert postcode_of(api, ulns(tmp_path / "first.csv")[changed.mis_identifier]) == "SW1A 1AA"
+    assert postcode_of(api, uln) == "M1 1AE"
+
+
+def postcode_of(api: Api, uln: str) -> str:
+    with api.engine.connect() as c:
+        return str(
+            c.execute(text("SELECT postcode FROM learner WHERE uln = :uln"), {"uln": uln}).scalar_one()
+        )
