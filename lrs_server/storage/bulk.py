@@ -14,7 +14,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Table
 
-_MARKS = {"qmark": "?", "format": "%s", "pyformat": "%s", "numeric": "?", "named": "?"}
+_MARKS = {"qmark": "?", "format": "%s", "pyformat": "%s"}  # sqlite3; psycopg
 
 
 def insert_rows(
