@@ -13,7 +13,7 @@ from lrs_server.domain.errors import Reason, not_found
 from lrs_server.domain.merged import resolve_master
 from lrs_server.domain.model import Gender, Learner, Principal, RawIdentity, person_record
 from lrs_server.domain.ports import LearnerStore, LearnerTransaction
-from lrs_server.domain.registration import MAX_CANDIDATES_RETURNED, CandidateView
+from lrs_server.domain.registration import MAX_CANDIDATES_RETURNED, CandidateView, read_counts
 from lrs_server.domain.validation import (
     Violations,
     parse_date_of_birth,
@@ -132,9 +132,7 @@ class LookupService:
         with self._store.write(()) as tx:
             # As registration reads them: a merged duplicate's details find its master.
             registry = tx.candidates_by_key(self._matcher.blocking_keys(record))
-            pool = {c.record_of: c for found in registry.values() for c in found}
-            records = [record, *(c.record for c in pool.values())]
-            tx.frequencies.prefetch(term for r in records for term in self._matcher.frequency_reads(r))
+            pool = read_counts(tx, self._matcher, [record], registry)
             decision = self._matcher.decide(
                 record, [Candidate(c.id, c.record) for c in pool.values()], tx.frequencies
             )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import enum
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
@@ -239,11 +239,7 @@ class _Batch:
             (v, k) for v, k in zip(valids, keys, strict=True) if v.command.mis_identifier.strip() not in known
         ]
         registry = tx.candidates_by_key(frozenset().union(*(k for _, k in to_match)))
-        # The candidates' counts too (the matcher asks whether their given names are recognised
-        # ones): one query for the chunk beats one per candidate.
-        candidates = {c.record_of: c for found in registry.values() for c in found}
-        records = [*(v.record for v, _ in to_match), *(c.record for c in candidates.values())]
-        tx.frequencies.prefetch(term for record in records for term in self._matcher.frequency_reads(record))
+        read_counts(tx, self._matcher, [v.record for v, _ in to_match], registry)
         plans: list[_Plan | DomainError] = []
         for valid, row_keys in zip(valids, keys, strict=True):
             try:
@@ -475,6 +471,21 @@ class _Batch:
                 shown = tuple(CandidateView(v, s) for v, (_, s) in zip(seen, plan.candidates, strict=True))
                 results.append(RegistrationResult(plan.outcome, None, shown))
         return results
+
+
+def read_counts(
+    tx: LearnerTransaction,
+    matcher: Matcher,
+    queries: Sequence[PersonRecord],
+    registry: Mapping[str, Sequence[MatchCandidate]],
+) -> dict[int, MatchCandidate]:
+    """Every stored record of ``registry`` once (a record stands under several keys), having read
+    in one query the name counts deciding will ask of them and of ``queries`` (the matcher also
+    asks whether candidates' given names are recognised ones): one query beats one per candidate."""
+    stored = {c.record_of: c for found in registry.values() for c in found}
+    records = [*queries, *(c.record for c in stored.values())]
+    tx.frequencies.prefetch(term for record in records for term in matcher.frequency_reads(record))
+    return stored
 
 
 def _draw_ulns(tx: LearnerTransaction, count: int) -> list[str]:

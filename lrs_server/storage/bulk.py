@@ -35,9 +35,7 @@ def insert_rows(
         for index, column in enumerate(columns)
         if (processor := table.c[column].type.bind_processor(dialect)) is not None
     ]
-    if processors:
-        rows = [_processed(row, processors) for row in rows]
-    params = [tuple(row) for row in rows]
+    params = [_processed(row, processors) if processors else tuple(row) for row in rows]
     if not params:
         return
     marks = ", ".join([_MARKS[dialect.paramstyle]] * len(columns))

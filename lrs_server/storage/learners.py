@@ -29,6 +29,7 @@ from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 
+from lrs_server.domain.merged import MAX_LINKS
 from lrs_server.domain.model import Gender, Identity, Learner, MatchCandidate, Principal, matching_record
 from lrs_server.domain.ports import AccessRecord, MisLink, NewLearner, StoredRequest, UlnTaken
 from lrs_server.storage import audit
@@ -87,9 +88,6 @@ _CANDIDATE_WITH_HISTORY = select(
 ).select_from(LEARNER.outerjoin(HISTORY, HISTORY.c.learner_id == LEARNER.c.id))
 
 
-MAX_MASTER_LINKS = 10  # as domain/merged.py: a guard against a cycle, which merges never create
-
-
 def _identity_row(identity: Identity) -> tuple[Any, ...]:
     """The identity's values in _IDENTITY_COLUMNS order, then its gender."""
     return (*(getattr(identity, name) for name in _IDENTITY_COLUMNS), identity.gender.value)
@@ -112,9 +110,7 @@ _NEXT_LEARNER_IDS = text(
 
 
 def _identity_values(identity: Identity) -> dict[str, Any]:
-    values: dict[str, Any] = {name: getattr(identity, name) for name in _IDENTITY_COLUMNS}
-    values["gender"] = identity.gender.value
-    return values
+    return dict(zip((*_IDENTITY_COLUMNS, "gender"), _identity_row(identity), strict=True))
 
 
 _LOCK_ALL = text("SELECT pg_advisory_xact_lock(k) FROM unnest(CAST(:locks AS bigint[])) AS k")
@@ -201,19 +197,22 @@ class SqlTransaction:
     def _learners(self, where: Any) -> list[Learner]:
         """Learners in id order with their previous family names (newest first), in one query: a
         row per previous name, or one row with none."""
-        stmt = _LEARNER_WITH_HISTORY.where(where).order_by(
-            LEARNER.c.id, HISTORY.c.replaced_at.desc(), HISTORY.c.id.desc()
-        )
-        learners = []
-        for _, grouped in itertools.groupby(self._c.execute(stmt).all(), key=lambda row: row[0]):
+        return [
+            _learner(tuple(first)[:-1], previous)
+            for first, previous in self._with_history(_LEARNER_WITH_HISTORY.where(where))
+        ]
+
+    def _with_history(self, stmt: Any) -> Iterator[tuple[Any, tuple[str, ...]]]:
+        """(first row, previous family names newest first) per learner, in id order, from a select of
+        learner outer-joined to its name history whose last column is the history's name."""
+        ordered = stmt.order_by(LEARNER.c.id, HISTORY.c.replaced_at.desc(), HISTORY.c.id.desc())
+        for _, grouped in itertools.groupby(self._c.execute(ordered).all(), key=lambda row: row[0]):
             rows = list(grouped)
-            previous = tuple(row[-1] for row in rows if row[-1] is not None)
-            learners.append(_learner(tuple(rows[0])[:-1], previous))
-        return learners
+            yield rows[0], tuple(row[-1] for row in rows if row[-1] is not None)
 
     def candidates_by_key(self, keys: Iterable[str]) -> dict[str, list[MatchCandidate]]:
-        """Unmerged learners under each of ``keys`` as the matcher reads them, in one query (the keys
-        are selective)."""
+        """The stored records under each of ``keys`` as the matcher reads them, in one query (the keys
+        are selective); a merged learner's record answers for its master."""
         key_list = sorted(set(keys))
         if not key_list:
             return {}
@@ -222,20 +221,14 @@ class SqlTransaction:
         pairs = self._c.execute(
             select(KEYS.c.key, KEYS.c.learner_id).where(among(self._c, KEYS.c.key, key_list))
         ).all()
-        stmt = (
-            _CANDIDATE_WITH_HISTORY.where(among(self._c, LEARNER.c.id, {p.learner_id for p in pairs}))
-            # Previous names newest first, as _learners gives them.
-            .order_by(LEARNER.c.id, HISTORY.c.replaced_at.desc(), HISTORY.c.id.desc())
+        found = list(
+            self._with_history(
+                _CANDIDATE_WITH_HISTORY.where(among(self._c, LEARNER.c.id, {p.learner_id for p in pairs}))
+            )
         )
-        rows_by_learner = [
-            list(grouped)
-            for _, grouped in itertools.groupby(self._c.execute(stmt).all(), key=lambda row: row[0])
-        ]
-        masters = self._masters({rows[0].master_id for rows in rows_by_learner} - {None})
+        masters = self._masters({first.master_id for first, _ in found} - {None})
         candidates: dict[int, MatchCandidate] = {}
-        for rows in rows_by_learner:
-            first = rows[0]
-            history = tuple(row.history for row in rows if row.history is not None)
+        for first, history in found:
             answer_id, answer_uln = (
                 masters[first.master_id] if first.master_id is not None else (first.id, first.uln)
             )
@@ -257,7 +250,7 @@ class SqlTransaction:
         master was merged later)."""
         answer: dict[int, tuple[int, str]] = {}
         pending = {i: i for i in ids}  # learner asked about -> where its chain has reached
-        for _ in range(MAX_MASTER_LINKS):
+        for _ in range(MAX_LINKS):
             if not pending:
                 break
             stmt = select(LEARNER.c.id, LEARNER.c.uln, LEARNER.c.master_id).where(
