@@ -41,7 +41,7 @@ from school_client.files import (
 )
 from school_client.files.results import ACHIEVEMENT_COLUMNS, OrderedResultsWriter
 from school_client.resume import completed_rows
-from school_client.streaming import send_in_streams
+from school_client.streaming import ready_rows, send_in_streams
 
 ROWS_PER_STREAM = 50_000
 
@@ -238,22 +238,16 @@ class _Stream:
         response: rec_pb.SubmitAchievementsResponse | None,
     ) -> None:
         """Write queued rows up to the answered one (only leading unparsed rows when ``response`` is None)."""
-        while self.queued:
-            sequence, row = self.queued[0]
-            answered = response is not None and response.row_number == sequence
+        number = response.row_number if response is not None else None
+        for sequence, row, answered in ready_rows(self.queued, number):
             if isinstance(row, RowProblem):
                 result = problem_result(row)
-            elif answered:
-                assert response is not None
-                result = row_result(row, response)
             else:
-                return
-            self.queued.popleft()
+                assert response is not None and answered
+                result = row_result(row, response)
             writer.add(sequence, result)
             summary.outcomes[result.outcome] += 1
             progress.update(1)
-            if answered:
-                return
 
 
 def _check_same_input(results_file: ResultsFile, results: Path, done: int) -> None:

@@ -34,7 +34,7 @@ from school_client.files import (
 )
 from school_client.files.results import REGISTRATION_COLUMNS, OrderedResultsWriter, Outcome
 from school_client.resume import completed_rows
-from school_client.streaming import send_in_streams
+from school_client.streaming import ready_rows, send_in_streams
 
 ROWS_PER_STREAM = 50_000
 MAX_IN_FLIGHT = 2_000  # rows sent and not yet answered: bounds memory whatever the file's length
@@ -192,24 +192,17 @@ class _Stream:
         response: batch_pb.BatchRowResult | None,
     ) -> None:
         """Write queued rows up to the answered one (only leading unparsed rows when ``response`` is None)."""
-        while self.queued:
-            sequence, row = self.queued[0]
-            answered = response is not None and response.row_number == sequence
+        number = response.row_number if response is not None else None
+        for sequence, row, answered in ready_rows(self.queued, number):
             if isinstance(row, RowProblem):
                 result = RegistrationResult.from_problem(row)
-            elif answered:
-                assert response is not None
-                result = row_result(response)
             else:
-                return
-            self.queued.popleft()
-            if answered:
+                assert response is not None and answered
                 self._window.release()
+                result = row_result(response)
             writer.add(sequence, result)
             summary.outcomes[result.outcome.value] += 1
             progress.update(1)
-            if answered:
-                return
 
 
 def check_file(source: Path) -> LearnerFile:

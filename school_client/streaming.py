@@ -9,11 +9,13 @@ opening the next stream; any other refusal is raised.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable, Sized
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator, Sized
 from typing import Protocol, TypeVar
 
 import grpc
 
+from school_client.files import RowProblem
 from school_client.retry import TRANSIENT
 
 MAX_FAILED_ATTEMPTS = 8  # in a row without progress (about a minute of back-off), then give up
@@ -33,6 +35,26 @@ class RowStream(Protocol):
 
 S = TypeVar("S", bound=RowStream)
 R = TypeVar("R")
+Q = TypeVar("Q")
+
+
+def ready_rows(queued: deque[tuple[int, Q]], answered: int | None) -> Iterator[tuple[int, Q, bool]]:
+    """Take off the front of ``queued`` (rows in input order, by sequence number) the rows whose
+    results can be written now, each with whether it is the answered one: rows never sent to the
+    server (a ``RowProblem``: the reader could not parse them) up to the first sent one, and that
+    one if it is the row numbered ``answered`` (None: no answer, only the leading unsent rows).
+
+    Answers come in input order, so a sent row that is not the answered one waits, and so does
+    every row after it: the results file stays in input order."""
+    while queued:
+        sequence, row = queued[0]
+        is_answer = answered is not None and sequence == answered
+        if not is_answer and not isinstance(row, RowProblem):
+            return
+        queued.popleft()
+        yield sequence, row, is_answer
+        if is_answer:
+            return
 
 
 def send_in_streams(
