@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from .csvcore import CsvSchema, CsvTable, StrPath
+from .csvcore import CsvRecord, CsvSchema, CsvTable, StrPath
 from .normalise import normalise_date
 from .rows import AchievementRow, RowProblem
 
@@ -26,27 +26,22 @@ SCHEMA = CsvSchema("achievements", (COLUMNS, COLUMNS + OPTIONAL_COLUMNS), key_co
 
 def read_achievements(path: StrPath, *, encoding: str = "utf-8") -> Iterator[AchievementRow | RowProblem]:
     """Check the header now (FileFormatError on line 1) and return a generator over the rows."""
-    table = CsvTable(path, SCHEMA, encoding)
-    return _rows(table)
+    return CsvTable(path, SCHEMA, encoding).rows(_achievement)
 
 
-def _rows(table: CsvTable) -> Iterator[AchievementRow | RowProblem]:
-    for record in table.records():
-        if isinstance(record, RowProblem):
-            yield record
-            continue
-        v = record.values
-        yield AchievementRow(
-            line_number=record.line_number,
-            uln=v["ULN"],
-            given_name=v["GivenName"],
-            family_name=v["FamilyName"],
-            qualification_type=v["QualificationType"],
-            qualification_ref=v["QualificationRef"],
-            subject=v["Subject"],
-            level=v["Level"],
-            grade=v["Grade"],
-            award_date=normalise_date(v["AwardDate"]),
-            status=v["Status"],
-            awarding_organisation=v.get("AwardingOrganisation", ""),
-        )
+def _achievement(record: CsvRecord) -> AchievementRow:
+    v = record.values
+    return AchievementRow(
+        line_number=record.line_number,
+        uln=v["ULN"],
+        given_name=v["GivenName"],
+        family_name=v["FamilyName"],
+        qualification_type=v["QualificationType"],
+        qualification_ref=v["QualificationRef"],
+        subject=v["Subject"],
+        level=v["Level"],
+        grade=v["Grade"],
+        award_date=normalise_date(v["AwardDate"]),
+        status=v["Status"],
+        awarding_organisation=v.get("AwardingOrganisation", ""),
+    )

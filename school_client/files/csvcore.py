@@ -11,13 +11,14 @@ import codecs
 import csv
 import os
 import re
-from collections.abc import Generator
+from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass
-from typing import IO, NamedTuple
+from typing import IO, NamedTuple, TypeVar
 
 from .rows import BAD_QUOTING, WRONG_FIELD_COUNT, FileFormatError, RowProblem
 
 StrPath = str | os.PathLike[str]
+T = TypeVar("T")
 
 _UNDECODABLE = re.compile("[\udc80-\udcff]")
 
@@ -156,6 +157,11 @@ class CsvTable:
                 )
                 continue
             yield CsvRecord(line, {col: cell.strip() for col, cell in zip(self.columns, cells, strict=True)})
+
+    def rows(self, build: Callable[[CsvRecord], T]) -> Iterator[T | RowProblem]:
+        """Each data record built into a row by ``build``; RowProblems pass through in their place."""
+        for record in self.records():
+            yield record if isinstance(record, RowProblem) else build(record)
 
     def count_records(self) -> int:
         """Count non-blank data records in a fast pass that keeps nothing (malformed records count too)."""

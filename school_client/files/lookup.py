@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from .csvcore import CsvSchema, CsvTable, StrPath
+from .csvcore import CsvRecord, CsvSchema, CsvTable, StrPath
 from .normalise import normalise_date, normalise_gender
 from .rows import LookupRow, RowProblem
 
@@ -15,23 +15,18 @@ SCHEMA = CsvSchema("lookup", (COLUMNS,), key_column="Reference")
 
 def read_lookups(path: StrPath, *, encoding: str = "utf-8") -> Iterator[LookupRow | RowProblem]:
     """Check the header now (FileFormatError on line 1) and return a generator over the rows."""
-    table = CsvTable(path, SCHEMA, encoding)
-    return _rows(table)
+    return CsvTable(path, SCHEMA, encoding).rows(_lookup)
 
 
-def _rows(table: CsvTable) -> Iterator[LookupRow | RowProblem]:
-    for record in table.records():
-        if isinstance(record, RowProblem):
-            yield record
-            continue
-        v = record.values
-        yield LookupRow(
-            line_number=record.line_number,
-            reference=v["Reference"],
-            uln=v["ULN"],
-            given_name=v["GivenName"],
-            family_name=v["FamilyName"],
-            date_of_birth=normalise_date(v["DateOfBirth"]),
-            gender=normalise_gender(v["Gender"]),
-            postcode=v["LastKnownPostCode"],
-        )
+def _lookup(record: CsvRecord) -> LookupRow:
+    v = record.values
+    return LookupRow(
+        line_number=record.line_number,
+        reference=v["Reference"],
+        uln=v["ULN"],
+        given_name=v["GivenName"],
+        family_name=v["FamilyName"],
+        date_of_birth=normalise_date(v["DateOfBirth"]),
+        gender=normalise_gender(v["Gender"]),
+        postcode=v["LastKnownPostCode"],
+    )

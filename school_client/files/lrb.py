@@ -125,8 +125,7 @@ class LrbFile:
         return LrbFileInfo(True, version.upper(), values["FileName"], values["UKPRN"], declared, count)
 
     def __iter__(self) -> Iterator[LearnerRow | RowProblem]:
-        for record in self._table.records():
-            yield record if isinstance(record, RowProblem) else learner_from_record(record)
+        return self._table.rows(learner_from_record)
 
 
 def open_lrb(path: StrPath, *, encoding: str = "utf-8") -> LrbFile:
