@@ -121,6 +121,16 @@ def _exchanged_names_agree(a: NormalisedRecord, b: NormalisedRecord, ctx: Contex
     return False
 
 
+def _name_comparisons(
+    field: str, null: Predicate, exact: Predicate, after_swaps: tuple[Level, ...]
+) -> tuple[Comparison, Comparison]:
+    """A name field's comparison as written (what ``swapped_varied`` reads across, so it has no
+    swapped levels of its own) and its full comparison: null, exact, the two swapped levels, the rest."""
+    direct = (Level(NULL, null), Level("exact", exact))
+    swaps = (Level("swapped", _swapped), Level("swapped_varied", _swapped_varied))
+    return Comparison(field, (*direct, *after_swaps)), Comparison(field, (*direct, *swaps, *after_swaps))
+
+
 # --- given name -------------------------------------------------------------------------------
 
 
@@ -222,20 +232,7 @@ _GIVEN_AFTER_SWAPS = (
     Level("phonetic", _given_phonetic),
     Level("jaro_winkler_mid", _given_jw_mid),
 )
-# The given name compared as written, without the swapped levels (what _swapped_varied reads across).
-_GIVEN_DIRECT = Comparison(
-    "given_name", (Level(NULL, _given_null), Level("exact", _given_exact), *_GIVEN_AFTER_SWAPS)
-)
-GIVEN_NAME = Comparison(
-    "given_name",
-    (
-        Level(NULL, _given_null),
-        Level("exact", _given_exact),
-        Level("swapped", _swapped),
-        Level("swapped_varied", _swapped_varied),
-        *_GIVEN_AFTER_SWAPS,
-    ),
-)
+_GIVEN_DIRECT, GIVEN_NAME = _name_comparisons("given_name", _given_null, _given_exact, _GIVEN_AFTER_SWAPS)
 
 
 # --- family name ------------------------------------------------------------------------------
@@ -289,18 +286,8 @@ _FAMILY_AFTER_SWAPS = (
     Level("phonetic", _family_phonetic),
     Level("jaro_winkler_mid", _family_jw_mid),
 )
-_FAMILY_DIRECT = Comparison(
-    "family_name", (Level(NULL, _family_null), Level("exact", _family_exact), *_FAMILY_AFTER_SWAPS)
-)
-FAMILY_NAME = Comparison(
-    "family_name",
-    (
-        Level(NULL, _family_null),
-        Level("exact", _family_exact),
-        Level("swapped", _swapped),
-        Level("swapped_varied", _swapped_varied),
-        *_FAMILY_AFTER_SWAPS,
-    ),
+_FAMILY_DIRECT, FAMILY_NAME = _name_comparisons(
+    "family_name", _family_null, _family_exact, _FAMILY_AFTER_SWAPS
 )
 
 
