@@ -30,7 +30,7 @@ from sqlalchemy import Connection, Engine, bindparam, event, func, insert, selec
 from lrs_server.domain.model import Identity, OrgKind, person_record
 from lrs_server.domain.uln import random_uln
 from lrs_server.storage import migrate
-from lrs_server.storage.engine import is_sqlite, make_engine
+from lrs_server.storage.engine import is_sqlite, make_engine, refresh_statistics
 from lrs_server.storage.learners import FREQUENCY, KEYS, LEARNER, insert_key_rows
 from lrs_server.storage.tables import Organisation
 from matching import default_matcher
@@ -280,6 +280,7 @@ def preload(engine: Engine, n: int, seed: int, progress: bool = False, workers: 
             connection.exec_driver_sql(
                 "SELECT setval(pg_get_serial_sequence('learner', 'id'), (SELECT max(id) FROM learner))"
             )
+    refresh_statistics(engine)  # a bulk load: see refresh_statistics
 
 
 def main() -> None:

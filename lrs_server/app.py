@@ -20,7 +20,7 @@ from lrs_server.server import (
     tune_garbage_collector,
 )
 from lrs_server.storage import migrate
-from lrs_server.storage.engine import is_sqlite, make_engine
+from lrs_server.storage.engine import is_sqlite, make_engine, refresh_statistics, statistics_warning
 from lrs_server.storage.organisations import (
     IssuedToken,
     OrganisationAlreadyExists,
@@ -38,6 +38,8 @@ def _engine(args: argparse.Namespace) -> Engine:
         migrate.upgrade(engine)  # a new (or older) embedded database is brought up to date
     elif not migrate.is_current(engine):
         raise SystemExit("the database schema is not current: run 'lrs-server migrate --db URL' first")
+    if (warning := statistics_warning(engine)) is not None:
+        log.warning(warning)
     return engine
 
 
@@ -133,11 +135,13 @@ def cmd_rekey(args: argparse.Namespace) -> int:
     from matching import default_matcher
 
     started = time.monotonic()
+    engine = _engine(args)
     done = rekey_all(
-        SqlLearnerStore(_engine(args)),
+        SqlLearnerStore(engine),
         default_matcher(),
         progress=lambda n: print(f"{n:,} learners re-keyed", file=sys.stderr) if n % 100_000 == 0 else None,
     )
+    refresh_statistics(engine)  # every key row was replaced
     print(f"re-keyed {done:,} learners in {time.monotonic() - started:.1f} s")
     return 0
 

@@ -25,6 +25,33 @@ def is_sqlite(engine: Engine) -> bool:
     return engine.dialect.name == "sqlite"
 
 
+def refresh_statistics(engine: Engine) -> None:
+    """Have PostgreSQL re-read its tables' sizes and value distributions (ANALYZE).
+
+    Without them (just after a bulk load or ``rekey``, or with autovacuum off) PostgreSQL plans the
+    candidate query, a chunk's keys against the key index, as a scan of the whole table: 0.5 s a
+    chunk at 1M learners instead of a few ms (docs/BENCHMARKS.md). SQLite is left without statistics:
+    its plans here were chosen and measured that way, and it gathers none by itself either."""
+    if is_sqlite(engine):
+        return
+    with engine.begin() as connection:
+        connection.exec_driver_sql("ANALYZE")
+
+
+def statistics_warning(engine: Engine) -> str | None:
+    """What to tell the operator when PostgreSQL will not keep its statistics current by itself."""
+    if is_sqlite(engine):
+        return None
+    with engine.connect() as connection:
+        autovacuum = connection.exec_driver_sql("SHOW autovacuum").scalar_one()
+    if autovacuum == "on":
+        return None
+    return (
+        "PostgreSQL's autovacuum is off, so nothing keeps the planner's statistics current: run ANALYZE "
+        "after loading learners and regularly as the register grows, or candidate queries scan whole tables"
+    )
+
+
 def make_engine(url: str | None = None) -> Engine:
     """An engine for ``url`` (default: the SQLite file under the data directory)."""
     url = url or default_url()
