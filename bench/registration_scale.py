@@ -2,9 +2,12 @@
 
     .venv/bin/python -m bench.registration_scale                       # 10k, 100k, 1M; 2,000 each
     .venv/bin/python -m bench.registration_scale --sizes 10000 --registrations 500
+    .venv/bin/python -m bench.registration_scale --postgres postgresql+psycopg://postgres@127.0.0.1/lrs_bench_1m
 
 Each size's registry is preloaded once (bench/out/lrs-<size>.sqlite3, reused when present) and copied
-to a scratch file for the run, so every run starts from the same registry. The service is built as
+to a scratch file for the run, so every run starts from the same registry. With ``--postgres``, the
+registry is a scratch copy of that preloaded PostgreSQL database (bench/preload.py --db URL), as
+bench.batch_throughput does. The service is built as
 lrs_server/server.py builds it (SqlLearnerStore, default_matcher(), Clock(), Disclosure()) and called
 in-process for a school. Half the registrations are new people, half re-registrations of preloaded
 learners with the synthetic generator's variations (typos, nicknames, new address, ...). The
@@ -23,12 +26,14 @@ import statistics
 import sys
 import time
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 from sqlalchemy import Engine, func, select
 
+from bench.batch_throughput import postgres_copy
 from bench.preload import PRELOAD_ORG_REF, birth_years, organisation_id, preload
 from lrs_server.domain.clock import Clock
 from lrs_server.domain.errors import DomainError
@@ -155,18 +160,36 @@ def _print_false_merge(case: Case, decision: MatchDecision | None) -> None:
     print(f"    weight {best.match_weight:.1f}: {fields}", flush=True)
 
 
-def run(size: int, registrations: int, seed: int) -> Figures:
+@contextmanager
+def _scratch_registry(size: int, seed: int, postgres: str) -> Iterator[str]:
+    """The URL of a scratch copy of the preloaded registry, removed afterwards."""
+    if postgres:
+        with postgres_copy(postgres) as url:
+            yield url
+        return
     pristine = _registry(size, seed)
     scratch = pristine.with_name(pristine.stem + ".run.sqlite3")
     for stale in OUT.glob(f"{scratch.name}*"):
         stale.unlink()
     shutil.copyfile(pristine, scratch)
-    engine = make_engine(f"sqlite:///{scratch}")
+    try:
+        yield f"sqlite:///{scratch}"
+    finally:
+        for stale in OUT.glob(f"{scratch.name}*"):
+            stale.unlink()
+
+
+def run(size: int, registrations: int, seed: int, postgres: str = "") -> Figures:
+    with _scratch_registry(size, seed, postgres) as url:
+        return _run(make_engine(url), size, registrations, seed)
+
+
+def _run(engine: Engine, size: int, registrations: int, seed: int) -> Figures:
     migrate.upgrade(engine)  # a registry preloaded under an older schema, as lrs-server serve would
     tune_garbage_collector()  # as lrs-server serve does
-    checkpointer = WalCheckpointer.for_engine(engine)  # as lrs_server/server.py runs one
-    assert checkpointer is not None
-    checkpointer.start()
+    checkpointer = WalCheckpointer.for_engine(engine)  # as lrs_server/server.py runs one (SQLite)
+    if checkpointer is not None:
+        checkpointer.start()
     school = organisation_id(engine, "BENCH-SCHOOL", OrgKind.SCHOOL.value, "Benchmark School")
     assert school != organisation_id(engine, PRELOAD_ORG_REF)
     principal = Principal(school, OrgKind.SCHOOL, "BENCH-SCHOOL", "Benchmark School")
@@ -201,10 +224,9 @@ def run(size: int, registrations: int, seed: int) -> Figures:
         if case.learner_id is None and result.outcome is Outcome.MATCHED:
             _print_false_merge(case, matcher.last)
         outcomes[f"{kind}: {outcome}"] += 1
-    checkpointer.stop()
+    if checkpointer is not None:
+        checkpointer.stop()
     engine.dispose()
-    for stale in OUT.glob(f"{scratch.name}*"):
-        stale.unlink()
     return Figures(size, latencies, matcher.sizes[len(warmup) :], outcomes, refused)
 
 
@@ -215,7 +237,13 @@ def main() -> None:
     parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000, 1_000_000])
     parser.add_argument("--registrations", type=int, default=2000)
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--postgres", default="", help="a preloaded PostgreSQL database (its size only)")
     args = parser.parse_args()
+    if args.postgres:
+        engine = make_engine(args.postgres)
+        with engine.connect() as connection:
+            args.sizes = [connection.execute(select(func.count()).select_from(LEARNER)).scalar_one()]
+        engine.dispose()
     OUT.mkdir(parents=True, exist_ok=True)
     print(
         f"{platform.machine()} {platform.processor() or ''} python {platform.python_version()} "
@@ -223,7 +251,7 @@ def main() -> None:
     )
     results = []
     for size in args.sizes:
-        figures = run(size, args.registrations, args.seed)
+        figures = run(size, args.registrations, args.seed, args.postgres)
         results.append(figures)
         print(f"  {size:,}: {dict(sorted(figures.outcomes.items()))}; refused {figures.refused}", flush=True)
     print("registry  regs  median ms  p99 ms  mean cands  max cands")
