@@ -10,7 +10,7 @@ from datetime import datetime
 from typing import Protocol
 
 from lrs_server.domain.clock import Clock
-from lrs_server.domain.errors import DomainError, FieldViolation, Reason, ValidationError, invalid
+from lrs_server.domain.errors import DomainError, ErrorKind, FieldViolation, Reason, ValidationError, invalid
 from lrs_server.domain.merged import resolve_master
 from lrs_server.domain.model import (
     Identity,
@@ -360,6 +360,15 @@ class _Batch:
         unchanged = before == sent if before else learner.identity == valid.identity
         if unchanged or learner.identity == valid.identity or learner.id < 0:
             return _Plan(Outcome.MATCHED, learner)
+        same_person = self._matcher.decide(
+            valid.record, [Candidate(learner.id, learner_record(learner))], self._tx.frequencies
+        )
+        if same_person.outcome is Outcome.NEW:
+            # A correction leaves the pupil recognisable; these details describe someone else (an
+            # identifier re-used, or two rows swapped in the MIS). Overwriting would hand this
+            # learner's ULN and record to that person: refuse the row, change nothing.
+            self._sent[mis_identifier] = before
+            raise _mis_identifier_conflict(valid.command.mis_identifier)
         updated = self._tx.update_learner(
             learner,
             valid.identity,
@@ -471,6 +480,18 @@ class _Batch:
                 shown = tuple(CandidateView(v, s) for v, (_, s) in zip(seen, plan.candidates, strict=True))
                 results.append(RegistrationResult(plan.outcome, None, shown))
         return results
+
+
+def _mis_identifier_conflict(mis_identifier: str) -> DomainError:
+    return DomainError(
+        ErrorKind.FAILED_PRECONDITION,
+        Reason.MIS_IDENTIFIER_CONFLICT,
+        f"MIS identifier {mis_identifier!r} names a learner your organisation registered whose details are "
+        "too different from these for this row to be a correction of them: if this is another pupil, give "
+        "them their own MIS identifier; if the pupil's details really changed this much, correct them with "
+        "UpdateLearner",
+        [FieldViolation("mis_identifier", Reason.MIS_IDENTIFIER_CONFLICT, "names a different learner")],
+    )
 
 
 def read_counts(

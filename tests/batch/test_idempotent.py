@@ -12,9 +12,11 @@ from collections import Counter
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
+import grpc
 import pytest
 from sqlalchemy import Engine, text
 
+from lrs.v1 import learner_pb2 as pb
 from lrs.v1 import registration_service_pb2 as reg_pb
 from lrs_server.domain.model import OrgKind
 from lrs_server.storage.organisations import OrganisationStore
@@ -23,7 +25,8 @@ from school_client.connection import Client, ConnectionSettings
 from school_client.files import LearnerRow, write_lrb
 from school_client.files.generate import generate_learners
 from tests.batch.conftest import SCHOOL, check_results, clean_env, learner_count, read_results
-from tests.service.conftest import Api, start_server
+from tests.service import factories
+from tests.service.conftest import Api, failure, start_server
 
 ROWS = 300
 
@@ -231,3 +234,71 @@ def postcode_of(api: Api, uln: str) -> str:
         return str(
             c.execute(text("SELECT postcode FROM learner WHERE uln = :uln"), {"uln": uln}).scalar_one()
         )
+
+
+def test_an_mis_identifier_re_used_for_another_pupil_is_refused_not_merged(
+    api: Api, school: Client, tmp_path: Path
+) -> None:
+    """A changed row updates its learner only while it still describes that learner: a row that now
+    describes someone else (an identifier re-used, or rows swapped in the MIS) must not hand the
+    learner's ULN and record to another child. It is rejected, changes nothing, and stays rejected."""
+    rows = list(generate_learners(10, seed=12))
+    source = write_file(tmp_path / "in.csv", rows)
+    register(school, source, tmp_path / "first.csv")
+    first = ulns(tmp_path / "first.csv")
+    held = rows[4]
+    stranger = dataclasses.replace(
+        held,
+        given_name="Oliver",
+        family_name="Pemberton",
+        gender="male" if held.gender == "female" else "female",
+        date_of_birth="2011-01-17" if held.date_of_birth != "2011-01-17" else "2011-06-02",
+        postcode="TR1 1AA",
+        address_line1="9 Quay Street",
+    )
+    reused = write_file(tmp_path / "reused.csv", [*rows[:4], stranger, *rows[5:]])
+    learners = learner_count(api.engine)
+    for attempt in ("second.csv", "third.csv"):
+        summary = register(school, reused, tmp_path / attempt)
+        by_mis = {row["MISIdentifier"]: row for row in check_results(reused, tmp_path / attempt)}
+        refused = by_mis[held.mis_identifier]
+        assert (refused["Outcome"], refused["Reason"], refused["ULN"]) == (
+            "REJECTED",
+            "MIS_IDENTIFIER_CONFLICT",
+            "",
+        )
+        assert "own MIS identifier" in refused["Message"]
+        assert summary.outcomes == Counter({"MATCHED": len(rows) - 1, "REJECTED": 1})
+    assert learner_count(api.engine) == learners
+    with api.engine.connect() as c:
+        given, family = c.execute(
+            text("SELECT given_name, family_name FROM learner WHERE uln = :uln"),
+            {"uln": first[held.mis_identifier]},
+        ).one()
+    assert (given, family) == (held.given_name, held.family_name)
+    register(school, source, tmp_path / "original.csv")  # the school's own row for the pupil still works
+    assert ulns(tmp_path / "original.csv") == first
+
+
+def test_registering_one_learner_under_an_mis_identifier_of_another_is_failed_precondition(
+    api: Api,
+) -> None:
+    school = api.auth()
+    first = api.registration.RegisterLearner(
+        factories.register_request(mis_identifier="MIS-77"), metadata=school
+    )
+    assert first.outcome == reg_pb.REGISTRATION_OUTCOME_NEW
+    other = factories.register_request(
+        mis_identifier="MIS-77",
+        given_name="Oliver",
+        family_name="Pemberton",
+        gender=pb.GENDER_MALE,
+        date_of_birth="2010-05-30",
+        postcode="TR1 1AA",
+    )
+    with pytest.raises(grpc.RpcError) as refused:
+        api.registration.RegisterLearner(other, metadata=school)
+    got = failure(refused.value)
+    assert (got.code, got.reason) == (grpc.StatusCode.FAILED_PRECONDITION, "MIS_IDENTIFIER_CONFLICT")
+    assert got.fields == {"mis_identifier": "MIS_IDENTIFIER_CONFLICT"}
+    assert learner_count(api.engine) == 1
