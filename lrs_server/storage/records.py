@@ -28,7 +28,7 @@ from lrs_server.domain.record_ports import (
     StoredAchievement,
     SubmitOutcome,
 )
-from lrs_server.storage.learners import HISTORY, LEARNER, MIS, SqlStore, SqlTransaction, among
+from lrs_server.storage.learners import DECISIONS, HISTORY, LEARNER, MIS, SqlStore, SqlTransaction, among
 from lrs_server.storage.organisations import ORG, hash_token
 from lrs_server.storage.tables import (
     AccessLogEntry,
@@ -40,6 +40,7 @@ from lrs_server.storage.tables import (
     ReviewItemRecord,
     SharingChoiceRecord,
 )
+from matching.types import Outcome
 
 ACH = AchievementRecord.__table__  # type: ignore[attr-defined]
 SHARING = SharingChoiceRecord.__table__  # type: ignore[attr-defined]
@@ -186,18 +187,21 @@ class SqlRecordTransaction(SqlTransaction):
     # -- self-service ----------------------------------------------------------------------
 
     def registered_or_linked(self, organisation_id: int, learner_id: int) -> bool:
+        """Whether the organisation has this learner (or a duplicate merged into it) as its own: it
+        registered them, holds an MIS link to them, or was answered MATCHED with them."""
         ids = [learner_id, *(lr.id for lr in self.linked_learners(learner_id))]
-        created = self._c.execute(
-            select(LEARNER.c.id)
-            .where(LEARNER.c.id.in_(ids), LEARNER.c.created_by == organisation_id)
-            .limit(1)
-        ).first()
-        linked = self._c.execute(
-            select(MIS.c.learner_id)
-            .where(MIS.c.learner_id.in_(ids), MIS.c.organisation_id == organisation_id)
-            .limit(1)
-        ).first()
-        return created is not None or linked is not None
+        ties = (
+            select(LEARNER.c.id).where(LEARNER.c.id.in_(ids), LEARNER.c.created_by == organisation_id),
+            select(MIS.c.learner_id).where(
+                MIS.c.learner_id.in_(ids), MIS.c.organisation_id == organisation_id
+            ),
+            select(DECISIONS.c.learner_id).where(
+                DECISIONS.c.learner_id.in_(ids),
+                DECISIONS.c.organisation_id == organisation_id,
+                DECISIONS.c.outcome == Outcome.MATCHED.value,
+            ),
+        )
+        return any(self._c.execute(tie.limit(1)).first() is not None for tie in ties)
 
     def add_activation_code(
         self, learner_id: int, code_hash: str, issued_by: int, now: datetime, expires: datetime

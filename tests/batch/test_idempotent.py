@@ -216,9 +216,14 @@ def test_re_sending_an_unchanged_file_keeps_corrections_made_since(
     register(school, source, tmp_path / "first.csv")
     corrected, changed = rows[2], rows[5]
     uln = ulns(tmp_path / "first.csv")[corrected.mis_identifier]
+    moved_to = api.add_school("MOVED-TO")  # the pupil's new school: registers them, then corrects
+    joined = api.registration.RegisterLearner(
+        reg_pb.RegisterLearnerRequest(identity=row_request(1, corrected).identity), metadata=moved_to
+    )
+    assert (joined.outcome, joined.learner.uln) == (reg_pb.REGISTRATION_OUTCOME_MATCHED, uln)
     correction = row_request(1, dataclasses.replace(corrected, postcode="M1 1AE")).identity
     api.registration.UpdateLearner(
-        reg_pb.UpdateLearnerRequest(uln=uln, identity=correction), metadata=api.add_school("MOVED-TO")
+        reg_pb.UpdateLearnerRequest(uln=uln, identity=correction), metadata=moved_to
     )
     register(school, source, tmp_path / "again.csv")
     assert postcode_of(api, uln) == "M1 1AE"  # not reverted by the unchanged row

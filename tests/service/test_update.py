@@ -128,3 +128,49 @@ def test_admin_may_update(api: Api) -> None:
         update(api, learner.uln, learner.etag, kind=OrgKind.ADMIN, given_name="Ama").identity.given_name
         == "Ama"
     )
+
+
+def _update_as(
+    api: Api, school: tuple[tuple[str, str], ...], uln: str, etag: str, **changes: object
+) -> pb.Learner:
+    request = reg_pb.UpdateLearnerRequest(uln=uln, identity=identity(**changes), etag=etag)
+    return api.registration.UpdateLearner(request, metadata=school).learner
+
+
+def test_a_school_may_not_update_a_learner_it_has_never_registered(api: Api) -> None:
+    """Knowing a ULN is not enough to rewrite someone's identity: the answer is the one an unknown ULN
+    gets (nothing about the learner, not even whether the ULN exists, whatever the etag), and
+    nothing is written."""
+    learner = register_new(api)
+    stranger = api.add_school("STRANGER")
+    for etag in ("", learner.etag, 'W/"99"'):
+        bad = refused(lambda etag=etag: _update_as(api, stranger, learner.uln, etag, given_name="Oliver"))
+        unknown = refused(
+            lambda etag=etag: _update_as(api, stranger, "1000000043", etag, given_name="Oliver")
+        )
+        assert (
+            (bad.code, bad.reason)
+            == (unknown.code, unknown.reason)
+            == (
+                grpc.StatusCode.NOT_FOUND,
+                "LEARNER_NOT_FOUND",
+            )
+        )
+    found = api.registration.FindLearnerByUln(
+        reg_pb.FindLearnerByUlnRequest(uln=learner.uln, given_name="Amara", family_name="Okafor"),
+        metadata=api.auth(),
+    )
+    assert found.learner.etag == learner.etag  # unchanged
+
+
+def test_a_school_that_was_answered_matched_may_update(api: Api) -> None:
+    """A pupil who moves school: the new school registers them (MATCHED to their ULN) and may then
+    correct their details."""
+    learner = register_new(api)
+    new_school = api.add_school("NEW-SCHOOL")
+    joined = api.registration.RegisterLearner(
+        reg_pb.RegisterLearnerRequest(identity=identity()), metadata=new_school
+    )
+    assert (joined.outcome, joined.learner.uln) == (reg_pb.REGISTRATION_OUTCOME_MATCHED, learner.uln)
+    moved = _update_as(api, new_school, learner.uln, joined.learner.etag, postcode="M1 1AE")
+    assert moved.identity.postcode == "M1 1AE"
