@@ -265,7 +265,11 @@ class _Batch:
         if request_id and (stored := self._tx.stored_request(self._principal, request_id)) is not None:
             learner = self._tx.learner_by_id(stored.learner_id) if stored.learner_id is not None else None
             if learner is not None:
-                return _Plan(Outcome(stored.outcome), learner)
+                # A retry gets the first answer, for the learner as it now stands (a merged duplicate
+                # answers with its master); a key re-used for another person gets no one's ULN.
+                if not self._describes(valid, learner):
+                    raise _request_id_reused(command.request_id)
+                return _Plan(Outcome(stored.outcome), resolve_master(self._tx, learner) or learner)
         if mis_identifier and (linked_id := self._links.get(mis_identifier)) is not None:
             known = linked.get(linked_id) or self._provisional(linked_id)
             if known is not None:
@@ -360,10 +364,7 @@ class _Batch:
         unchanged = before == sent if before else learner.identity == valid.identity
         if unchanged or learner.identity == valid.identity or learner.id < 0:
             return _Plan(Outcome.MATCHED, learner)
-        same_person = self._matcher.decide(
-            valid.record, [Candidate(learner.id, learner_record(learner))], self._tx.frequencies
-        )
-        if same_person.outcome is Outcome.NEW:
+        if not self._describes(valid, learner):
             # A correction leaves the pupil recognisable; these details describe someone else (an
             # identifier re-used, or two rows swapped in the MIS). Overwriting would hand this
             # learner's ULN and record to that person: refuse the row, change nothing.
@@ -378,6 +379,15 @@ class _Batch:
             self._now,
         )
         return _Plan(Outcome.MATCHED, updated, updated=True)
+
+    def _describes(self, valid: _Valid, learner: Learner) -> bool:
+        """Whether the row could be this learner at all: anything but NEW when the matcher weighs the
+        row against the learner alone. The caller's own key (an MIS identifier, a request id) is
+        evidence the matcher does not see, so a possible match is enough."""
+        decision = self._matcher.decide(
+            valid.record, [Candidate(learner.id, learner_record(learner))], self._tx.frequencies
+        )
+        return decision.outcome is not Outcome.NEW
 
     # -- writing ---------------------------------------------------------------------------
 
@@ -491,6 +501,16 @@ def _mis_identifier_conflict(mis_identifier: str) -> DomainError:
         "them their own MIS identifier; if the pupil's details really changed this much, correct them with "
         "UpdateLearner",
         [FieldViolation("mis_identifier", Reason.MIS_IDENTIFIER_CONFLICT, "names a different learner")],
+    )
+
+
+def _request_id_reused(request_id: str) -> DomainError:
+    return DomainError(
+        ErrorKind.FAILED_PRECONDITION,
+        Reason.REQUEST_ID_REUSED,
+        f"request_id {request_id!r} was used before for a learner these details do not describe: "
+        "use a new request_id for each learner",
+        [FieldViolation("request_id", Reason.REQUEST_ID_REUSED, "used before for another learner")],
     )
 
 

@@ -78,3 +78,21 @@ def test_a_resent_row_whose_pupil_was_merged_gets_the_masters_uln(api: Api) -> N
     again = send()
     assert (again.outcome, again.uln) == (reg_pb.REGISTRATION_OUTCOME_MATCHED, master)
     assert send().uln == master
+
+
+def test_retrying_a_registration_after_its_learner_was_merged_answers_with_the_master(api: Api) -> None:
+    """The retry of the request that created the duplicate gets the master's ULN, never the linked one
+    (which, once merged, is shown to nobody)."""
+    master = register_new(api).uln
+    school = api.add_school("RETRY-1")
+    request = register_request(request_id="req-dup", **DUPLICATE)
+    request.confirmation.confirm_new_reason = "a different learner (test set-up)"
+    first = api.registration.RegisterLearner(request, metadata=school)
+    linked = first.learner.uln
+    assert linked != master
+    admin(api).MergeLearners(
+        admin_pb.MergeLearnersRequest(master_uln=master, linked_uln=linked, reason="duplicate"),
+        metadata=api.auth(OrgKind.ADMIN),
+    )
+    retry = api.registration.RegisterLearner(request, metadata=school)
+    assert retry.learner.uln == master

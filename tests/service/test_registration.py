@@ -5,6 +5,7 @@ from __future__ import annotations
 import grpc
 import pytest
 
+from lrs.v1 import learner_pb2 as pb
 from lrs.v1 import registration_service_pb2 as reg_pb
 from lrs_server.domain import uln as uln_rules
 from lrs_server.domain.model import OrgKind
@@ -120,3 +121,28 @@ def test_only_schools_and_admins_may_register(api: Api) -> None:
             api.registration.RegisterLearner(register_request(), metadata=api.auth(kind))
         assert failure(caught.value).code == grpc.StatusCode.PERMISSION_DENIED
         assert failure(caught.value).reason == "CALLER_NOT_PERMITTED"
+
+
+def test_a_request_id_re_used_for_another_person_gives_no_one_s_uln(api: Api) -> None:
+    """A client that re-uses an idempotency key for a different pupil must not be handed the first
+    pupil's ULN (its MIS would then hold another child's number)."""
+    first = api.registration.RegisterLearner(register_request(request_id="r-9"), metadata=api.auth())
+    assert first.outcome == NEW
+    other = register_request(
+        request_id="r-9",
+        given_name="Oliver",
+        family_name="Pemberton",
+        gender=pb.GENDER_MALE,
+        date_of_birth="2010-05-30",
+        postcode="TR1 1AA",
+    )
+    with pytest.raises(grpc.RpcError) as caught:
+        api.registration.RegisterLearner(other, metadata=api.auth())
+    bad = failure(caught.value)
+    assert (bad.code, bad.reason) == (grpc.StatusCode.FAILED_PRECONDITION, "REQUEST_ID_REUSED")
+    assert bad.fields == {"request_id": "REQUEST_ID_REUSED"}
+    assert first.learner.uln not in bad.message
+    moved = api.registration.RegisterLearner(
+        register_request(request_id="r-9", postcode="M1 1AE"), metadata=api.auth()
+    )
+    assert moved.learner.uln == first.learner.uln  # a retry with a detail corrected is still the retry
