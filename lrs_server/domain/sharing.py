@@ -4,6 +4,7 @@ Rules (docs/PRIVACY.md):
 - the learner's own latest choice wins; a school's record (AbilityToShare) never overrides it;
 - after a merge the most restrictive of the two records' choices applies until the learner chooses again;
 - with no choice recorded (or "privacy notice not seen") achievements are shared, as the privacy notice says;
+  a school's "not seen" never undoes an earlier school's recorded choice;
 - an organisation always sees the results it submitted itself; a learner always sees their own record;
 - an administrator sees achievements only when the learner withholds them from nobody.
 """
@@ -33,8 +34,13 @@ def in_force(entries: Sequence[SharingEntry]) -> SharingEntry | None:
     decided = [e for e in entries if e.source in _DECIDING]
     if decided:
         return decided[-1]
+    # A school's "privacy notice not seen" records that nobody decided: it never undoes a school's
+    # recorded decision (another school's latest SHARE or DO_NOT_SHARE does: that is the pupil's
+    # word through their current school).
     schools = [e for e in entries if e.source is SharingSource.SCHOOL]
-    return schools[-1] if schools else None
+    decisions = [e for e in schools if e.school_choice is not SchoolChoice.NOT_SEEN]
+    latest = decisions or schools
+    return latest[-1] if latest else None
 
 
 def withheld_from(entries: Sequence[SharingEntry]) -> frozenset[OrgKind]:

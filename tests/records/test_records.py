@@ -221,3 +221,20 @@ def test_signing_out_everywhere_ends_the_learners_tokens(api: Api) -> None:
     with pytest.raises(grpc.RpcError) as denied:
         selfservice(api).SignOutEverywhere(self_pb.SignOutEverywhereRequest(), metadata=api.auth())
     assert failure(denied.value).code == grpc.StatusCode.PERMISSION_DENIED
+
+
+def test_another_schools_not_seen_does_not_undo_a_do_not_share(api: Api) -> None:
+    """'Privacy notice not seen' records that no one decided; it must not lift a choice a school
+    recorded before. A later school's SHARE is the pupil's newer word and does."""
+    request = register_request(mis_identifier="P1")
+    request.ability_to_share = 3  # SHARING_CHOICE_DO_NOT_SHARE
+    uln = api.registration.RegisterLearner(request, metadata=api.auth()).learner.uln
+    submit(api, api.auth(AB), result_row(uln))
+    college = api.auth(OrgKind.POST16)
+    assert record(api, college, uln).achievements_withheld
+    for ref, choice, withheld in (("NOT-SEEN", 1, True), ("SHARES", 2, False)):  # NOT_SEEN, SHARE
+        again = register_request(mis_identifier="P7")
+        again.ability_to_share = choice
+        joined = api.registration.RegisterLearner(again, metadata=api.add_school(ref))
+        assert joined.learner.uln == uln
+        assert record(api, college, uln).achievements_withheld is withheld, ref
