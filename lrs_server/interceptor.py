@@ -16,7 +16,7 @@ from google.rpc import code_pb2, error_details_pb2, status_pb2
 from grpc_status import rpc_status
 
 from lrs_server.auth import Authoriser, bearer_token, is_public, needs_token
-from lrs_server.domain.errors import DomainError, ErrorKind
+from lrs_server.domain.errors import DomainError, ErrorKind, Reason
 from lrs_server.domain.model import Principal
 
 ERROR_DOMAIN = "lrs.v1"
@@ -76,6 +76,75 @@ def _internal(context: grpc.ServicerContext, method: str) -> NoReturn:
     raise AssertionError("abort returned")  # pragma: no cover
 
 
+def _unexpected(context: grpc.ServicerContext, method: str, error: Exception) -> NoReturn:
+    """An exception that is not a refusal: re-raised if the call already ended (aborted
+    deliberately, or cancelled by the client, whose stream then raises RpcError), else INTERNAL."""
+    if context.code() is not None:  # already aborted deliberately
+        raise error
+    if isinstance(error, grpc.RpcError) and not context.is_active():
+        # The client cancelled (or its deadline passed): nothing to answer, and not our fault.
+        # grpc recognises its own RpcError and ends the call quietly.
+        log.info("%s: the call ended on the client's side before it was answered", method)
+        raise error
+    _internal(context, method)
+
+
+_MALFORMED = object()  # what the wrapped deserializer returns for bytes that are not a valid request
+
+
+class _MalformedRequest(Exception):
+    """Raised by the request iterator at a malformed message; a distinct type (not a DomainError),
+    so no servicer's per-row error handling can answer it as a row and read on."""
+
+    def __init__(self, error: DomainError) -> None:
+        super().__init__(error.message)
+        self.error = error
+
+
+def _malformed(message_type: str, position: int | None = None) -> DomainError:
+    where = "the request" if position is None else f"message {position} of the request stream"
+    metadata = {"message_type": message_type}
+    if position is not None:
+        metadata["message_index"] = str(position)
+    return DomainError(
+        ErrorKind.INVALID,
+        Reason.REQUEST_MALFORMED,
+        f"{where} is not a valid {message_type} message",
+        metadata=metadata,
+    )
+
+
+def _message_type(deserializer: Callable[[bytes], Any] | None) -> str:
+    """The protobuf type a generated deserializer (``SomeRequest.FromString``) parses."""
+    descriptor = getattr(getattr(deserializer, "__self__", None), "DESCRIPTOR", None)
+    return str(getattr(descriptor, "full_name", "request"))
+
+
+def _tolerant(deserializer: Callable[[bytes], Any] | None) -> Callable[[bytes], Any] | None:
+    """``deserializer``, returning ``_MALFORMED`` instead of raising. grpc parses each message before
+    (or, on a stream, while) the behaviour runs and answers a failure with a bare INTERNAL; this way
+    the behaviour meets the bad message and refuses it with INVALID_ARGUMENT and details."""
+    if deserializer is None:
+        return None
+    parse = deserializer
+
+    def deserialize(data: bytes) -> Any:
+        try:
+            return parse(data)
+        except Exception:
+            return _MALFORMED
+
+    return deserialize
+
+
+def _checked(requests: Iterator[Any], message_type: str) -> Iterator[Any]:
+    """The request stream, stopping with ``_MalformedRequest`` at the first malformed message."""
+    for position, request in enumerate(requests, start=1):
+        if request is _MALFORMED:
+            raise _MalformedRequest(_malformed(message_type, position))
+        yield request
+
+
 class ServiceInterceptor(grpc.ServerInterceptor):  # type: ignore[misc]
     def __init__(self, authoriser: Authoriser) -> None:
         self._authoriser = authoriser
@@ -94,12 +163,16 @@ class ServiceInterceptor(grpc.ServerInterceptor):  # type: ignore[misc]
         if handler is None or is_public(method):
             return handler
         metadata = details.invocation_metadata
+        message_type = _message_type(handler.request_deserializer)
+        deserializer = _tolerant(handler.request_deserializer)
         if handler.unary_unary is not None:
             inner_unary = handler.unary_unary
 
             def unary(request: Any, context: grpc.ServicerContext) -> Any:
                 try:
-                    principal = self._principal_for(method, metadata)
+                    principal = self._principal_for(method, metadata)  # authenticate first
+                    if request is _MALFORMED:
+                        raise _malformed(message_type)
                     if principal is None:
                         return inner_unary(request, context)
                     token = _principal.set(principal)
@@ -109,14 +182,10 @@ class ServiceInterceptor(grpc.ServerInterceptor):  # type: ignore[misc]
                         _principal.reset(token)
                 except DomainError as error:
                     _abort(context, error)
-                except Exception:
-                    if context.code() is not None:  # already aborted deliberately
-                        raise
-                    _internal(context, method)
+                except Exception as error:
+                    _unexpected(context, method, error)
 
-            return grpc.unary_unary_rpc_method_handler(
-                unary, handler.request_deserializer, handler.response_serializer
-            )
+            return grpc.unary_unary_rpc_method_handler(unary, deserializer, handler.response_serializer)
         if handler.stream_stream is not None:
             inner_stream = handler.stream_stream
 
@@ -127,17 +196,16 @@ class ServiceInterceptor(grpc.ServerInterceptor):  # type: ignore[misc]
                         raise RuntimeError(f"{method} must authenticate")
                     token = _principal.set(principal)
                     try:
-                        yield from inner_stream(requests, context)
+                        yield from inner_stream(_checked(requests, message_type), context)
                     finally:
                         _principal.reset(token)
+                except _MalformedRequest as malformed:
+                    _abort(context, malformed.error)
                 except DomainError as error:
                     _abort(context, error)
-                except Exception:
-                    if context.code() is not None:
-                        raise
-                    _internal(context, method)
+                except Exception as error:
+                    _unexpected(context, method, error)
 
-            return grpc.stream_stream_rpc_method_handler(
-                stream, handler.request_deserializer, handler.response_serializer
-            )
+            return grpc.stream_stream_rpc_method_handler(stream, deserializer, handler.response_serializer)
+        # No RPC streams one way only; such a handler would need wrapping like the two above.
         return handler
