@@ -207,5 +207,7 @@ class ServiceInterceptor(grpc.ServerInterceptor):  # type: ignore[misc]
                     _unexpected(context, method, error)
 
             return grpc.stream_stream_rpc_method_handler(stream, deserializer, handler.response_serializer)
-        # No RPC streams one way only; such a handler would need wrapping like the two above.
-        return handler
+        # No RPC streams one way only. Such a handler is refused (None: UNIMPLEMENTED), not served
+        # unauthenticated, until it is wrapped like the two above: authentication fails closed.
+        log.error("%s is a one-way streaming RPC, which the interceptor does not wrap: refused", method)
+        return None
