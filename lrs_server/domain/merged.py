@@ -5,7 +5,11 @@ from __future__ import annotations
 from lrs_server.domain.model import Learner
 from lrs_server.domain.ports import LearnerTransaction
 
-MAX_LINKS = 10  # a guard against a cycle of master links, which merges never create
+# Records one learner's merges may group (the master and every record linked to it, directly or
+# through another linked record). A merge that would group more is refused (domain/merges.py), so
+# no chain of master links is longer: following one never stops short of the master, and the bound
+# also guards against a cycle, which merges never create.
+MAX_LINKS = 100
 
 
 def resolve_master(tx: LearnerTransaction, learner: Learner | None) -> Learner | None:

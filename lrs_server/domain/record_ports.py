@@ -123,6 +123,7 @@ class NewReviewItem:
     post14_qualification: bool
     identity: Identity
     candidate_ids: tuple[int, ...]
+    school_choice: SchoolChoice | None = None  # AbilityToShare, recorded once the item is resolved
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,6 +137,7 @@ class ReviewEntry:
     candidate_ids: tuple[int, ...]
     status: str
     created_at: datetime
+    school_choice: SchoolChoice | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -143,6 +145,7 @@ class MergeEntry:
     id: int
     master_id: int
     linked_id: int
+    merged_at: datetime
 
 
 @runtime_checkable

@@ -436,7 +436,8 @@ class _Batch:
         valids: Sequence[_Valid],
         real_id: Callable[[Learner | None], int | None],
     ) -> None:
-        """Queue POSSIBLE_MATCH rows for review; record AbilityToShare for rows with a learner."""
+        """Queue POSSIBLE_MATCH rows for review (with their AbilityToShare, recorded when the item is
+        resolved); record AbilityToShare for rows with a learner."""
         assert self._hooks is not None
         review: list[NewReviewItem] = []
         sharing: list[tuple[int, SchoolChoice]] = []
@@ -451,6 +452,7 @@ class _Batch:
                         command.post14_qualification,
                         valid.identity,
                         tuple(i for lr, _ in plan.candidates if (i := real_id(lr)) is not None),
+                        command.ability_to_share,
                     )
                 )
             elif command.ability_to_share is not None and (learner_id := real_id(plan.learner)) is not None:

@@ -2,7 +2,8 @@
 
 Rules (docs/PRIVACY.md):
 - the learner's own latest choice wins; a school's record (AbilityToShare) never overrides it;
-- after a merge the most restrictive of the two records' choices applies until the learner chooses again;
+- after a merge the most restrictive of the two records' choices applies until the learner chooses again,
+  and after it is undone, the most restrictive of those and of every choice made while merged;
 - with no choice recorded (or "privacy notice not seen") achievements are shared, as the privacy notice says;
   a school's "not seen" never undoes an earlier school's recorded choice;
 - an organisation always sees the results it submitted itself; a learner always sees their own record;
@@ -57,6 +58,19 @@ def merged_entry(
     first: Sequence[SharingEntry], second: Sequence[SharingEntry], now: datetime
 ) -> SharingEntry:
     return SharingEntry(withheld_from(first) | withheld_from(second), SharingSource.MERGE, now)
+
+
+def unmerged_entry(
+    master: Sequence[SharingEntry], linked: Sequence[SharingEntry], merged_at: datetime, now: datetime
+) -> SharingEntry | None:
+    """What both records carry when a merge is undone: while merged, either person's choices were
+    written to the master, and which of them made each is not known. So each record keeps the most
+    restrictive of every choice made while merged and of both records' own choices, until its
+    learner chooses again (None when nothing is withheld)."""
+    during = (e.withheld_from for e in master if e.source in _DECIDING and e.at >= merged_at)
+    before = withheld_from([e for e in master if e.at < merged_at])
+    withheld = before.union(withheld_from(master), withheld_from(linked), *during)
+    return SharingEntry(withheld, SharingSource.MERGE, now) if withheld else None
 
 
 def withheld_for(viewer: Principal, withheld: frozenset[OrgKind]) -> bool:

@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy import Engine, and_, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
+from lrs_server.domain.merged import MAX_LINKS
 from lrs_server.domain.model import Gender, Identity, Learner, LearnerKind, OrgKind, Principal
 from lrs_server.domain.record_ports import (
     AccessView,
@@ -139,7 +140,7 @@ class SqlRecordTransaction(SqlTransaction):
         """Every learner linked to ``master_id``, directly or through another linked learner."""
         found: list[Learner] = []
         frontier = [master_id]
-        while frontier and len(found) < 100:
+        while frontier and len(found) < MAX_LINKS:
             linked = self._learners(LEARNER.c.master_id.in_(frontier))
             found.extend(linked)
             frontier = [lr.id for lr in linked]
@@ -319,12 +320,12 @@ class SqlRecordTransaction(SqlTransaction):
 
     def open_merge(self, linked_id: int) -> MergeEntry | None:
         row = self._c.execute(
-            select(MERGES.c.id, MERGES.c.master_id, MERGES.c.linked_id)
+            select(MERGES.c.id, MERGES.c.master_id, MERGES.c.linked_id, MERGES.c.merged_at)
             .where(MERGES.c.linked_id == linked_id, MERGES.c.undone_at.is_(None))
             .order_by(MERGES.c.id.desc())
             .limit(1)
         ).first()
-        return None if row is None else MergeEntry(row.id, row.master_id, row.linked_id)
+        return None if row is None else MergeEntry(row.id, row.master_id, row.linked_id, row.merged_at)
 
     def close_merge(self, merge_id: int, by: int, reason: str, now: datetime) -> None:
         self._c.execute(
@@ -349,6 +350,7 @@ class SqlRecordTransaction(SqlTransaction):
                     "identity": text,
                     "identity_digest": digest,
                     "candidate_ids": ",".join(str(i) for i in item.candidate_ids),
+                    "school_choice": item.school_choice.value if item.school_choice else "",
                     "status": "open",
                     "created_at": now,
                 },
@@ -385,6 +387,7 @@ class SqlRecordTransaction(SqlTransaction):
                 tuple(int(i) for i in row.candidate_ids.split(",") if i),
                 row.status,
                 row.created_at,
+                SchoolChoice(row.school_choice) if row.school_choice else None,
             )
             for row in self._c.execute(stmt)
         ]

@@ -260,6 +260,8 @@ class ReviewItemRecord(SQLModel, table=True):
     identity: str = Field(sa_column=Column(Text, nullable=False))
     identity_digest: str = Field(max_length=64, index=True)
     candidate_ids: str = Field(sa_column=Column(Text, nullable=False))
+    # The school's AbilityToShare sent with the registration ("" none), applied when it is resolved.
+    school_choice: str = Field(default="", max_length=16, sa_column_kwargs={"server_default": ""})
     status: str = Field(max_length=10, index=True)
     learner_id: int | None = Field(default=None, foreign_key="learner.id")
     resolved_by: int | None = Field(default=None, foreign_key="organisation.id")
