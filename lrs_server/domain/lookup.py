@@ -184,7 +184,9 @@ class LookupService:
         if query.gender in known and held.gender in known and query.gender != held.gender:
             mismatched.append(VerifiedField.GENDER)
         if mismatched:
-            return VerificationResult(VerificationOutcome.MISMATCH, learner.uln, tuple(mismatched))
+            # The quoted ULN only: the details did not match, so which record a merged ULN now
+            # belongs to is not the caller's to learn.
+            return VerificationResult(VerificationOutcome.MISMATCH, uln, tuple(mismatched))
         if substituted:
             return VerificationResult(VerificationOutcome.LINKED, learner.uln)
         similar = tuple(f for f, a in names.items() if a is not _Agreement.EXACT) or (
