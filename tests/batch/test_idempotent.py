@@ -16,7 +16,6 @@ import grpc
 import pytest
 from sqlalchemy import Engine, text
 
-from lrs.v1 import learner_pb2 as pb
 from lrs.v1 import registration_service_pb2 as reg_pb
 from lrs_server.domain.model import OrgKind
 from lrs_server.storage.organisations import OrganisationStore
@@ -293,14 +292,7 @@ def test_registering_one_learner_under_an_mis_identifier_of_another_is_failed_pr
         factories.register_request(mis_identifier="MIS-77"), metadata=school
     )
     assert first.outcome == reg_pb.REGISTRATION_OUTCOME_NEW
-    other = factories.register_request(
-        mis_identifier="MIS-77",
-        given_name="Oliver",
-        family_name="Pemberton",
-        gender=pb.GENDER_MALE,
-        date_of_birth="2010-05-30",
-        postcode="TR1 1AA",
-    )
+    other = factories.register_request(mis_identifier="MIS-77", **factories.SOMEONE_ELSE)
     with pytest.raises(grpc.RpcError) as refused:
         api.registration.RegisterLearner(other, metadata=school)
     got = failure(refused.value)

@@ -7,6 +7,15 @@ from typing import Any
 from lrs.v1 import learner_pb2 as pb
 from lrs.v1 import registration_service_pb2 as reg_pb
 
+# Details that share nothing with identity()'s defaults: to the matcher, another person.
+SOMEONE_ELSE: dict[str, Any] = {
+    "given_name": "Oliver",
+    "family_name": "Pemberton",
+    "gender": pb.GENDER_MALE,
+    "date_of_birth": "2010-05-30",
+    "postcode": "TR1 1AA",
+}
+
 
 def identity(**overrides: Any) -> pb.LearnerIdentity:
     values: dict[str, Any] = {

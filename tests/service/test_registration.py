@@ -5,12 +5,11 @@ from __future__ import annotations
 import grpc
 import pytest
 
-from lrs.v1 import learner_pb2 as pb
 from lrs.v1 import registration_service_pb2 as reg_pb
 from lrs_server.domain import uln as uln_rules
 from lrs_server.domain.model import OrgKind
 from tests.service.conftest import Api, failure
-from tests.service.factories import register_request
+from tests.service.factories import SOMEONE_ELSE, register_request
 
 NEW = reg_pb.REGISTRATION_OUTCOME_NEW
 MATCHED = reg_pb.REGISTRATION_OUTCOME_MATCHED
@@ -128,14 +127,7 @@ def test_a_request_id_re_used_for_another_person_gives_no_one_s_uln(api: Api) ->
     pupil's ULN (its MIS would then hold another child's number)."""
     first = api.registration.RegisterLearner(register_request(request_id="r-9"), metadata=api.auth())
     assert first.outcome == NEW
-    other = register_request(
-        request_id="r-9",
-        given_name="Oliver",
-        family_name="Pemberton",
-        gender=pb.GENDER_MALE,
-        date_of_birth="2010-05-30",
-        postcode="TR1 1AA",
-    )
+    other = register_request(request_id="r-9", **SOMEONE_ELSE)
     with pytest.raises(grpc.RpcError) as caught:
         api.registration.RegisterLearner(other, metadata=api.auth())
     bad = failure(caught.value)
