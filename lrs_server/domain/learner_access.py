@@ -19,7 +19,7 @@ from lrs_server.domain.record_ports import (
     StoredAchievement,
 )
 from lrs_server.domain.sharing import in_force, own_learner
-from lrs_server.domain.validation import Violations, parse_iso_date, parse_uln
+from lrs_server.domain.validation import ROW_ID_MAX, Violations, parse_iso_date, parse_uln
 from lrs_server.privacy import Disclosure, LearnerView
 
 CODE_LIFETIME = timedelta(days=14)
@@ -78,9 +78,13 @@ def page_size(value: int, default: int, limit: int) -> int:
 
 
 def page_after(token: str) -> int | None:
+    """The row a page token says to continue from. Tokens are row ids or access-log sequence numbers
+    written in ASCII digits; anything else (other scripts' digits, a number no row can have) is not
+    one this service gave."""
     if not token:
         return None
-    if not token.isdigit() or len(token) > 18:
+    digits = token.isascii() and token.isdigit() and len(token) <= len(str(ROW_ID_MAX))
+    if not digits or int(token) > ROW_ID_MAX:
         raise invalid("page_token", Reason.PAGE_TOKEN_INVALID, "is not a token this service gave")
     return int(token)
 

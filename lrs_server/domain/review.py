@@ -32,7 +32,7 @@ from lrs_server.domain.record_ports import (
 )
 from lrs_server.domain.sharing import school_entry
 from lrs_server.domain.uln import random_uln
-from lrs_server.domain.validation import Violations, parse_uln
+from lrs_server.domain.validation import Violations, is_row_id, parse_uln
 from lrs_server.privacy import Disclosure, LearnerView
 from matching.types import Matcher
 
@@ -109,6 +109,9 @@ class ReviewService:
         elif not issue_reason.strip():
             found.add("decision", Reason.FIELD_REQUIRED, "give link_uln or issue_new_reason")
         found.raise_if_any()
+        if not is_row_id(item_id):
+            # No item can have this id (ids are 32-bit on PostgreSQL): the unknown-id answer.
+            raise not_found(Reason.REVIEW_ITEM_NOT_FOUND, f"no review item {item_id}")
         for _ in range(_ATTEMPTS):
             try:
                 return self._resolve(principal, item_id, link_uln)

@@ -16,6 +16,9 @@ from lrs_server.domain.model import Identity, RawIdentity
 from matching.types import Gender
 
 NAME_MAX = 35
+# Row ids and access-log sequence numbers are 32-bit integers on PostgreSQL (storage/tables.py):
+# a page token or id beyond this cannot name a row, and would not even fit in a query parameter.
+ROW_ID_MAX = 2**31 - 1
 POSTCODE_NOT_KNOWN = "ZZ99 3CZ"
 EARLIEST_BIRTH = date(1900, 1, 1)
 _NAME_PUNCTUATION = frozenset(" -'’.")
@@ -104,6 +107,11 @@ def _is_name(name: str) -> bool:
 def has_control_characters(text: str) -> bool:
     """Any character of Unicode category Cc (U+0000-U+001F, U+007F-U+009F)."""
     return _CONTROL.search(text) is not None
+
+
+def is_row_id(value: int) -> bool:
+    """Whether ``value`` could be a stored row id or access-log sequence number (they start at 1)."""
+    return 0 < value <= ROW_ID_MAX
 
 
 def parse_postcode(value: str) -> str:
