@@ -7,12 +7,14 @@ from lrs_server.domain.errors import DomainError, ErrorKind, Reason, not_found
 from lrs_server.domain.model import Learner, Principal
 from lrs_server.domain.record_ports import RecordStore, RecordTransaction
 from lrs_server.domain.sharing import merged_entry, withheld_from
-from lrs_server.domain.validation import Violations, parse_uln
+from lrs_server.domain.validation import Violations, parse_text, parse_uln
 from lrs_server.privacy import Disclosure, LearnerView
 
 
 def _reason(found: Violations, value: str) -> str:
-    text = value.strip()
+    text = found.check("reason", lambda: parse_text(value), None)
+    if text is None:  # refused already (control characters)
+        return ""
     if not text:
         found.add("reason", Reason.REASON_REQUIRED, "say why (kept for audit)")
     elif len(text) > 500:

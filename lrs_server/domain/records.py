@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date
+from functools import partial
 
 from lrs_server.domain.clock import Clock
 from lrs_server.domain.errors import DomainError, ErrorKind, Reason, not_found
@@ -25,7 +26,7 @@ from lrs_server.domain.record_ports import (
     SubmitOutcome,
 )
 from lrs_server.domain.sharing import own_learner, withheld_from
-from lrs_server.domain.validation import Violations, clean_text, parse_iso_date, parse_name, parse_uln
+from lrs_server.domain.validation import Violations, parse_iso_date, parse_name, parse_text, parse_uln
 from lrs_server.privacy import Disclosure, RecordView
 
 LIMITS = {
@@ -74,8 +75,10 @@ def validate_achievement(raw: RawAchievement, today: date, found: Violations) ->
         found.add("achievement.status", Reason.ACHIEVEMENT_STATUS_INVALID, "give provisional or final")
     texts: dict[str, str] = {}
     for name, limit in LIMITS.items():
-        value = clean_text(getattr(raw, name))
-        if name in REQUIRED and not value:
+        value = found.check(f"achievement.{name}", partial(parse_text, getattr(raw, name)), None)
+        if value is None:  # refused already (control characters)
+            value = ""
+        elif name in REQUIRED and not value:
             found.add(f"achievement.{name}", Reason.FIELD_REQUIRED, "is required")
         elif len(value) > limit:
             found.add(f"achievement.{name}", Reason.FIELD_TOO_LONG, f"at most {limit} characters")

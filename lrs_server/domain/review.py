@@ -32,7 +32,7 @@ from lrs_server.domain.record_ports import (
 )
 from lrs_server.domain.sharing import school_entry
 from lrs_server.domain.uln import random_uln
-from lrs_server.domain.validation import Violations, is_row_id, parse_uln
+from lrs_server.domain.validation import Violations, is_row_id, parse_text, parse_uln
 from lrs_server.privacy import Disclosure, LearnerView
 from matching.types import Matcher
 
@@ -108,6 +108,8 @@ class ReviewService:
             link_uln = found.check("link_uln", lambda: parse_uln(link_uln), "")
         elif not issue_reason.strip():
             found.add("decision", Reason.FIELD_REQUIRED, "give link_uln or issue_new_reason")
+        else:
+            found.check("issue_new_reason", lambda: parse_text(issue_reason), "")
         found.raise_if_any()
         if not is_row_id(item_id):
             # No item can have this id (ids are 32-bit on PostgreSQL): the unknown-id answer.

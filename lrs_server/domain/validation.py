@@ -13,9 +13,13 @@ from typing import TypeVar
 from lrs_server.domain import uln as uln_rules
 from lrs_server.domain.errors import FieldViolation, Reason, ValidationError
 from lrs_server.domain.model import Identity, RawIdentity
+from matching.normalise import normalise_name
 from matching.types import Gender
 
 NAME_MAX = 35
+# The longest a name may become once the matcher spells it out (NFKD, case folding: "ﬃ" -> "ffi",
+# "ß" -> "ss"): name_frequency.value holds it and is String(64) (storage/tables.py; a test checks).
+NORMALISED_NAME_MAX = 64
 # Row ids and access-log sequence numbers are 32-bit integers on PostgreSQL (storage/tables.py):
 # a page token or id beyond this cannot name a row, and would not even fit in a query parameter.
 ROW_ID_MAX = 2**31 - 1
@@ -109,6 +113,32 @@ def has_control_characters(text: str) -> bool:
     return _CONTROL.search(text) is not None
 
 
+def plain_text(text: str) -> str:
+    """The one rule for free text a caller sends: no control characters (PostgreSQL text cannot hold
+    NUL, and none of them has a place in a stored field). ``text`` as given, or refused TEXT_INVALID."""
+    if has_control_characters(text):
+        raise _Bad(Reason.TEXT_INVALID, "must not hold control characters")
+    return text
+
+
+def parse_text(value: str) -> str:
+    """Free text (address lines, achievement details, audit reasons): trimmed, runs of white space
+    (tabs and line breaks too) collapsed to one space, NFC; then ``plain_text``."""
+    return plain_text(clean_text(value))
+
+
+def parse_stored_name(value: str, *, required: bool) -> str:
+    """A name kept on a learner: ``parse_name``, and short enough once the matcher spells it out."""
+    name = parse_name(value, required=required)
+    if len(normalise_name(name).joined) > NORMALISED_NAME_MAX:
+        raise _Bad(
+            Reason.FIELD_TOO_LONG,
+            f"is too long once its characters are spelled out (ligatures and similar characters "
+            f"count as the letters they stand for: at most {NORMALISED_NAME_MAX} letters)",
+        )
+    return name
+
+
 def is_row_id(value: int) -> bool:
     """Whether ``value`` could be a stored row id or access-log sequence number (they start at 1)."""
     return 0 < value <= ROW_ID_MAX
@@ -178,21 +208,17 @@ def parse_upn(value: str) -> str:
 
 
 def parse_email(value: str) -> str:
-    email = value.strip()
+    email = plain_text(value.strip())
     if email and (len(email) > _TEXT_LIMITS["email"] or not _EMAIL.match(email)):
         raise _Bad(Reason.EMAIL_INVALID, "is not an email address")
     return email
 
 
 def parse_free_text(name: str, value: str) -> str:
-    text = clean_text(value)
-    if not text:
-        return ""
+    text = parse_text(value)
     limit = _TEXT_LIMITS[name]
     if len(text) > limit:
         raise _Bad(Reason.FIELD_TOO_LONG, f"must be at most {limit} characters")
-    if has_control_characters(text):
-        raise _Bad(Reason.NAME_INVALID, "must not hold control characters")
     return text
 
 
@@ -226,10 +252,10 @@ def validate_identity(raw: RawIdentity, today: date, violations: Violations) -> 
     """Validate every field of ``raw``; violations are recorded, never raised here."""
     v = violations
     fallback_date = date(2000, 1, 1)
-    given = v.check("given_name", lambda: parse_name(raw.given_name, required=True), "")
-    family = v.check("family_name", lambda: parse_name(raw.family_name, required=True), "")
+    given = v.check("given_name", lambda: parse_stored_name(raw.given_name, required=True), "")
+    family = v.check("family_name", lambda: parse_stored_name(raw.family_name, required=True), "")
     optional_names = {
-        n: v.check(n, lambda n=n: parse_name(getattr(raw, n), required=False), "")  # type: ignore[misc]
+        n: v.check(n, lambda n=n: parse_stored_name(getattr(raw, n), required=False), "")  # type: ignore[misc]
         for n in ("middle_names", "previous_family_name", "family_name_at_16", "preferred_given_name")
     }
     born = v.check("date_of_birth", lambda: parse_date_of_birth(raw.date_of_birth, today), fallback_date)

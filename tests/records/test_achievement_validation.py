@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from lrs_server.domain.record_ports import AchievementKind, AchievementStatus
 from lrs_server.domain.records import LIMITS, REQUIRED, RawAchievement, validate_achievement
-from lrs_server.domain.validation import Violations, clean_text
+from lrs_server.domain.validation import Violations, clean_text, has_control_characters
 
 TODAY = date(2026, 11, 28)
 texts = st.text(max_size=150)
@@ -42,7 +42,9 @@ def test_every_bad_field_is_named_and_good_ones_are_kept(raw: RawAchievement) ->
     for name, limit in LIMITS.items():
         value = clean_text(getattr(raw, name))
         expected = (
-            "FIELD_REQUIRED"
+            "TEXT_INVALID"
+            if has_control_characters(value)
+            else "FIELD_REQUIRED"
             if name in REQUIRED and not value
             else "FIELD_TOO_LONG"
             if len(value) > limit
