@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from lrs_server.domain.clock import Clock
 from lrs_server.domain.errors import DomainError, ErrorKind, Reason, not_found
+from lrs_server.domain.merged import MAX_LINKS
 from lrs_server.domain.model import Learner, Principal
 from lrs_server.domain.record_ports import RecordStore, RecordTransaction
-from lrs_server.domain.sharing import merged_entry, withheld_from
+from lrs_server.domain.sharing import merged_entry, unmerged_entry, withheld_from
 from lrs_server.domain.validation import Violations, parse_text, parse_uln
 from lrs_server.privacy import Disclosure, LearnerView
 
@@ -57,6 +58,11 @@ class MergeService:
                 raise _refuse("the master ULN is itself linked to another record: merge into that one")
             if linked.master_id is not None:
                 raise _refuse("the linked ULN is merged already: undo that merge first")
+            grouped = 2 + len(tx.linked_learners(master.id)) + len(tx.linked_learners(linked.id))
+            if grouped > MAX_LINKS:
+                raise _refuse(
+                    f"a learner's merges may group at most {MAX_LINKS} records; this would make {grouped}"
+                )
             # The most restrictive of the two choices applies until the learner chooses again.
             master_entries, linked_entries = tx.sharing_entries(master.id), tx.sharing_entries(linked.id)
             if withheld_from(master_entries) or withheld_from(linked_entries):
@@ -78,6 +84,12 @@ class MergeService:
             if linked.master_id is None or merge is None:
                 raise _refuse("this ULN is not linked to another record", Reason.NOT_MERGED)
             master = tx.learner_by_id(merge.master_id)
+            if master is not None:
+                entry = unmerged_entry(
+                    tx.sharing_entries(master.id), tx.sharing_entries(linked.id), merge.merged_at, now
+                )
+                if entry is not None:
+                    tx.add_sharing([(master.id, entry), (linked.id, entry)])
             tx.set_master(linked.id, None, now)
             tx.close_merge(merge.id, principal.org_id, why, now)
             return (master.uln if master else "", linked.uln)

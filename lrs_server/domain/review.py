@@ -173,5 +173,7 @@ class ReviewService:
             if entry.mis_identifier:
                 link = MisLink(learner.id, identity_fingerprint(entry.identity))
                 tx.link_mis_many(submitter, {entry.mis_identifier: link})
+            if entry.school_choice is not None:  # the AbilityToShare the school sent with the row
+                tx.add_sharing([(learner.id, school_entry(entry.school_choice, entry.organisation_id, now))])
             tx.resolve_review_item(entry.id, learner.id, status, principal.org_id, now)
             return learner.uln, issued
