@@ -15,6 +15,7 @@ from typing import Generic, TypeVar
 
 T = TypeVar("T")
 _END = object()
+_POLL_SECONDS = 0.1
 
 
 class _Failure:
@@ -29,29 +30,45 @@ class Chunker(Generic[T]):
         self._source = source
         self._max_chunk = max_chunk
         self._queue: queue.Queue[object] = queue.Queue(maxsize=read_ahead)  # messages
+        self._abandoned = threading.Event()
         self._thread = threading.Thread(target=self._read, name="lrs-stream-reader", daemon=True)
         self._thread.start()
+
+    def _put(self, item: object) -> bool:
+        """Queue ``item`` unless the consumer has gone (False): a reader blocked on a full queue
+        nobody drains would otherwise live, holding the call's messages, as long as the process."""
+        while not self._abandoned.is_set():
+            try:
+                self._queue.put(item, timeout=_POLL_SECONDS)
+                return True
+            except queue.Full:
+                continue
+        return False
 
     def _read(self) -> None:
         try:
             for item in self._source:
-                self._queue.put(item)
+                if not self._put(item):
+                    return
         except BaseException as error:
-            self._queue.put(_Failure(error))
+            self._put(_Failure(error))
             return
-        self._queue.put(_END)
+        self._put(_END)
 
     def __iter__(self) -> Iterator[list[T]]:
         left: list[T] = []  # what did not fit in the last chunk
         finished = False
-        while True:
-            chunk, left = left[: self._max_chunk], left[self._max_chunk :]
-            if not left and not finished and len(chunk) < self._max_chunk:
-                finished, left = self._fill(chunk, wait=not chunk)
-            if chunk:
-                yield chunk
-            elif finished:
-                return
+        try:
+            while True:
+                chunk, left = left[: self._max_chunk], left[self._max_chunk :]
+                if not left and not finished and len(chunk) < self._max_chunk:
+                    finished, left = self._fill(chunk, wait=not chunk)
+                if chunk:
+                    yield chunk
+                elif finished:
+                    return
+        finally:  # finished, failed, or closed by a caller that stopped early (an aborted call)
+            self._abandoned.set()
 
     def _fill(self, chunk: list[T], wait: bool) -> tuple[bool, list[T]]:
         """Add the messages that have arrived to ``chunk``, waiting only for a first one when

@@ -50,3 +50,15 @@ def test_a_failing_stream_raises_after_the_rows_before_it() -> None:
         for chunk in chunks:
             received.append(chunk)
     assert received[0] == [1, 2]
+
+
+def test_a_consumer_that_stops_early_lets_the_reader_thread_go() -> None:
+    """An aborted call stops reading its chunks; the thread reading its messages must not stay
+    blocked on a full queue (holding the messages) for the life of the server."""
+    endless = ([n] for n in iter(int, 1))  # a client that never stops sending
+    chunker = Chunker(endless, 1, read_ahead=2)
+    chunks = iter(chunker)
+    assert next(chunks) == [0]
+    chunks.close()  # what a generator abandoned by an aborted RPC gets
+    chunker._thread.join(timeout=5)
+    assert not chunker._thread.is_alive()
