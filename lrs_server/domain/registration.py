@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 import json
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Protocol
 
@@ -383,10 +383,12 @@ class _Batch:
     def _describes(self, valid: _Valid, learner: Learner) -> bool:
         """Whether the row could be this learner at all: anything but NEW when the matcher weighs the
         row against the learner alone. The caller's own key (an MIS identifier, a request id) is
-        evidence the matcher does not see, so a possible match is enough."""
-        decision = self._matcher.decide(
-            valid.record, [Candidate(learner.id, learner_record(learner))], self._tx.frequencies
-        )
+        evidence the matcher does not see, so a possible match is enough, and the address is not
+        held against the row: pupils move, the school's latest address is the one it sends, and
+        an address says least about who someone is (a new family name and a new address in one
+        row is still the same pupil; a twin or another child is not)."""
+        held = replace(learner_record(learner), postcode=valid.record.postcode)
+        decision = self._matcher.decide(valid.record, [Candidate(learner.id, held)], self._tx.frequencies)
         return decision.outcome is not Outcome.NEW
 
     # -- writing ---------------------------------------------------------------------------

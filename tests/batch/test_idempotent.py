@@ -106,7 +106,13 @@ def test_changed_details_update_the_learner_and_keep_the_uln(
     first = ulns(tmp_path / "first.csv")
     moved = dataclasses.replace(rows[3], postcode="SW1A 1AA")
     renamed = dataclasses.replace(rows[7], family_name="Okonkwo-Barnes")
-    changed = write_file(tmp_path / "changed.csv", [*rows[:3], moved, *rows[4:7], renamed, *rows[8:]])
+    # A new family name and a new address in one row (adopted, and moved): still the same pupil.
+    both = dataclasses.replace(
+        rows[9], family_name="Adeyemi-Clarke", postcode="LS1 4AP", address_line1="2 Park Row"
+    )
+    changed = write_file(
+        tmp_path / "changed.csv", [*rows[:3], moved, *rows[4:7], renamed, rows[8], both, *rows[10:]]
+    )
     summary = register(school, changed, tmp_path / "second.csv")
     assert ulns(tmp_path / "second.csv") == first
     assert summary.outcomes.get("NEW", 0) == 0
@@ -122,8 +128,13 @@ def test_changed_details_update_the_learner_and_keep_the_uln(
             ),
             {"uln": first[rows[7].mis_identifier]},
         ).one()
+        both_now = c.execute(
+            text("SELECT family_name, postcode FROM learner WHERE uln = :uln"),
+            {"uln": first[rows[9].mis_identifier]},
+        ).one()
     assert postcode == "SW1A 1AA"
     assert (family, previous) == ("Okonkwo-Barnes", rows[7].family_name)
+    assert tuple(both_now) == ("Adeyemi-Clarke", "LS1 4AP")
 
 
 @pytest.mark.parametrize(
