@@ -503,7 +503,7 @@ def _mis_identifier_conflict(mis_identifier: str) -> DomainError:
         f"MIS identifier {mis_identifier!r} names a learner your organisation registered whose details are "
         "too different from these for this row to be a correction of them: if this is another pupil, give "
         "them their own MIS identifier; if the pupil's details really changed this much, correct them with "
-        "UpdateLearner",
+        "UpdateLearner (lrs-school update)",
         [FieldViolation("mis_identifier", Reason.MIS_IDENTIFIER_CONFLICT, "names a different learner")],
     )
 

@@ -1,4 +1,4 @@
-"""Single-learner commands: register, find and verify one learner from the command line."""
+"""Single-learner commands: register, update, find and verify one learner from the command line."""
 
 from __future__ import annotations
 
@@ -44,6 +44,13 @@ def register_one(client: Client, args: argparse.Namespace) -> dict[str, Any]:
     # The request id makes the retry safe: a second attempt never issues a second ULN.
     response = call_with_retry(lambda: client.registration.RegisterLearner(request, metadata=client.metadata))
     return messages.registration_dict(response)
+
+
+def update_one(client: Client, args: argparse.Namespace) -> dict[str, Any]:
+    request = reg_pb.UpdateLearnerRequest(uln=args.uln, identity=_identity(args), etag=args.etag or "")
+    # Safe to retry: the same identity replaces the same learner's.
+    response = call_with_retry(lambda: client.registration.UpdateLearner(request, metadata=client.metadata))
+    return {"outcome": "UPDATED", **messages.learner_dict(response.learner), "etag": response.learner.etag}
 
 
 def find_one(client: Client, args: argparse.Namespace) -> dict[str, Any]:
@@ -94,6 +101,16 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     reg.add_argument("--confirm-uln", help="after POSSIBLE_MATCH: the learner is this candidate")
     reg.add_argument("--confirm-new", metavar="REASON", help="after POSSIBLE_MATCH: none of them; why")
     reg.set_defaults(handler=register_one)
+
+    update = subcommand(
+        commands,
+        "update",
+        "correct a learner's details (one your school registered); the whole identity is replaced",
+    )
+    update.add_argument("--uln", required=True)
+    add_identity(update, required=True)
+    update.add_argument("--etag", help="refuse if the learner changed since you read this version")
+    update.set_defaults(handler=update_one)
 
     find = subcommand(commands, "find", "find a learner's ULN from demographics (or check a ULN)")
     files.add_file_arguments(find, "a lookup CSV: Reference, ULN, GivenName, FamilyName, DateOfBirth, ...")

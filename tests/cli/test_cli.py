@@ -248,3 +248,24 @@ def test_module_entry_point_works(service: Service) -> None:
     )  # fmt: skip
     assert done.returncode == 0
     assert as_json(done)["outcome"] == "NOT_FOUND"
+
+
+def test_a_refused_mis_row_is_corrected_with_update(service: Service) -> None:
+    """A data manager whose re-sent row was refused (MIS_IDENTIFIER_CONFLICT: the details no longer
+    describe the pupil) corrects the pupil deliberately with `lrs-school update`."""
+    pupil = ["--family-name", "Nwosu", "--gender", "female", "--postcode", "LS1 4AP", "--mis-id", "UPD-1"]
+    dob = born_years_ago(16)
+    first = as_json(service.school("register", "--given-name", "Ngozi", *pupil, "--date-of-birth", dob))
+    renamed = service.school("register", "--given-name", "Grace", *pupil, "--date-of-birth", dob)
+    assert renamed.returncode == 1
+    assert as_json(renamed)["error"]["reason"] == "MIS_IDENTIFIER_CONFLICT"
+    correction = ["--uln", first["uln"], "--given-name", "Grace", *pupil[:-2], "--date-of-birth", dob]
+    updated = service.school("update", *correction)
+    assert updated.returncode == 0, updated.stdout + updated.stderr
+    done = as_json(updated)
+    assert (done["outcome"], done["uln"], done["given_name"]) == ("UPDATED", first["uln"], "Grace")
+    assert done["etag"]
+    again = as_json(service.school("register", "--given-name", "Grace", *pupil, "--date-of-birth", dob))
+    assert (again["outcome"], again["uln"]) == ("MATCHED", first["uln"])
+    stale = service.school("update", *correction, "--etag", 'W/"1"')
+    assert as_json(stale)["error"]["reason"] == "VERSION_CONFLICT"
