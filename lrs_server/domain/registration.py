@@ -164,7 +164,18 @@ class RegistrationService:
         self, principal: Principal, valids: Sequence[_Valid], rpc: str
     ) -> list[RegistrationResult | DomainError]:
         keys = [self._matcher.blocking_keys(v.record) for v in valids]
-        lock_keys = frozenset().union(*keys)
+        # Rows that share a caller's key (request id, MIS identifier) must not be decided at once
+        # by two transactions either, whoever they describe (PostgreSQL; SQLite has one writer).
+        own = {
+            f"{kind}:{principal.org_id}:{value}"
+            for v in valids
+            for kind, value in (
+                ("request", v.command.request_id.strip()),
+                ("mis", v.command.mis_identifier.strip()),
+            )
+            if value
+        }
+        lock_keys = frozenset(own).union(*keys)
         for _ in range(_ULN_ATTEMPTS):
             try:
                 with self._store.write(lock_keys) as tx:
@@ -271,7 +282,9 @@ class _Batch:
                     raise _request_id_reused(command.request_id)
                 return _Plan(Outcome(stored.outcome), resolve_master(self._tx, learner) or learner)
         if mis_identifier and (linked_id := self._links.get(mis_identifier)) is not None:
-            known = linked.get(linked_id) or self._provisional(linked_id)
+            # Linked before this chunk, added by it, or matched by an earlier row of it (rare: the
+            # same identifier twice in one chunk; read then).
+            known = linked.get(linked_id) or self._provisional(linked_id) or self._tx.learner_by_id(linked_id)
             if known is not None:
                 return self._known_pupil(valid, known, mis_identifier)
         # Each stored record once; a merged duplicate's record answers for its master (the matcher
@@ -362,7 +375,7 @@ class _Batch:
         sent = identity_fingerprint(valid.identity)
         before, self._sent[mis_identifier] = self._sent.get(mis_identifier, ""), sent
         unchanged = before == sent if before else learner.identity == valid.identity
-        if unchanged or learner.identity == valid.identity or learner.id < 0:
+        if unchanged or learner.identity == valid.identity:
             return _Plan(Outcome.MATCHED, learner)
         if not self._describes(valid, learner):
             # A correction leaves the pupil recognisable; these details describe someone else (an
@@ -370,6 +383,8 @@ class _Batch:
             # learner's ULN and record to that person: refuse the row, change nothing.
             self._sent[mis_identifier] = before
             raise _mis_identifier_conflict(valid.command.mis_identifier)
+        if learner.id < 0:  # added by an earlier row of this chunk: that row's details stand
+            return _Plan(Outcome.MATCHED, learner)
         updated = self._tx.update_learner(
             learner,
             valid.identity,

@@ -5,8 +5,8 @@ from __future__ import annotations
 from sqlalchemy import Engine, text
 
 from lrs_server.domain.clock import Clock
-from lrs_server.domain.errors import DomainError
-from lrs_server.domain.model import Gender, OrgKind, RawIdentity
+from lrs_server.domain.errors import DomainError, Reason
+from lrs_server.domain.model import Gender, OrgKind, Principal, RawIdentity
 from lrs_server.domain.registration import RegistrationCommand, RegistrationService
 from lrs_server.domain.review import ReviewHooks
 from lrs_server.privacy import Disclosure
@@ -18,6 +18,7 @@ from tests.conftest import TODAY
 
 RPC = "lrs.v1.BatchRegistrationService/BatchRegisterLearners"
 PUPIL = RawIdentity("Sophie", "Evans", "2011-03-14", Gender.FEMALE, "M4 7RH")
+STRANGER = RawIdentity("Oliver", "Pemberton", "2010-05-30", Gender.MALE, "TR1 1AA")
 
 
 def test_a_near_duplicate_in_the_same_chunk_is_a_possible_match_with_a_real_uln(engine: Engine) -> None:
@@ -46,3 +47,66 @@ def test_a_near_duplicate_in_the_same_chunk_is_a_possible_match_with_a_real_uln(
         (learner_id,) = c.execute(text("SELECT id FROM learner")).scalars().all()
     assert set(logged) == {learner_id}
     assert queued == [str(learner_id)] or str(learner_id) in queued[0]
+
+
+def _service_and_school(engine: Engine, ref: str = "100001") -> tuple[RegistrationService, Principal]:
+    issued = OrganisationStore(engine).add(OrgKind.SCHOOL, ref, f"School {ref}")
+    principal = OrganisationStore(engine).principal_for_token(issued.token)
+    assert principal is not None
+    service = RegistrationService(
+        SqlRecordStore(engine), default_matcher(), Clock(fixed=TODAY), Disclosure(), ReviewHooks()
+    )
+    return service, principal
+
+
+def _links(engine: Engine) -> list[tuple[str, int]]:
+    with engine.connect() as c:
+        return [tuple(r) for r in c.execute(text("SELECT mis_identifier, learner_id FROM mis_link"))]
+
+
+def test_one_mis_identifier_for_two_people_in_one_chunk_refuses_the_second(engine: Engine) -> None:
+    """The same identifier twice in one chunk (padded or not) is held to the same rule as across
+    chunks: a second person under it gets no one's ULN, and the link stays with the first."""
+    service, school = _service_and_school(engine)
+    first, second = service.register_many(
+        school,
+        [
+            RegistrationCommand(PUPIL, mis_identifier="MIS-1"),
+            RegistrationCommand(STRANGER, mis_identifier=" MIS-1 "),
+        ],
+        RPC,
+    )
+    assert not isinstance(first, DomainError) and first.outcome is Outcome.NEW and first.learner
+    assert isinstance(second, DomainError) and second.reason is Reason.MIS_IDENTIFIER_CONFLICT
+    assert [mis for mis, _ in _links(engine)] == ["MIS-1"]
+    ((_, learner_id),) = _links(engine)
+    with engine.connect() as c:
+        assert c.execute(text("SELECT count(*) FROM learner")).scalar_one() == 1
+        assert c.execute(text("SELECT uln FROM learner WHERE id = :i"), {"i": learner_id}).scalar_one() == (
+            first.learner.uln
+        )
+
+
+def test_a_pupil_matched_earlier_in_the_chunk_keeps_its_identifier(engine: Engine) -> None:
+    """Row 1 matches a learner another school registered; row 2, another person under the same
+    identifier, must neither be registered under it nor move the link."""
+    other, other_school = _service_and_school(engine, "200002")
+    (existing,) = other.register_many(other_school, [RegistrationCommand(PUPIL)], RPC)
+    assert not isinstance(existing, DomainError) and existing.learner is not None
+    service, school = _service_and_school(engine)
+    first, second = service.register_many(
+        school,
+        [
+            RegistrationCommand(PUPIL, mis_identifier="MIS-1"),
+            RegistrationCommand(STRANGER, mis_identifier="MIS-1"),
+        ],
+        RPC,
+    )
+    assert not isinstance(first, DomainError) and first.outcome is Outcome.MATCHED
+    assert isinstance(second, DomainError) and second.reason is Reason.MIS_IDENTIFIER_CONFLICT
+    with engine.connect() as c:
+        assert c.execute(text("SELECT count(*) FROM learner")).scalar_one() == 1
+        linked_uln = c.execute(
+            text("SELECT l.uln FROM mis_link m JOIN learner l ON l.id = m.learner_id")
+        ).scalar_one()
+    assert linked_uln == existing.learner.uln
