@@ -35,6 +35,16 @@ def _name_pair(first: str, second: str) -> str:
     return ":".join(sorted((_name_code(first), _name_code(second))))
 
 
+# Keys are stored in a 64-character column. Only the district keys carry a whole phonetic code; real
+# names' codes are far shorter than this, but a name of 35 characters that each spell out to
+# several letters ("ǆ", "ﬆ") is not, so the code is cut here rather than overflow the column.
+_PHONETIC_IN_KEY = 32
+
+
+def _district_key(district: str, code: str) -> str:
+    return f"r{district}:{code[:_PHONETIC_IN_KEY]}"
+
+
 def _family_alternatives(record: NormalisedRecord) -> list[Name]:
     """The current family name, previous ones, and the parts of double-barrelled names."""
     names = [record.family, *record.previous_families]
@@ -66,12 +76,12 @@ def blocking_keys(record: NormalisedRecord) -> frozenset[str]:
                 keys.add(f"n{names}:{year}{part}")
         if district is not None:
             # Survives any change of given name together with any error in the birth date.
-            keys.add(f"r{district}:{phonetic(fam) or fam[:4]}")
+            keys.add(_district_key(district, phonetic(fam) or fam[:4]))
     if district is not None:
         # Survives any change of name.
         keys.add(f"p{district}:{dob}")
         if given:
             # Survives any change of family name together with any error in the birth date. The same
             # prefix as the family-name key above, so a forename/surname swap keeps both.
-            keys.add(f"r{district}:{record.given_phonetic or given[:4]}")
+            keys.add(_district_key(district, record.given_phonetic or given[:4]))
     return frozenset(keys)

@@ -4,6 +4,8 @@ from dataclasses import replace
 from datetime import date
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from matching import PersonRecord, ProbabilisticMatcher
 from matching.synthetic import VARIATIONS, SyntheticStream
@@ -113,3 +115,18 @@ def test_synthetic_double_variations_are_retrieved(matcher: ProbabilisticMatcher
         if not matcher.blocking_keys(r.record) & matcher.blocking_keys(stream.persons[r.person_id])
     ]
     assert len(missed) <= len(doubles) // 200
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.text(min_size=1, max_size=35),
+    st.text(min_size=1, max_size=35),
+    st.sampled_from(["ǆ" * 32, "ﬆ" * 35, "Ǳ" * 32, "ﷺ" * 35, "Okafor"]),
+)
+def test_every_key_fits_the_64_character_column(given_name: str, family_name: str, expanding: str) -> None:
+    """Names of legal length that spell out to many letters ("ǆ" is "dž") must not make a key
+    longer than learner_blocking_key.key holds (that was an INTERNAL on PostgreSQL)."""
+    matcher = ProbabilisticMatcher()
+    for given_, family in ((given_name, family_name), (expanding, family_name), (given_name, expanding)):
+        record = person(given=given_, family=family, postcode="SW1A 1AA")
+        assert all(len(key) <= 64 for key in matcher.blocking_keys(record)), record
