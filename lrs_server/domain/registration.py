@@ -200,6 +200,7 @@ class _Plan:
     explanation: str = ""
     learner_id: int | None = None
     candidate_ids: tuple[tuple[int, ScoredCandidate], ...] = ()
+    replayed: bool = False  # a retried request_id: its first call recorded everything already
 
 
 class _Batch:
@@ -280,7 +281,8 @@ class _Batch:
                 # answers with its master); a key re-used for another person gets no one's ULN.
                 if not self._describes(valid, learner):
                     raise _request_id_reused(command.request_id)
-                return _Plan(Outcome(stored.outcome), resolve_master(self._tx, learner) or learner)
+                answer = resolve_master(self._tx, learner) or learner
+                return _Plan(Outcome(stored.outcome), answer, replayed=True)
         if mis_identifier and (linked_id := self._links.get(mis_identifier)) is not None:
             # Linked before this chunk, added by it, or matched by an earlier row of it (rare: the
             # same identifier twice in one chunk; read then).
@@ -472,7 +474,11 @@ class _Batch:
                         command.ability_to_share,
                     )
                 )
-            elif command.ability_to_share is not None and (learner_id := real_id(plan.learner)) is not None:
+            elif (
+                command.ability_to_share is not None
+                and not plan.replayed  # re-recording it would override a choice made since
+                and (learner_id := real_id(plan.learner)) is not None
+            ):
                 sharing.append((learner_id, command.ability_to_share))
         self._hooks.possible_matches(self._tx, self._principal, review, self._now)
         self._hooks.school_sharing(self._tx, self._principal, sharing, self._now)

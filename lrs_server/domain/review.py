@@ -29,6 +29,7 @@ from lrs_server.domain.record_ports import (
     RecordTransaction,
     ReviewEntry,
     SchoolChoice,
+    SharingSource,
 )
 from lrs_server.domain.sharing import school_entry
 from lrs_server.domain.uln import random_uln
@@ -64,6 +65,18 @@ class ReviewHooks:
         _records(tx).add_sharing(
             [(learner_id, school_entry(choice, principal.org_id, now)) for learner_id, choice in choices]
         )
+
+
+def _still_applies(tx: RecordTransaction, learner_id: int, queued: SchoolChoice) -> bool:
+    """Whether the AbilityToShare a school sent with a row that waited for review is recorded when
+    the item is resolved. A school may have recorded a newer choice for the learner meanwhile, so a
+    queued choice may tighten sharing (DO_NOT_SHARE) but never loosen a school's recorded one."""
+    if queued is SchoolChoice.DO_NOT_SHARE:
+        return True
+    return not any(
+        e.source is SharingSource.SCHOOL and e.school_choice is not SchoolChoice.NOT_SEEN
+        for e in tx.sharing_entries(learner_id)
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -173,7 +186,7 @@ class ReviewService:
             if entry.mis_identifier:
                 link = MisLink(learner.id, identity_fingerprint(entry.identity))
                 tx.link_mis_many(submitter, {entry.mis_identifier: link})
-            if entry.school_choice is not None:  # the AbilityToShare the school sent with the row
+            if entry.school_choice is not None and _still_applies(tx, learner.id, entry.school_choice):
                 tx.add_sharing([(learner.id, school_entry(entry.school_choice, entry.organisation_id, now))])
             tx.resolve_review_item(entry.id, learner.id, status, principal.org_id, now)
             return learner.uln, issued

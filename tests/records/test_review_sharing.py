@@ -39,3 +39,45 @@ def test_a_do_not_share_sent_with_a_possible_match_applies_once_resolved(api: Ap
     seen = records(api).GetLearnerRecord(read, metadata=api.auth(OrgKind.POST16), timeout=10)
     assert seen.achievements_withheld
     assert not seen.achievements
+
+
+def test_a_queued_share_does_not_lift_a_do_not_share_recorded_while_it_waited(api: Api) -> None:
+    first = register_new(api).uln
+    request = register_request(mis_identifier="Q1", **NEAR)
+    request.ability_to_share = pb.SHARING_CHOICE_SHARE
+    asked = api.registration.RegisterLearner(request, metadata=api.add_school("REVIEW-2"))
+    assert asked.outcome == reg_pb.REGISTRATION_OUTCOME_POSSIBLE_MATCH
+    meanwhile = register_request(mis_identifier="B-7")
+    meanwhile.ability_to_share = pb.SHARING_CHOICE_DO_NOT_SHARE
+    joined = api.registration.RegisterLearner(meanwhile, metadata=api.add_school("OTHER-SCHOOL"))
+    assert joined.learner.uln == first
+    (item,) = (
+        admin(api).ListReviewItems(admin_pb.ListReviewItemsRequest(), metadata=api.auth(OrgKind.ADMIN)).items
+    )
+    link = admin_pb.ResolveReviewItemRequest(id=item.id, link_uln=first)
+    admin(api).ResolveReviewItem(link, metadata=api.auth(OrgKind.ADMIN))
+    submit(api, api.auth(OrgKind.AWARDING_BODY), result_row(first))
+    read = rec_pb.GetLearnerRecordRequest(uln=first, given_name="Amara", family_name="Okafor")
+    assert (
+        records(api)
+        .GetLearnerRecord(read, metadata=api.auth(OrgKind.POST16), timeout=10)
+        .achievements_withheld
+    )
+
+
+def test_a_retried_registration_does_not_replay_its_ability_to_share_over_a_newer_one(api: Api) -> None:
+    school = api.add_school("RETRY-SHARE")
+    request = register_request(request_id="r-share", mis_identifier="S1")
+    request.ability_to_share = pb.SHARING_CHOICE_SHARE
+    uln = api.registration.RegisterLearner(request, metadata=school).learner.uln
+    later = register_request(mis_identifier="B-8")
+    later.ability_to_share = pb.SHARING_CHOICE_DO_NOT_SHARE
+    assert api.registration.RegisterLearner(later, metadata=api.add_school("NEWER")).learner.uln == uln
+    assert api.registration.RegisterLearner(request, metadata=school).learner.uln == uln  # the retry
+    submit(api, api.auth(OrgKind.AWARDING_BODY), result_row(uln))
+    read = rec_pb.GetLearnerRecordRequest(uln=uln, given_name="Amara", family_name="Okafor")
+    assert (
+        records(api)
+        .GetLearnerRecord(read, metadata=api.auth(OrgKind.POST16), timeout=10)
+        .achievements_withheld
+    )
