@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from lrs_server.domain.clock import Clock
 from lrs_server.domain.errors import DomainError, ErrorKind, Reason, not_found
-from lrs_server.domain.merged import MAX_LINKS
+from lrs_server.domain.merged import MAX_LINKS, resolve_master
 from lrs_server.domain.model import Learner, Principal
 from lrs_server.domain.record_ports import RecordStore, RecordTransaction
 from lrs_server.domain.sharing import merged_entry, unmerged_entry, withheld_from
@@ -85,11 +85,15 @@ class MergeService:
                 raise _refuse("this ULN is not linked to another record", Reason.NOT_MERGED)
             master = tx.learner_by_id(merge.master_id)
             if master is not None:
+                # The master may since have been merged into another record: choices made while
+                # merged went to that one, the top of the chain.
+                top = resolve_master(tx, master) or master
+                above = tx.sharing_entries(top.id) if top.id != master.id else []
                 entry = unmerged_entry(
-                    tx.sharing_entries(master.id), tx.sharing_entries(linked.id), merge.merged_at, now
+                    tx.sharing_entries(master.id), tx.sharing_entries(linked.id), merge.merged_at, now, above
                 )
                 if entry is not None:
-                    tx.add_sharing([(master.id, entry), (linked.id, entry)])
+                    tx.add_sharing([(i, entry) for i in dict.fromkeys((master.id, linked.id, top.id))])
             tx.set_master(linked.id, None, now)
             tx.close_merge(merge.id, principal.org_id, why, now)
             return (master.uln if master else "", linked.uln)

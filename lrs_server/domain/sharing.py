@@ -61,15 +61,20 @@ def merged_entry(
 
 
 def unmerged_entry(
-    master: Sequence[SharingEntry], linked: Sequence[SharingEntry], merged_at: datetime, now: datetime
+    master: Sequence[SharingEntry],
+    linked: Sequence[SharingEntry],
+    merged_at: datetime,
+    now: datetime,
+    above: Sequence[SharingEntry] = (),
 ) -> SharingEntry | None:
-    """What both records carry when a merge is undone: while merged, either person's choices were
-    written to the master, and which of them made each is not known. So each record keeps the most
-    restrictive of every choice made while merged and of both records' own choices, until its
-    learner chooses again (None when nothing is withheld)."""
-    during = (e.withheld_from for e in master if e.source in _DECIDING and e.at >= merged_at)
+    """What the records carry when a merge is undone: while merged, either person's choices were
+    written to the group's top master (``master`` itself, or the record it was merged into later,
+    whose entries are ``above``), and which of them made each is not known. So each record keeps
+    the most restrictive of every choice made while merged and of the records' own choices, until
+    its learner chooses again (None when nothing is withheld)."""
+    during = (e.withheld_from for e in (*master, *above) if e.source in _DECIDING and e.at >= merged_at)
     before = withheld_from([e for e in master if e.at < merged_at])
-    withheld = before.union(withheld_from(master), withheld_from(linked), *during)
+    withheld = before.union(withheld_from(master), withheld_from(linked), withheld_from(above), *during)
     return SharingEntry(withheld, SharingSource.MERGE, now) if withheld else None
 
 

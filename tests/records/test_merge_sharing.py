@@ -123,3 +123,18 @@ def test_a_merge_that_would_group_too_many_records_is_refused(
     refused = failure(caught.value)
     assert (refused.code, refused.reason) == (grpc.StatusCode.FAILED_PRECONDITION, "MERGE_INVALID")
     assert "at most 3" in refused.message
+
+
+def test_an_opt_out_made_while_merged_into_a_chain_survives_the_unmerge(api: Api) -> None:
+    """Linked into a record that was later merged into a third: the learner's choice is written to
+    the top of the chain, and must still be theirs when their own merge is undone."""
+    top = register_new(api, given_name="Chidi", date_of_birth="2010-02-11").uln
+    master = register_new(api).uln
+    linked = register_new(api, **SECOND).uln
+    submit(api, api.auth(OrgKind.AWARDING_BODY), result_row(linked, given_name="Amarah"))
+    token = learner_token(api, linked)
+    _merge(api, master, linked)
+    _merge(api, top, master)
+    _choose(api, token, ALL)  # written to the top
+    _unmerge(api, linked)
+    assert _withheld_from_post16(api, linked, "Amarah")
