@@ -250,8 +250,17 @@ class _Batch:
         to_match = [
             (v, k) for v, k in zip(valids, keys, strict=True) if v.command.mis_identifier.strip() not in known
         ]
+        # A known row the school changed is weighed against its learner (_describes): its counts
+        # are read with the rest, not one query at a time.
+        changed = [
+            (v.record, learner_record(linked[self._links[mis]]))
+            for v in valids
+            if (mis := v.command.mis_identifier.strip()) in known
+            and self._sent.get(mis) != identity_fingerprint(v.identity)
+        ]
         registry = tx.candidates_by_key(frozenset().union(*(k for _, k in to_match)))
-        read_counts(tx, self._matcher, [v.record for v, _ in to_match], registry)
+        queries = [*(v.record for v, _ in to_match), *(record for pair in changed for record in pair)]
+        read_counts(tx, self._matcher, queries, registry)
         plans: list[_Plan | DomainError] = []
         for valid, row_keys in zip(valids, keys, strict=True):
             try:

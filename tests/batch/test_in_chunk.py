@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Engine, text
+import dataclasses
+
+from sqlalchemy import Engine, event, text
 
 from lrs_server.domain.clock import Clock
 from lrs_server.domain.errors import DomainError, Reason
@@ -12,7 +14,7 @@ from lrs_server.domain.review import ReviewHooks
 from lrs_server.privacy import Disclosure
 from lrs_server.storage.organisations import OrganisationStore
 from lrs_server.storage.records import SqlRecordStore
-from matching import default_matcher
+from matching import ProbabilisticMatcher, default_matcher
 from matching.types import Outcome
 from tests.conftest import TODAY
 
@@ -49,12 +51,14 @@ def test_a_near_duplicate_in_the_same_chunk_is_a_possible_match_with_a_real_uln(
     assert queued == [str(learner_id)] or str(learner_id) in queued[0]
 
 
-def _service_and_school(engine: Engine, ref: str = "100001") -> tuple[RegistrationService, Principal]:
+def _service_and_school(
+    engine: Engine, ref: str = "100001", matcher: ProbabilisticMatcher | None = None
+) -> tuple[RegistrationService, Principal]:
     issued = OrganisationStore(engine).add(OrgKind.SCHOOL, ref, f"School {ref}")
     principal = OrganisationStore(engine).principal_for_token(issued.token)
     assert principal is not None
     service = RegistrationService(
-        SqlRecordStore(engine), default_matcher(), Clock(fixed=TODAY), Disclosure(), ReviewHooks()
+        SqlRecordStore(engine), matcher or default_matcher(), Clock(fixed=TODAY), Disclosure(), ReviewHooks()
     )
     return service, principal
 
@@ -110,3 +114,37 @@ def test_a_pupil_matched_earlier_in_the_chunk_keeps_its_identifier(engine: Engin
             text("SELECT l.uln FROM mis_link m JOIN learner l ON l.id = m.learner_id")
         ).scalar_one()
     assert linked_uln == existing.learner.uln
+
+
+def test_changed_rows_of_known_pupils_read_their_name_counts_in_one_query(engine: Engine) -> None:
+    """Weighing a changed row against its learner needs name counts; a chunk of such rows reads
+    them with one query, not one or more per row (the batch's hot path)."""
+    # Term-frequency weights from the first learner on (by default they wait for 1,000), so that
+    # weighing a row reads counts as it does in a real register.
+    tf_at_once = ProbabilisticMatcher(dataclasses.replace(default_matcher().config, tf_min_total=1))
+    service, school = _service_and_school(engine, matcher=tf_at_once)
+    names = ["Amara", "Bilal", "Chen", "Dmitri", "Esi", "Farah", "Gwen", "Hiro", "Ines", "Jomo"]
+    pupils = [
+        RawIdentity(name, f"{name}son", f"2010-{i + 1:02d}-1{i}", Gender.FEMALE, "M4 7RH")
+        for i, name in enumerate(names)
+    ]
+    first = service.register_many(
+        school, [RegistrationCommand(p, mis_identifier=f"M{i}") for i, p in enumerate(pupils)], RPC
+    )
+    assert all(not isinstance(r, DomainError) and r.outcome is Outcome.NEW for r in first)
+    moved = [dataclasses.replace(p, postcode="LS1 4AP") for p in pupils]
+    counted: list[str] = []
+
+    def count(conn: object, cursor: object, statement: str, *args: object) -> None:
+        if "name_frequency" in statement and statement.lstrip().upper().startswith("SELECT"):
+            counted.append(statement)
+
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        again = service.register_many(
+            school, [RegistrationCommand(p, mis_identifier=f"M{i}") for i, p in enumerate(moved)], RPC
+        )
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+    assert all(not isinstance(r, DomainError) and r.outcome is Outcome.MATCHED and r.updated for r in again)
+    assert len(counted) <= 1, counted
