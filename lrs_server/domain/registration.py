@@ -250,21 +250,24 @@ class _Batch:
         to_match = [
             (v, k) for v, k in zip(valids, keys, strict=True) if v.command.mis_identifier.strip() not in known
         ]
+        # Each row's fingerprint (what the school sent), computed once.
+        prints = [
+            identity_fingerprint(v.identity) if v.command.mis_identifier.strip() else "" for v in valids
+        ]
         # A known row the school changed is weighed against its learner (_describes): its counts
         # are read with the rest, not one query at a time.
         changed = [
             (v.record, learner_record(linked[self._links[mis]]))
-            for v in valids
-            if (mis := v.command.mis_identifier.strip()) in known
-            and self._sent.get(mis) != identity_fingerprint(v.identity)
+            for v, sent in zip(valids, prints, strict=True)
+            if (mis := v.command.mis_identifier.strip()) in known and self._sent.get(mis) != sent
         ]
         registry = tx.candidates_by_key(frozenset().union(*(k for _, k in to_match)))
         queries = [*(v.record for v, _ in to_match), *(record for pair in changed for record in pair)]
         read_counts(tx, self._matcher, queries, registry)
         plans: list[_Plan | DomainError] = []
-        for valid, row_keys in zip(valids, keys, strict=True):
+        for valid, row_keys, sent in zip(valids, keys, prints, strict=True):
             try:
-                plans.append(self._plan(valid, row_keys, registry, linked))
+                plans.append(self._plan(valid, row_keys, registry, linked, sent))
             except DomainError as error:
                 plans.append(error)
         self._resolve([p for p in plans if isinstance(p, _Plan)])
@@ -279,7 +282,9 @@ class _Batch:
         keys: frozenset[str],
         registry: dict[str, list[MatchCandidate]],
         linked: dict[int, Learner],
+        sent: str,
     ) -> _Plan:
+        """``sent``: the row's fingerprint ("" without an MIS identifier)."""
         command = valid.command
         request_id = command.request_id.strip()
         mis_identifier = command.mis_identifier.strip()
@@ -297,7 +302,7 @@ class _Batch:
             # same identifier twice in one chunk; read then).
             known = linked.get(linked_id) or self._provisional(linked_id) or self._tx.learner_by_id(linked_id)
             if known is not None:
-                return self._known_pupil(valid, known, mis_identifier)
+                return self._known_pupil(valid, known, mis_identifier, sent)
         # Each stored record once; a merged duplicate's record answers for its master (the matcher
         # counts a learner once, by its best record).
         pool = {
@@ -336,7 +341,7 @@ class _Batch:
         linked_id = plan.learner.id if plan.learner is not None else plan.learner_id
         if mis_identifier and linked_id is not None:
             self._links[mis_identifier] = linked_id
-            self._sent[mis_identifier] = identity_fingerprint(valid.identity)
+            self._sent[mis_identifier] = sent
         return plan
 
     def _resolve(self, plans: Sequence[_Plan]) -> None:
@@ -378,12 +383,11 @@ class _Batch:
         _, new = self._new[learner_id]
         return Learner(id=learner_id, uln="", identity=new.identity, version=1)
 
-    def _known_pupil(self, valid: _Valid, learner: Learner, mis_identifier: str) -> _Plan:
+    def _known_pupil(self, valid: _Valid, learner: Learner, mis_identifier: str, sent: str) -> _Plan:
         """This organisation registered the MIS identifier before: keep its ULN, and refresh the
         learner's details when the organisation's row changed since it last sent it (not merely
         when they differ: someone else may have corrected them since, and a re-sent file must not
         undo that). Links older than the fingerprint compare with the learner's details."""
-        sent = identity_fingerprint(valid.identity)
         before, self._sent[mis_identifier] = self._sent.get(mis_identifier, ""), sent
         unchanged = before == sent if before else learner.identity == valid.identity
         if unchanged or learner.identity == valid.identity:
