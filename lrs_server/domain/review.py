@@ -183,7 +183,10 @@ class ReviewService:
                     raise UlnTaken(uln)
                 (learner,) = tx.insert_learners(submitter, [(uln, new)], now)
                 status, issued = "issued", True
-            if entry.mis_identifier:
+            held = tx.mis_links(submitter, [entry.mis_identifier]).get(entry.mis_identifier)
+            # The school may have linked its identifier itself while the item waited (it confirmed
+            # the row when re-sending it): that newer link stands.
+            if entry.mis_identifier and (held is None or held.learner_id == learner.id):
                 link = MisLink(learner.id, identity_fingerprint(entry.identity))
                 tx.link_mis_many(submitter, {entry.mis_identifier: link})
             if entry.school_choice is not None and _still_applies(tx, learner.id, entry.school_choice):
