@@ -232,8 +232,8 @@ class _Batch:
         self, valids: Sequence[_Valid], keys: Sequence[frozenset[str]]
     ) -> list[RegistrationResult | DomainError]:
         tx = self._tx
-        mis_ids = [v.command.mis_identifier.strip() for v in valids if v.command.mis_identifier.strip()]
-        stored = tx.mis_links(self._principal, mis_ids)
+        mis_ids = [v.command.mis_identifier.strip() for v in valids]  # "" for a row without one
+        stored = tx.mis_links(self._principal, [m for m in mis_ids if m])
         self._links = {mis: link.learner_id for mis, link in stored.items()}
         self._sent = {mis: link.details for mis, link in stored.items()}
         linked = {lr.id: lr for lr in tx.learners_by_ids(sorted(set(self._links.values())))}
@@ -247,19 +247,17 @@ class _Batch:
         # Rows whose MIS identifier names a learner are answered from the link (see _plan): only
         # the others need candidates, so a re-sent file reads no candidates at all.
         known = {mis for mis, learner_id in self._links.items() if learner_id in linked}
-        to_match = [
-            (v, k) for v, k in zip(valids, keys, strict=True) if v.command.mis_identifier.strip() not in known
-        ]
+        to_match = [(v, k) for v, k, mis in zip(valids, keys, mis_ids, strict=True) if mis not in known]
         # Each row's fingerprint (what the school sent), computed once.
         prints = [
-            identity_fingerprint(v.identity) if v.command.mis_identifier.strip() else "" for v in valids
+            identity_fingerprint(v.identity) if mis else "" for v, mis in zip(valids, mis_ids, strict=True)
         ]
         # A known row the school changed is weighed against its learner (_describes): its counts
         # are read with the rest, not one query at a time.
         changed = [
             (v.record, learner_record(linked[self._links[mis]]))
-            for v, sent in zip(valids, prints, strict=True)
-            if (mis := v.command.mis_identifier.strip()) in known and self._sent.get(mis) != sent
+            for v, mis, sent in zip(valids, mis_ids, prints, strict=True)
+            if mis in known and self._sent.get(mis) != sent
         ]
         registry = tx.candidates_by_key(frozenset().union(*(k for _, k in to_match)))
         queries = [*(v.record for v, _ in to_match), *(record for pair in changed for record in pair)]

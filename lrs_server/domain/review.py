@@ -29,9 +29,8 @@ from lrs_server.domain.record_ports import (
     RecordTransaction,
     ReviewEntry,
     SchoolChoice,
-    SharingSource,
 )
-from lrs_server.domain.sharing import school_entry
+from lrs_server.domain.sharing import queued_choice_applies, school_entry
 from lrs_server.domain.uln import random_uln
 from lrs_server.domain.validation import Violations, is_row_id, parse_text, parse_uln
 from lrs_server.privacy import Disclosure, LearnerView
@@ -65,18 +64,6 @@ class ReviewHooks:
         _records(tx).add_sharing(
             [(learner_id, school_entry(choice, principal.org_id, now)) for learner_id, choice in choices]
         )
-
-
-def _still_applies(tx: RecordTransaction, learner_id: int, queued: SchoolChoice) -> bool:
-    """Whether the AbilityToShare a school sent with a row that waited for review is recorded when
-    the item is resolved. A school may have recorded a newer choice for the learner meanwhile, so a
-    queued choice may tighten sharing (DO_NOT_SHARE) but never loosen a school's recorded one."""
-    if queued is SchoolChoice.DO_NOT_SHARE:
-        return True
-    return not any(
-        e.source is SharingSource.SCHOOL and e.school_choice is not SchoolChoice.NOT_SEEN
-        for e in tx.sharing_entries(learner_id)
-    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -183,13 +170,15 @@ class ReviewService:
                     raise UlnTaken(uln)
                 (learner,) = tx.insert_learners(submitter, [(uln, new)], now)
                 status, issued = "issued", True
-            held = tx.mis_links(submitter, [entry.mis_identifier]).get(entry.mis_identifier)
-            # The school may have linked its identifier itself while the item waited (it confirmed
-            # the row when re-sending it): that newer link stands.
-            if entry.mis_identifier and (held is None or held.learner_id == learner.id):
-                link = MisLink(learner.id, identity_fingerprint(entry.identity))
-                tx.link_mis_many(submitter, {entry.mis_identifier: link})
-            if entry.school_choice is not None and _still_applies(tx, learner.id, entry.school_choice):
-                tx.add_sharing([(learner.id, school_entry(entry.school_choice, entry.organisation_id, now))])
+            if entry.mis_identifier:
+                held = tx.mis_links(submitter, [entry.mis_identifier]).get(entry.mis_identifier)
+                # The school may have linked its identifier itself while the item waited (it
+                # confirmed the row when re-sending it): that newer link stands.
+                if held is None or held.learner_id == learner.id:
+                    link = MisLink(learner.id, identity_fingerprint(entry.identity))
+                    tx.link_mis_many(submitter, {entry.mis_identifier: link})
+            choice = entry.school_choice
+            if choice is not None and queued_choice_applies(tx.sharing_entries(learner.id), choice):
+                tx.add_sharing([(learner.id, school_entry(choice, entry.organisation_id, now))])
             tx.resolve_review_item(entry.id, learner.id, status, principal.org_id, now)
             return learner.uln, issued

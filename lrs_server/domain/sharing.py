@@ -39,9 +39,22 @@ def in_force(entries: Sequence[SharingEntry]) -> SharingEntry | None:
     # recorded decision (another school's latest SHARE or DO_NOT_SHARE does: that is the pupil's
     # word through their current school).
     schools = [e for e in entries if e.source is SharingSource.SCHOOL]
-    decisions = [e for e in schools if e.school_choice is not SchoolChoice.NOT_SEEN]
+    decisions = [e for e in schools if _school_decision(e)]
     latest = decisions or schools
     return latest[-1] if latest else None
+
+
+def _school_decision(entry: SharingEntry) -> bool:
+    """A school's recorded SHARE or DO_NOT_SHARE ("not seen" records that nobody decided)."""
+    return entry.source is SharingSource.SCHOOL and entry.school_choice is not SchoolChoice.NOT_SEEN
+
+
+def queued_choice_applies(entries: Sequence[SharingEntry], queued: SchoolChoice) -> bool:
+    """Whether an AbilityToShare that waited (with a registration in the review queue) is recorded
+    when it is finally applied. A school may have recorded a newer choice meanwhile, and entries
+    cannot be ordered by when the school sent them, so a queued choice may tighten sharing
+    (DO_NOT_SHARE) but never loosen a school's recorded decision."""
+    return queued is SchoolChoice.DO_NOT_SHARE or not any(_school_decision(e) for e in entries)
 
 
 def withheld_from(entries: Sequence[SharingEntry]) -> frozenset[OrgKind]:

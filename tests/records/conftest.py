@@ -35,6 +35,15 @@ def bearer(token: str) -> Metadata:
     return (("authorization", f"Bearer {token}"),)
 
 
+def record(on: Api, md: Metadata, uln: str, **names: str) -> rec_pb.GetLearnerRecordResponse:
+    """GetLearnerRecord as ``md`` asks it, quoting the names (default: the factories' Amara Okafor)."""
+    request = rec_pb.GetLearnerRecordRequest(
+        uln=uln, given_name=names.get("given_name", "Amara"), family_name=names.get("family_name", "Okafor")
+    )
+    response: rec_pb.GetLearnerRecordResponse = records(on).GetLearnerRecord(request, metadata=md, timeout=10)
+    return response
+
+
 def result_row(uln: str, row: int = 1, **overrides: Any) -> rec_pb.SubmitAchievementsRequest:
     achievement: dict[str, Any] = {
         "kind": rec_pb.ACHIEVEMENT_KIND_GCSE,

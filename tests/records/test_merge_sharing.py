@@ -11,11 +11,10 @@ import pytest
 
 from lrs.v1 import admin_service_pb2 as admin_pb
 from lrs.v1 import learner_service_pb2 as self_pb
-from lrs.v1 import record_service_pb2 as rec_pb
 from lrs.v1 import registration_service_pb2 as reg_pb
 from lrs_server.domain import merges
 from lrs_server.domain.model import OrgKind
-from tests.records.conftest import admin, bearer, learner_token, records, result_row, selfservice, submit
+from tests.records.conftest import admin, bearer, learner_token, record, result_row, selfservice, submit
 from tests.service.conftest import Api, failure
 from tests.service.factories import register_new
 
@@ -28,9 +27,7 @@ SECOND = {"given_name": "Amarah", "postcode": "M1 1AE"}  # registered as a secon
 
 
 def _withheld_from_post16(api: Api, uln: str, given_name: str) -> bool:
-    request = rec_pb.GetLearnerRecordRequest(uln=uln, given_name=given_name, family_name="Okafor")
-    response = records(api).GetLearnerRecord(request, metadata=api.auth(OrgKind.POST16), timeout=10)
-    return bool(response.achievements_withheld)
+    return bool(record(api, api.auth(OrgKind.POST16), uln, given_name=given_name).achievements_withheld)
 
 
 def _merge(api: Api, master: str, linked: str) -> None:

@@ -17,6 +17,7 @@ from tests.conftest import TODAY
 from tests.records.conftest import (
     bearer,
     learner_token,
+    record,
     records,
     result_row,
     selfservice,
@@ -31,13 +32,6 @@ OPT_OUT_ALL = [
     self_pb.ORGANISATION_KIND_POST16,
     self_pb.ORGANISATION_KIND_AWARDING_BODY,
 ]
-
-
-def record(api: Api, md: object, uln: str, **names: str) -> rec_pb.GetLearnerRecordResponse:
-    request = rec_pb.GetLearnerRecordRequest(
-        uln=uln, given_name=names.get("given_name", "Amara"), family_name=names.get("family_name", "Okafor")
-    )
-    return records(api).GetLearnerRecord(request, metadata=md, timeout=10)
 
 
 def test_results_are_applied_per_row_and_a_resubmission_updates(api: Api) -> None:

@@ -7,10 +7,9 @@ import pytest
 
 from lrs.v1 import admin_service_pb2 as admin_pb
 from lrs.v1 import learner_pb2 as pb
-from lrs.v1 import record_service_pb2 as rec_pb
 from lrs.v1 import registration_service_pb2 as reg_pb
 from lrs_server.domain.model import OrgKind
-from tests.records.conftest import admin, records, result_row, submit
+from tests.records.conftest import admin, record, result_row, submit
 from tests.service.conftest import Api
 from tests.service.factories import register_new, register_request
 
@@ -35,8 +34,7 @@ def test_a_do_not_share_sent_with_a_possible_match_applies_once_resolved(api: Ap
     uln = admin(api).ResolveReviewItem(decision, metadata=api.auth(OrgKind.ADMIN)).uln
     family = NEAR["family_name"] if resolution == "issue_new" else "Okafor"
     submit(api, api.auth(OrgKind.AWARDING_BODY), result_row(uln, family_name=family))
-    read = rec_pb.GetLearnerRecordRequest(uln=uln, given_name="Amara", family_name=family)
-    seen = records(api).GetLearnerRecord(read, metadata=api.auth(OrgKind.POST16), timeout=10)
+    seen = record(api, api.auth(OrgKind.POST16), uln, family_name=family)
     assert seen.achievements_withheld
     assert not seen.achievements
 
@@ -57,12 +55,7 @@ def test_a_queued_share_does_not_lift_a_do_not_share_recorded_while_it_waited(ap
     link = admin_pb.ResolveReviewItemRequest(id=item.id, link_uln=first)
     admin(api).ResolveReviewItem(link, metadata=api.auth(OrgKind.ADMIN))
     submit(api, api.auth(OrgKind.AWARDING_BODY), result_row(first))
-    read = rec_pb.GetLearnerRecordRequest(uln=first, given_name="Amara", family_name="Okafor")
-    assert (
-        records(api)
-        .GetLearnerRecord(read, metadata=api.auth(OrgKind.POST16), timeout=10)
-        .achievements_withheld
-    )
+    assert record(api, api.auth(OrgKind.POST16), first).achievements_withheld
 
 
 def test_a_retried_registration_does_not_replay_its_ability_to_share_over_a_newer_one(api: Api) -> None:
@@ -75,9 +68,4 @@ def test_a_retried_registration_does_not_replay_its_ability_to_share_over_a_newe
     assert api.registration.RegisterLearner(later, metadata=api.add_school("NEWER")).learner.uln == uln
     assert api.registration.RegisterLearner(request, metadata=school).learner.uln == uln  # the retry
     submit(api, api.auth(OrgKind.AWARDING_BODY), result_row(uln))
-    read = rec_pb.GetLearnerRecordRequest(uln=uln, given_name="Amara", family_name="Okafor")
-    assert (
-        records(api)
-        .GetLearnerRecord(read, metadata=api.auth(OrgKind.POST16), timeout=10)
-        .achievements_withheld
-    )
+    assert record(api, api.auth(OrgKind.POST16), uln).achievements_withheld
