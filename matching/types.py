@@ -29,6 +29,10 @@ class PersonRecord:
     preferred_given_name: str = ""
     previous_family_names: tuple[str, ...] = ()
     upn: str = ""
+    # The last known address as the school's MIS holds it (LRB LastKnownAddressLine1/2 and Town).
+    address_line1: str = ""
+    address_line2: str = ""
+    town: str = ""
 
 
 @dataclass(frozen=True, slots=True)

@@ -149,6 +149,12 @@ class MatchingFields(Protocol):
     def previous_family_name(self) -> str: ...
     @property
     def upn(self) -> str: ...
+    @property
+    def address_line1(self) -> str: ...
+    @property
+    def address_line2(self) -> str: ...
+    @property
+    def town(self) -> str: ...
 
 
 def person_record(identity: Identity, previous_family_names: tuple[str, ...] = ()) -> PersonRecord:
@@ -170,6 +176,9 @@ def matching_record(fields: MatchingFields, gender: Gender, history: tuple[str, 
         preferred_given_name=fields.preferred_given_name,
         previous_family_names=previous,
         upn=fields.upn,
+        address_line1=fields.address_line1,
+        address_line2=fields.address_line2,
+        town=fields.town,
     )
 
 

@@ -83,6 +83,9 @@ _CANDIDATE_WITH_HISTORY = select(
     LEARNER.c.preferred_given_name,
     LEARNER.c.previous_family_name,
     LEARNER.c.upn,
+    LEARNER.c.address_line1,
+    LEARNER.c.address_line2,
+    LEARNER.c.town,
     LEARNER.c.master_id,
     HISTORY.c.family_name.label("history"),
 ).select_from(LEARNER.outerjoin(HISTORY, HISTORY.c.learner_id == LEARNER.c.id))
