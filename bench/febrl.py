@@ -58,13 +58,31 @@ _UNITS = ("AA", "BD", "EF", "GH", "JL", "NP", "QR", "ST", "UW", "XY")
 
 # Categories of the difference between a row and the earlier row of the same person, in precedence order.
 BOTH_NAMES = "both names different"
+NAMES_SWAPPED = "names swapped"
 GIVEN_DIFFERENT = "given name wholly different"
 FAMILY_DIFFERENT = "family name wholly different"
 DATE_GENERATION = "date a generation apart"
 DATE_DIFFERENT = "date wholly different, within 12 years"
 SIMILAR = "names similar, date close"
-CATEGORIES = (SIMILAR, FAMILY_DIFFERENT, GIVEN_DIFFERENT, DATE_DIFFERENT, DATE_GENERATION, BOTH_NAMES)
-_PRECEDENCE = (BOTH_NAMES, GIVEN_DIFFERENT, FAMILY_DIFFERENT, DATE_GENERATION, DATE_DIFFERENT, SIMILAR)
+CATEGORIES = (
+    SIMILAR,
+    FAMILY_DIFFERENT,
+    GIVEN_DIFFERENT,
+    DATE_DIFFERENT,
+    DATE_GENERATION,
+    NAMES_SWAPPED,
+    BOTH_NAMES,
+)
+# Closest first: of several earlier rows of a person, a row is compared with the closest one.
+_CLOSENESS = (
+    SIMILAR,
+    DATE_DIFFERENT,
+    DATE_GENERATION,
+    FAMILY_DIFFERENT,
+    GIVEN_DIFFERENT,
+    NAMES_SWAPPED,
+    BOTH_NAMES,
+)
 NAME_SIMILAR_JW = 0.8  # Jaro-Winkler on case-folded names at or above which two names are "similar"
 
 # Address breakdown of the same rows.
@@ -192,9 +210,11 @@ def uk_postcode(australian: str) -> str:
     return f"{_AREAS[d1]}{d2 + 1} {d3}{_UNITS[d4]}"
 
 
-def convert(dataset: int, out_dir: Path) -> FebrlFiles:
-    """Write FEBRL ``dataset`` (1 or 4) as ``febrl<N>.csv`` (LRB 2A) and ``febrl<N>-truth.csv``."""
-    records = list(febrl_records(dataset))
+def convert(dataset: int, out_dir: Path, limit: int | None = None) -> FebrlFiles:
+    """Write FEBRL ``dataset`` (1 or 4) as ``febrl<N>.csv`` (LRB 2A) and ``febrl<N>-truth.csv``.
+
+    ``limit``: only the first ``limit`` FEBRL records (in file order), for tests."""
+    records = list(febrl_records(dataset))[:limit]
     rows: list[LearnerRow] = []
     truth: list[tuple[str, str, str]] = []
     left_out: Counter[str] = Counter()
@@ -341,26 +361,42 @@ def dates_close(a: date, b: date) -> bool:
 def categorise(row: TruthRow, earlier: TruthRow) -> str:
     """The category of difference between a row and an earlier row of the same person.
 
-    Rules independent of the matcher: names compared by ``names_similar`` (case-folded Jaro-Winkler >= 0.8,
+    Rules independent of the matcher: names compared by ``names_similar`` (case-folded Jaro-Winkler >= 0.8;
     a missing name counts as similar), dates by ``dates_close``. One category per row, the first that
-    applies in this order: both names different; given name wholly different (the twin pattern); family
-    name wholly different; date a generation apart (more than 12 years, i.e. > 4383 days); date wholly
-    different within 12 years; else names similar, date close. Names first: a name change is the harder
-    evidence for the matcher to get past, and a row with a different name and a different date is
-    counted once, under the name.
+    applies in this order:
+
+    1. both names differ: "names swapped" if each is similar to the other row's other name, else "both
+       names different";
+    2. "given name wholly different" (family name similar: the twin pattern);
+    3. "family name wholly different" (given name similar);
+    4. names similar, date not close: "date a generation apart" when more than 12 years apart, else "date
+       wholly different, within 12 years";
+    5. "names similar, date close".
+
+    Names come first: a row with a different name and a different date is counted once, under the name.
     """
     given = names_similar(row.given_name, earlier.given_name)
     family = names_similar(row.family_name, earlier.family_name)
     if not given and not family:
-        return BOTH_NAMES
+        crossed = names_similar(row.given_name, earlier.family_name) and names_similar(
+            row.family_name, earlier.given_name
+        )
+        return NAMES_SWAPPED if crossed else BOTH_NAMES
     if not given:
         return GIVEN_DIFFERENT
     if not family:
         return FAMILY_DIFFERENT
     if dates_close(row.date_of_birth, earlier.date_of_birth):
         return SIMILAR
-    years_apart = abs((row.date_of_birth - earlier.date_of_birth).days) / 365.25
-    return DATE_GENERATION if years_apart > 12 else DATE_DIFFERENT
+    return (
+        DATE_GENERATION if years_apart_over(row.date_of_birth, earlier.date_of_birth, 12) else DATE_DIFFERENT
+    )
+
+
+def years_apart_over(a: date, b: date, years: int) -> bool:
+    """Whether the later date is more than ``years`` calendar years after the earlier one."""
+    low, high = sorted((a, b))
+    return (high.year - low.year, high.month, high.day) > (years, low.month, low.day)
 
 
 def address_kind(row: TruthRow, earlier: TruthRow) -> str:
@@ -555,7 +591,7 @@ def _repeat_rows(
         before = earlier[row.person]
         if before:
             held = {uln for _, uln in before}
-            best = min((b for b, _ in before), key=lambda b: _PRECEDENCE.index(categorise(row, b)))
+            best = min((b for b, _ in before), key=lambda b: _CLOSENESS.index(categorise(row, b)))
             category, verdict = categorise(row, best), _verdict(result, held)
             for tally in (overall, by_category[category], by_address[address_kind(row, best)]):
                 tally.counts["rows"] += 1
