@@ -222,6 +222,7 @@ class ProbabilisticMatcher:
         if (
             runner_up < config.upper_threshold <= best.match_weight
             and best.match_weight - runner_up >= config.margin
+            and not any((c.field, c.level) in config.review_only for c in best.comparisons)
         ):
             return MatchDecision(Outcome.MATCHED, best.candidate_id, shown)
         return MatchDecision(Outcome.POSSIBLE_MATCH, None, shown)
