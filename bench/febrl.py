@@ -28,6 +28,7 @@ import argparse
 import csv
 import json
 import re
+import shutil
 import subprocess
 import tempfile
 import time
@@ -454,12 +455,12 @@ def serving(db: str) -> Iterator[str]:
         server.wait(timeout=60)
 
 
-def run_batch(lrb: Path, db_url: str | None = None) -> dict[str, RowResult]:
+def run_batch(lrb: Path, db_url: str | None = None, keep_results: Path | None = None) -> dict[str, RowResult]:
     """Register ``lrb`` with the real ``lrs-school register`` against a fresh server; MISIdentifier -> result.
 
     ``db_url``: None for a temporary SQLite database; a ``postgresql+...`` URL of a server (its database
     part is ignored) for a scratch database created, migrated and dropped; any other URL is used as it is
-    (it should be empty).
+    (it should be empty). ``keep_results``: where to copy RESULTS.csv, for a closer look.
     """
     with tempfile.TemporaryDirectory(prefix="lrs-febrl-") as scratch, ExitStack() as stack:
         directory = Path(scratch)
@@ -473,6 +474,8 @@ def run_batch(lrb: Path, db_url: str | None = None) -> dict[str, RowResult]:
         address = stack.enter_context(serving(db))
         results = directory / "results.csv"
         _register(address, token, lrb, results)
+        if keep_results is not None:
+            shutil.copyfile(results, keep_results)
         return read_results(results)
 
 
@@ -715,7 +718,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         print(json.dumps({**asdict(files), "lrb": str(files.lrb), "truth": str(files.truth)}))
         return
     started = time.perf_counter()
-    results = run_batch(files.lrb, args.postgres)
+    results = run_batch(files.lrb, args.postgres, files.lrb.with_name(f"febrl{files.dataset}-results.csv"))
     seconds = time.perf_counter() - started
     scored = metrics(load_truth(files), results, args.examples)
     database = "postgresql" if args.postgres else "sqlite"

@@ -15,6 +15,7 @@ from bench import febrl
 from lrs_server.domain.validation import parse_postcode as server_postcode
 from matching.postcode import Postcode, parse_postcode
 from school_client.files import LearnerRow, open_lrb
+from tests.conftest import POSTGRES_URL
 
 AU_POSTCODES = st.text(alphabet="0123456789", min_size=4, max_size=4)
 
@@ -229,3 +230,11 @@ def test_end_to_end_through_a_real_server_and_the_real_cli(tmp_path: Path) -> No
     assert 0.0 <= m.precision <= 1.0 and 0.0 <= m.recall_resolved <= 1.0
     report = febrl.format_report(files, m, 1.0, "sqlite")
     assert "names similar, date close" in report
+
+
+@pytest.mark.skipif(not POSTGRES_URL, reason="LRS_TEST_POSTGRES_URL not set")
+def test_end_to_end_on_a_scratch_postgresql_database(tmp_path: Path) -> None:
+    files = febrl.convert(1, tmp_path, limit=30)
+    results = febrl.run_batch(files.lrb, POSTGRES_URL)
+    assert len(results) == files.rows_written
+    assert all(r.outcome in ("NEW", "MATCHED", "POSSIBLE_MATCH") for r in results.values())
