@@ -216,6 +216,7 @@ class SplinkOptions:
     review_floor: float = DEFAULT_REVIEW_FLOOR
     u_max_pairs: float = DEFAULT_U_MAX_PAIRS
     seed: int = DEFAULT_SEED
+    address: bool = True  # False: no address comparison, no town blocking (what the address is worth)
     verbose: bool = False
 
 
@@ -240,7 +241,7 @@ class SplinkRun:
     m_u: dict[str, Any] = field(default_factory=dict)  # the trained model's prior and m/u per level
 
 
-def splink_settings() -> Any:
+def splink_settings(address: bool = True) -> Any:
     """The Splink model: comparisons and prediction blocking rules (no ID number)."""
     import splink.comparison_level_library as cll
     import splink.comparison_library as cl
@@ -260,7 +261,7 @@ def splink_settings() -> Any:
             output_column_name=column,
         )
 
-    address = cl.CustomComparison(
+    address_comparison = cl.CustomComparison(
         comparison_levels=[
             cll.And(cll.NullLevel("address_line1"), cll.NullLevel("town")),
             cll.And(cll.ExactMatchLevel("address_line1"), cll.ExactMatchLevel("town")),
@@ -280,14 +281,14 @@ def splink_settings() -> Any:
             name("family_name"),
             cl.DateOfBirthComparison("dob", input_is_string=True, datetime_format="%Y-%m-%d"),
             cl.PostcodeComparison("postcode"),
-            address,
+            *([address_comparison] if address else []),
         ],
         blocking_rules_to_generate_predictions=[
             block_on("dob"),
             block_on("postcode"),
             block_on("family_name"),
             block_on("given_name"),
-            block_on("town"),
+            *([block_on("town")] if address else []),
         ],
         retain_intermediate_calculation_columns=False,
         retain_matching_columns=False,
@@ -324,7 +325,7 @@ def run_splink(rows: Sequence[InputRow], options: SplinkOptions = SplinkOptions(
     started = time.perf_counter()
     db_api = DuckDBAPI()
     frame = db_api.register(table, dataset_display_name="lrb")
-    linker = Linker(frame, splink_settings(), log_level=level)
+    linker = Linker(frame, splink_settings(options.address), log_level=level)
     linker.training.estimate_probability_two_random_records_match(
         [block_on("given_name", "family_name", "dob")], recall=0.7
     )
@@ -467,7 +468,7 @@ def splink_result(run: SplinkRun, truth: Sequence[febrl.TruthRow]) -> ToolResult
             f"train {run.training_seconds:.1f} s, predict {run.predict_seconds:.1f} s, "
             f"cluster {run.cluster_seconds:.1f} s ({len(run.pairs):,} pairs >= {run.options.review_floor}); "
             f"threshold {threshold}, review band [{run.options.review_floor}, {threshold}), "
-            f"u seed {run.options.seed}"
+            f"u seed {run.options.seed}" + ("" if run.options.address else "; no address comparison")
         ),
     )
 
@@ -511,9 +512,9 @@ def format_table(results: Sequence[ToolResult]) -> str:
         cells = (
             r.tool,
             f"{r.rows:,}",
-            f"{r.precision:.4f}",
-            f"{r.recall:.4f}",
-            f"{r.recall_with_review:.4f}",
+            f"{r.precision:.5f}",
+            f"{r.recall:.5f}",
+            f"{r.recall_with_review:.5f}",
         )
         lines.append((*cells, f"{r.review_rate:.2%}", f"{r.seconds:.1f} s"))
     out = _aligned(lines)
@@ -558,6 +559,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--review-floor", type=float, default=DEFAULT_REVIEW_FLOOR)
     parser.add_argument("--u-max-pairs", type=float, default=DEFAULT_U_MAX_PAIRS)
     parser.add_argument("--seed", type=int, default=DEFAULT_SEED, help="Splink's u sampling")
+    parser.add_argument(
+        "--no-address", action="store_true", help="Splink without the address comparison and town blocking"
+    )
     parser.add_argument("--json", action="store_true", help="machine-readable output")
     parser.add_argument("--verbose", action="store_true", help="Splink's own log")
     args = parser.parse_args(argv)
@@ -568,6 +572,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         review_floor=args.review_floor,
         u_max_pairs=args.u_max_pairs,
         seed=args.seed,
+        address=not args.no_address,
         verbose=args.verbose,
     )
     with tempfile.TemporaryDirectory(prefix="compare_splink_") as scratch:
