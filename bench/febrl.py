@@ -16,7 +16,8 @@ errors it was not built around.
    (``uk_postcode``), so a one-digit typo stays a one-component difference.
 2. ``run_batch``: a fresh ``lrs-server serve`` on a temporary SQLite file (or a scratch PostgreSQL
    database, created and dropped), a new school from ``lrs-server org add``, and ``lrs-school register
-   FILE --out RESULTS.csv``: the real CLI, as a school runs it.
+   FILE --out RESULTS.csv``: the real CLI, as a school runs it. ``run`` keeps the files in ``--out``
+   (default bench/out/febrl/): febrl<N>.csv, febrl<N>-truth.csv, febrl<N>-results.csv.
 3. ``metrics``: pairwise precision/recall, the review rate, and for every row whose person already held a
    ULN (an earlier row of the same person got one) what became of it, by category of difference
    (``categorise``: simple rules independent of the matcher).
@@ -649,7 +650,7 @@ def _pct(value: float) -> str:
 def format_report(files: FebrlFiles, m: Metrics, seconds: float, database: str) -> str:
     lines = [
         f"FEBRL {files.dataset} on {database}: {files.source_rows:,} FEBRL rows, {files.rows_written:,} sent"
-        f" ({seconds:.1f} s)",
+        f" ({seconds:.1f} s to start a server and register them)",
     ]
     for reason, count in files.left_out.items():
         lines.append(f"  left out: {reason:<40} {count:>6,}")
@@ -675,13 +676,14 @@ def format_report(files: FebrlFiles, m: Metrics, seconds: float, database: str) 
 
 
 def _outcome_table(title: str, rows: Iterable[Outcomes]) -> str:
-    head = f"{title:<40} {'rows':>6} {'matched':>8} {'caught':>8} {'2nd ULN':>8} {'wrong':>8} {'refused':>7}"
-    out = [head]
+    """Shares of the rows sent: matched outright; caught (matched, or reviewed with the person among the
+    candidates); reviewed without the person; a second ULN; wrong (a false merge)."""
+    head = f"{title:<40} {'rows':>6} {'matched':>8} {'caught':>8} {'rev-oth':>8} {'2nd ULN':>8} {'wrong':>8}"
+    out = [head + f" {'refused':>7}"]
     for o in rows:
-        out.append(
-            f"  {o.name:<38} {o.rows:>6,} {_pct(o.share(o.matched)):>8} {_pct(o.share(o.caught)):>8}"
-            f" {_pct(o.share(o.new)):>8} {_pct(o.share(o.wrong)):>8} {o.refused:>7,}"
-        )
+        shares = (o.matched, o.caught, o.review_other, o.new, o.wrong)
+        cells = " ".join(f"{_pct(o.share(count)):>8}" for count in shares)
+        out.append(f"  {o.name:<38} {o.rows:>6,} {cells} {o.refused:>7,}")
     return "\n".join(out)
 
 
