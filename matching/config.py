@@ -140,6 +140,10 @@ class MatcherConfig:
     review_only: frozenset[tuple[str, str]] = frozenset(
         {("given_name", "twin_names"), ("date_of_birth", "different_date")}
     )
+    # Levels that say the record may be a look-alike of the candidate (a twin), not the candidate
+    # with an error: MatchDecision.lookalike (a school's row for a known pupil that reaches one is
+    # refused as describing someone else).
+    lookalike_levels: frozenset[tuple[str, str]] = frozenset({("given_name", "twin_names")})
 
     def weight(self, field_name: str, level: str) -> float:
         m, u = self.levels[field_name][level]
