@@ -14,6 +14,7 @@ from bench.compare_splink import (
     ScoredPair,
     SplinkOptions,
     SplinkRun,
+    add_twins,
     connected_components,
     pair_scores,
     read_lrb_rows,
@@ -93,3 +94,21 @@ def test_review_resolved_correctly_adds_only_true_links() -> None:
     assert result.recall_with_review == 1.0  # r3 linked to r1's cluster by the reviewer
     assert result.precision_with_review == 1.0  # r4's review (to r3, another person) is refused
     assert result.review_rate == 0.5  # r3 and r4
+
+
+def test_twins_share_everything_but_the_given_name(tmp_path: Path) -> None:
+    files = add_twins(febrl.convert(1, tmp_path), 5)
+    truth = febrl.load_truth(files)
+    twins = [t for t in truth if t.mis_identifier.startswith("twin-")]
+    assert len(twins) == 5 and len(truth) == files.rows_written
+    assert truth[-5:] == twins  # at the end of the file: the sibling is always the earlier row
+    for twin in twins:
+        assert twin.person == twin.mis_identifier  # a person of its own
+        sibling = next(
+            t
+            for t in truth
+            if t.rec_id.endswith("-org")
+            and (t.family_name, t.date_of_birth, t.postcode, t.address)
+            == (twin.family_name, twin.date_of_birth, twin.postcode, twin.address)
+        )
+        assert sibling.given_name[:1] != twin.given_name[:1]
