@@ -191,8 +191,23 @@ def _given_jw_high(a: NormalisedRecord, b: NormalisedRecord, ctx: Context) -> bo
 
 
 def _given_distinct(a: NormalisedRecord, b: NormalisedRecord, ctx: Context) -> bool:
-    """Two different, recognised given names (Harry / Harvey): how twins and siblings differ."""
-    return ctx.is_known_given_name(a.first_given) and ctx.is_known_given_name(b.first_given)
+    """Two different, recognised given names more than a couple of letters apart (Harry / Thomas):
+    how siblings and twins differ. Recognised names a letter or two apart (Karl / Karla, May /
+    Maya) are also how a name is mistyped: outside the twins' signature (``twin_names``) they are
+    weighed as the misspelling they may be, and a sibling is told apart by the birth date."""
+    x, y = a.first_given, b.first_given
+    return (
+        ctx.is_known_given_name(x)
+        and ctx.is_known_given_name(y)
+        and jellyfish.damerau_levenshtein_distance(x, y) > ctx.config.misspelling_max_edits
+    )
+
+
+def _given_one_keystroke(a: NormalisedRecord, b: NormalisedRecord, ctx: Context) -> bool:
+    """One letter wrong, missing, extra or two swapped, in names of three letters or more (Amy /
+    Amh, Leo / Lep): Jaro-Winkler scores short names too low to see it."""
+    x, y = a.first_given, b.first_given
+    return min(len(x), len(y)) >= 3 and jellyfish.damerau_levenshtein_distance(x, y) == 1
 
 
 def _given_phonetic(a: NormalisedRecord, b: NormalisedRecord, ctx: Context) -> bool:
@@ -272,6 +287,7 @@ _GIVEN_AFTER_SWAPS = (
     # Before the fuzzy levels: twins are often given similar names (Isla / Islay, Cian / Ciaran).
     Level("distinct_names", _given_distinct),
     Level("jaro_winkler_high", _given_jw_high),
+    Level("one_keystroke", _given_one_keystroke),
     Level("phonetic", _given_phonetic),
     Level("jaro_winkler_mid", _given_jw_mid),
 )

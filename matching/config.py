@@ -36,6 +36,9 @@ DEFAULT_LEVELS: Mapping[str, Mapping[str, MU]] = MappingProxyType(
             "spelling_variant": (0.02, 0.001),
             "jaro_winkler_high": (0.04, 0.002),
             "distinct_names": (HARD_NEGATIVE_M, 0.6),
+            # Names of 3+ letters one keystroke apart that Jaro-Winkler scores below its tiers (short
+            # names): strangers' names are that close about 1 time in 300.
+            "one_keystroke": (0.02, 0.003),
             "phonetic": (0.015, 0.004),
             "jaro_winkler_mid": (0.01, 0.02),
             "initial": (0.01, 0.03),

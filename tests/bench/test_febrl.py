@@ -67,11 +67,12 @@ PERSON = febrl.TruthRow("a", "1", "rec-1-org", "william", "green", date(1990, 5,
         ({"given_name": "William", "family_name": "GREEN"}, febrl.SIMILAR),  # case folded
         ({"date_of_birth": date(1990, 6, 10)}, febrl.SIMILAR),  # 24 days
         ({"date_of_birth": date(1990, 7, 18)}, febrl.SIMILAR),  # two digits of 19900517 -> 19900718
-        ({"date_of_birth": date(1909, 5, 17)}, febrl.SIMILAR),  # two digits (transposed year)
-        ({"date_of_birth": date(1990, 5, 5), "given_name": "amelia"}, febrl.GIVEN_DIFFERENT),
+        ({"date_of_birth": date(1909, 5, 17)}, febrl.DATE_GENERATION),  # a transposed year, 81 years
+        ({"date_of_birth": date(1999, 5, 17)}, febrl.SIMILAR),  # two digits within 12 years
+        ({"date_of_birth": date(1985, 5, 5), "given_name": "amelia"}, febrl.NAME_AND_DATE),
         ({"given_name": "amelia"}, febrl.GIVEN_DIFFERENT),  # the twin pattern
         ({"family_name": "schepers"}, febrl.FAMILY_DIFFERENT),
-        ({"family_name": "schepers", "date_of_birth": date(1960, 1, 1)}, febrl.FAMILY_DIFFERENT),
+        ({"family_name": "schepers", "date_of_birth": date(1960, 1, 1)}, febrl.NAME_AND_DATE),
         ({"date_of_birth": date(1986, 11, 2)}, febrl.DATE_DIFFERENT),
         ({"date_of_birth": date(2002, 5, 17)}, febrl.DATE_DIFFERENT),  # exactly 12 years
         ({"date_of_birth": date(2002, 5, 18)}, febrl.DATE_GENERATION),  # a day over 12 years

@@ -37,6 +37,7 @@ CASES: list[tuple[str, str, PersonRecord, PersonRecord]] = [
     # Two recognised names a letter or two apart, same family name and birth date: twins' names.
     ("given_name", "twin_names", person(given="Ella"), person(given="Ellie")),
     ("given_name", "jaro_winkler_high", person(given="Zbignief"), BASE),
+    ("given_name", "one_keystroke", person(given="Amh"), person(given="Amy")),
     ("given_name", "phonetic", person(given="Zbgnw"), BASE),
     ("given_name", "jaro_winkler_mid", person(given="Zbygnyew"), BASE),
     ("given_name", "else", person(given="Quentin"), BASE),
