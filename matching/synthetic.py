@@ -708,10 +708,14 @@ class SyntheticStream:
 
     def _street_typo(self, line1: str, line2: str) -> tuple[str, str]:
         """A typo in the street's name (its longest word), wherever the street is written."""
-        index = _street_line(line1, line2)
         lines = [line1, line2]
-        word = max(_street_words(lines[index]), key=len)
-        lines[index] = lines[index].replace(word, self._typo(word), 1)
+        index = _street_line(line1, line2)
+        if not _street_words(lines[index]):  # line 2, where the street was, already left out
+            index = 1 - index
+        words = _street_words(lines[index])
+        if words:
+            word = max(words, key=len)
+            lines[index] = lines[index].replace(word, self._typo(word), 1)
         return lines[0], lines[1]
 
     def _dob_typo(self, dob: date) -> date:

@@ -243,6 +243,19 @@ def test_address_format_writes_the_same_address_differently() -> None:
         assert record.given_name == person.given_name
 
 
+@settings(max_examples=10, deadline=None)
+@given(st.integers(0, 2**32))
+def test_any_address_can_be_rewritten_again_and_again(seed: int) -> None:
+    """Two rewrites at once (the flat moved, then a typo in the street) on every kind of address."""
+    stream = SyntheticStream(seed)
+    for person in stream.new_people(300):
+        record = person
+        for _ in range(4):
+            record, applied = stream.vary(record, ("address_format",))
+            assert applied == ("address_format",)
+            assert _validate(record) == []
+
+
 def test_missing_postcode_keeps_the_address_lines() -> None:
     for person, record in _rereg("missing_postcode"):
         assert record.postcode in ("", POSTCODE_NOT_KNOWN)
