@@ -79,7 +79,8 @@ _UPN_ALPHABET = "ABCDEFGHJKLMNPQRTUVWXYZ"
 _UPN_TEMPORARY_RATE = 0.08
 _UPN_NONE_RATE = 0.12
 # The UPN a re-registration without upn_carried has: none, temporary, or (last) a new permanent one.
-_REREGISTRATION_UPN = (0.45, 0.35)
+# A second permanent UPN is an error schools are told not to make, hence rarer than none or temporary.
+_REREGISTRATION_UPN = (0.5, 0.4)
 _FLAT_RATE = 0.12
 _LINE2_RATE = 0.2
 # Birth dates a data-entry error can produce: not in the future of any run of the evaluation.
