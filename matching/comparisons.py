@@ -20,6 +20,7 @@ from matching.names import (
     family_name_variants,
     given_name_variants,
     known_given_names,
+    real_given_names,
 )
 from matching.normalise import NormalisedRecord, exchange_names
 from matching.types import FrequencyLookup
@@ -38,6 +39,7 @@ class Context:
     family_variants: VariantGroups
     known_given: frozenset[str]
     given_at_birth: frozenset[str]
+    given_anywhere: frozenset[str]
     # The last pair swapped_varied read and its answer: the given- and family-name comparisons of
     # one pair both ask, and the answer costs four comparisons. The records are held, not their
     # ids, so a freed record's id can never be mistaken for the pair.
@@ -50,6 +52,10 @@ class Context:
     def is_birth_name(self, name: str) -> bool:
         """A name parents give (not only a nickname list's entry), or carried by a few learners."""
         return name in self.given_at_birth or self._registered_often(name)
+
+    def is_real_given_name(self, name: str) -> bool:
+        """A name in the dictionary of first names, a birth name, or carried by a few learners."""
+        return name in self.given_anywhere or self._registered_often(name)
 
     def _registered_often(self, name: str) -> bool:
         return (
@@ -196,6 +202,10 @@ def _given_distinct(a: NormalisedRecord, b: NormalisedRecord, ctx: Context) -> b
     Maya) are also how a name is mistyped: outside the twins' signature (``twin_names``) they are
     weighed as the misspelling they may be, and a sibling is told apart by the birth date."""
     x, y = a.first_given, b.first_given
+    if x == y:
+        # One name's first part across a recorded sex difference (Jamie-Lee / Jamie), which the
+        # alternate_name level would otherwise have taken.
+        return a.given.joined != b.given.joined
     return (
         ctx.is_known_given_name(x)
         and ctx.is_known_given_name(y)
@@ -256,26 +266,34 @@ def _dates_as_twins(a: NormalisedRecord, b: NormalisedRecord, ctx: Context) -> b
     return a.dob == b.dob or _dob_swapped(a, b, ctx) or _dob_one_off(a, b, ctx)
 
 
+def _as_twins(a: NormalisedRecord, b: NormalisedRecord, ctx: Context) -> bool:
+    """Born as twins are, and of one family: the family name agrees, or they live at one house
+    (a twin whose family name changed still shares the house)."""
+    if not _dates_as_twins(a, b, ctx):
+        return False
+    return _agrees(_FAMILY_DIRECT, a, b, ctx) or _address_same(a, b, ctx) or _address_unit(a, b, ctx)
+
+
 def _given_twin_names(a: NormalisedRecord, b: NormalisedRecord, ctx: Context) -> bool:
-    """Two different names parents give, one or two letters apart or forms of one another (Ella /
-    Ellie, Leo / Leon, Mia / Maya, Jayden / Jaden, Alfie / Alfred), on records that agree on family
-    name and birth date: the signature of twins.
+    """Two different given names that could both be names a child is given, one or two letters
+    apart (Ella / Ellie, Leo / Leon, Amalia / Amelia, Kai / Kaia, Omar / Amar), or two birth names
+    that are forms of one another (Alfie / Alfred), on records born as twins are and of one family:
+    the signature of twins.
 
     Family name, birth date, address and sex together outweigh anything a given name can say short
     of a hard negative, so such a pair is never MATCHED (``MatcherConfig.review_only``): a reviewer
-    decides. Not the signature: two spellings of one name (Conor / Connor), a diminutive that is
-    not itself a name parents give (Seb / Sebastian, Bill / William), middle-name use."""
+    decides. Not the signature: two spellings of one name (Conor / Connor), a typo that makes no
+    name (Amy / Amh), a diminutive that is not itself a birth name (Seb / Sebastian), middle-name
+    use."""
     x, y = a.first_given, b.first_given
     if x == y or spelling_skeleton(x) == spelling_skeleton(y):
         return False
-    if not (ctx.is_birth_name(x) and ctx.is_birth_name(y)):
-        return False
     close = jellyfish.damerau_levenshtein_distance(x, y) <= ctx.config.misspelling_max_edits
-    return (
-        (close or ctx.given_variants.are_variants(x, y))
-        and _dates_as_twins(a, b, ctx)
-        and _agrees(_FAMILY_DIRECT, a, b, ctx)
-    )
+    if close:
+        names = ctx.is_real_given_name(x) and ctx.is_real_given_name(y)
+    else:
+        names = ctx.is_birth_name(x) and ctx.is_birth_name(y) and ctx.given_variants.are_variants(x, y)
+    return names and _as_twins(a, b, ctx)
 
 
 _GIVEN_AFTER_SWAPS = (
@@ -563,4 +581,5 @@ def make_context(config: MatcherConfig, frequencies: FrequencyLookup | None) -> 
         family_name_variants(),
         known_given_names(),
         birth_names(),
+        real_given_names(),
     )

@@ -82,6 +82,25 @@ def birth_names() -> frozenset[str]:
     return frozenset(n for line in text.splitlines() if not line.startswith("#") for n in line.split())
 
 
+def _name_dictionary_entries(text: str) -> Iterator[str]:
+    """The names of gender-guesser's nam_dict.txt (Jörg Michael's dictionary of first names: about
+    48,000 names with their frequency in each of 55 countries); columns 3-29 hold the name, "+"
+    joins the parts of a compound one."""
+    for line in text.splitlines():
+        if line and not line.startswith("#") and len(line) > 30:
+            yield line[3:29].strip().replace("+", " ")
+
+
+@cache
+def real_given_names() -> frozenset[str]:
+    """Names someone is actually given, from a maintained dictionary of first names across Europe,
+    South Asia, the Middle East, Africa and East Asia (gender-guesser's nam_dict.txt), with the
+    birth names: twins are given two of these, a typo rarely makes one (Amh, Lep, Kylwc)."""
+    text = resources.files("gender_guesser").joinpath("data/nam_dict.txt").read_text(encoding="utf-8")
+    names = {normalise_name(entry).joined for entry in _name_dictionary_entries(text)}
+    return frozenset(names - {""}) | birth_names()
+
+
 @cache
 def known_given_names() -> frozenset[str]:
     """Names recognised without the registry: the birth names and every name in a variant group.
