@@ -1,0 +1,7 @@
+"""Review operator pages at /review (to come)."""
+
+from __future__ import annotations
+
+from starlette.routing import Route
+
+routes: list[Route] = []
