@@ -91,7 +91,9 @@ class Gateway:
     async def review_items(
         self, token: str, page_size: int, page_token: str, school: str = ""
     ) -> admin_pb.ListReviewItemsResponse:
-        request = admin_pb.ListReviewItemsRequest(page_size=page_size, page_token=page_token)
+        request = admin_pb.ListReviewItemsRequest(
+            page_size=page_size, page_token=page_token, submitted_by_ref=school
+        )
         return await self._call(self._admin.ListReviewItems, request, token)
 
     async def resolve(
@@ -102,6 +104,10 @@ class Gateway:
         else:
             request = admin_pb.ResolveReviewItemRequest(id=item_id, issue_new_reason=new_reason)
         return await self._call(self._admin.ResolveReviewItem, request, token)
+
+    async def links(self, token: str, uln: str) -> admin_pb.ListLearnerLinksResponse:
+        request = admin_pb.ListLearnerLinksRequest(uln=uln)
+        return await self._call(self._admin.ListLearnerLinks, request, token)
 
     async def unmerge(self, token: str, linked_uln: str, reason: str) -> admin_pb.UnmergeLearnersResponse:
         request = admin_pb.UnmergeLearnersRequest(linked_uln=linked_uln, reason=reason)

@@ -29,6 +29,14 @@ class Session:
     token: str = ""  # the bearer token sent to lrs-server; never leaves this process
 
 
+@dataclass(frozen=True, slots=True)
+class Flash:
+    """An outcome to show once on the next page (kept here so that no learner data goes in a URL)."""
+
+    heading: str
+    lines: tuple[str, ...] = ()
+
+
 class Lookup(enum.Enum):
     ACTIVE = "active"
     EXPIRED = "expired"
@@ -47,6 +55,7 @@ class SessionStore:
         self._absolute = absolute
         self._clock = clock
         self._sessions: dict[str, Session] = {}
+        self._flashes: dict[str, Flash] = {}
         self._lock = threading.Lock()
 
     def _expired(self, session: Session, now: float) -> bool:
@@ -61,12 +70,14 @@ class SessionStore:
             if len(self._sessions) >= MAX_SESSIONS:  # still full: drop the oldest-seen
                 oldest = min(self._sessions.values(), key=lambda s: s.seen)
                 del self._sessions[oldest.id]
+                self._flashes.pop(oldest.id, None)
             self._sessions[session.id] = session
         return session
 
     def _purge(self, now: float) -> None:
         for sid in [sid for sid, s in self._sessions.items() if self._expired(s, now)]:
             del self._sessions[sid]
+            self._flashes.pop(sid, None)
 
     def find(self, session_id: str) -> Found:
         """The session, touched (its idle clock restarts), or why there is none."""
@@ -77,6 +88,7 @@ class SessionStore:
                 return Found(Lookup.UNKNOWN)
             if self._expired(session, now):
                 del self._sessions[session_id]
+                self._flashes.pop(session_id, None)
                 return Found(Lookup.EXPIRED, session)
             touched = replace(session, seen=now)
             self._sessions[session_id] = touched
@@ -85,3 +97,13 @@ class SessionStore:
     def drop(self, session_id: str) -> None:
         with self._lock:
             self._sessions.pop(session_id, None)
+            self._flashes.pop(session_id, None)
+
+    def flash(self, session_id: str, message: Flash) -> None:
+        with self._lock:
+            if session_id in self._sessions:
+                self._flashes[session_id] = message
+
+    def take_flash(self, session_id: str) -> Flash | None:
+        with self._lock:
+            return self._flashes.pop(session_id, None)
