@@ -120,3 +120,21 @@ def test_a_learner_session_cannot_reach_review(api: Api, web: Web, visit: Visit)
     # And the learner's session still works for the learner's own pages.
     visit.page.goto(f"{web.url}/record")
     expect(visit.page).to_have_url(f"{web.url}/record")
+
+
+def test_operator_clears_a_queue_of_twenty(api: Api, web: Web, visit: Visit) -> None:
+    first = queue_possible_matches(api, 20, school_ref="CLEAR-SCHOOL")
+    operator_signs_in(visit, web, api.tokens[OrgKind.ADMIN])
+    page = visit.page
+    for left in range(20, 0, -1):
+        expect(page.locator(".app-count")).to_have_text(f"{left} waiting, oldest first.")
+        page.locator("tbody tr").first.get_by_role("link").click()
+        if left % 2:
+            page.get_by_label("If this is a different learner, say why").fill("not the same pupil")
+            page.get_by_role("button", name="A different learner (issue a new ULN)").click()
+        else:
+            page.get_by_role("button", name=f"Same learner as Amara Okafor (ULN {first})").click()
+    expect(page.locator(".app-count")).to_have_text("0 waiting, oldest first.")
+    expect(page.get_by_text("Nothing is waiting.")).to_be_visible()
+    visit.check("review-queue-empty")
+    assert _open_items(api) == 0
