@@ -87,6 +87,10 @@ def _print_demo(engine: Engine, listen: str) -> None:
     print(f"  export LRS_SERVER={listen} LRS_TOKEN={issued.token}")
     print("  .venv/bin/lrs-school register --given-name Amara --family-name Okafor \\")
     print("      --date-of-birth 2011-03-14 --gender female --postcode 'SW1A 1AA'")
+    print(
+        "web pages for learners and review operators, in a third terminal (then open http://127.0.0.1:8080/):"
+    )
+    print(f"  .venv/bin/lrs-web serve --server {listen}")
 
 
 def cmd_migrate(args: argparse.Namespace) -> int:

@@ -50,6 +50,7 @@ POLICY: Mapping[str, frozenset[Caller]] = {
     f"{_ADMIN}UnmergeLearners": ADMINS,
     f"{_ADMIN}ListReviewItems": ADMINS,
     f"{_ADMIN}ResolveReviewItem": ADMINS,
+    f"{_ADMIN}ListLearnerLinks": ADMINS,
 }
 
 # RPCs answered without a bearer token, named one by one (errors are still mapped by the interceptor).

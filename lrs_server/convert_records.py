@@ -10,9 +10,10 @@ from lrs.v1 import admin_service_pb2 as admin_pb
 from lrs.v1 import learner_pb2
 from lrs.v1 import learner_service_pb2 as self_pb
 from lrs.v1 import record_service_pb2 as rec_pb
-from lrs_server.convert import SCHOOL_CHOICE_FROM_PB, identity_to_pb, learner_to_pb
+from lrs_server.convert import SCHOOL_CHOICE_FROM_PB, candidate_to_pb, identity_to_pb, learner_to_pb
 from lrs_server.domain.errors import DomainError
 from lrs_server.domain.learner_access import AccessPage, Export
+from lrs_server.domain.merges import Links
 from lrs_server.domain.model import OrgKind
 from lrs_server.domain.record_ports import (
     AccessView,
@@ -201,8 +202,24 @@ def review_page_to_pb(page: ReviewPage) -> admin_pb.ListReviewItemsResponse:
                 created_at=_time(item.entry.created_at),
                 candidates=[learner_to_pb(v) for v in item.candidates],
                 mis_identifier=item.entry.mis_identifier,
+                matches=[candidate_to_pb(m) for m in item.matches],
             )
             for item in page.items
         ],
         next_page_token=page.next_page_token,
+        total_size=page.total_size,
+    )
+
+
+def links_to_pb(found: Links) -> admin_pb.ListLearnerLinksResponse:
+    return admin_pb.ListLearnerLinksResponse(
+        learner=learner_to_pb(found.learner),
+        links=[
+            admin_pb.LearnerLink(
+                linked_uln=link.linked_uln,
+                master_uln=link.master_uln,
+                merged_at=_time(link.merged_at),
+            )
+            for link in found.links
+        ],
     )

@@ -22,10 +22,22 @@ echo "== buf lint"
 if command -v npm >/dev/null 2>&1; then
   npm ci --no-audit --no-fund --loglevel=error >/dev/null
   (cd proto && ../node_modules/.bin/buf lint)
+  # lrs-web serves GOV.UK Frontend's CSS, fonts and JS itself: copy them from node_modules.
+  .venv/bin/python scripts/vendor_govuk.py
 elif [ -n "${CI:-}" ]; then
-  echo "npm is needed for buf lint in CI" >&2; exit 1
+  echo "npm is needed for buf lint and the web front end in CI" >&2; exit 1
 else
-  echo "npm not found: skipping buf lint (CI runs it)"
+  echo "npm not found: skipping buf lint and the browser tests (CI runs them)"
+fi
+
+echo "== chromium for the browser tests (tests/web)"
+if [ -x /usr/bin/chromium ]; then
+  echo "using /usr/bin/chromium"
+elif [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+else
+  echo "Debian's chromium is missing and this is not root: the browser tests will be skipped" \
+    "(run: sudo apt-get install chromium)"
 fi
 
 echo "== ruff"

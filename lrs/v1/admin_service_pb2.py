@@ -25,7 +25,7 @@ _sym_db = _symbol_database.Default()
 from lrs.v1 import learner_pb2 as lrs_dot_v1_dot_learner__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1alrs/v1/admin_service.proto\x12\x06lrs.v1\x1a\x14lrs/v1/learner.proto\"N\n\x14MergeLearnersRequest\x12\x12\n\nmaster_uln\x18\x01 \x01(\t\x12\x12\n\nlinked_uln\x18\x02 \x01(\t\x12\x0e\n\x06reason\x18\x03 \x01(\t\"L\n\x15MergeLearnersResponse\x12\x1f\n\x06master\x18\x01 \x01(\x0b\x32\x0f.lrs.v1.Learner\x12\x12\n\nlinked_uln\x18\x02 \x01(\t\"<\n\x16UnmergeLearnersRequest\x12\x12\n\nlinked_uln\x18\x01 \x01(\t\x12\x0e\n\x06reason\x18\x02 \x01(\t\"A\n\x17UnmergeLearnersResponse\x12\x12\n\nmaster_uln\x18\x01 \x01(\t\x12\x12\n\nlinked_uln\x18\x02 \x01(\t\"?\n\x16ListReviewItemsRequest\x12\x11\n\tpage_size\x18\x01 \x01(\x05\x12\x12\n\npage_token\x18\x02 \x01(\t\"\xae\x01\n\nReviewItem\x12\n\n\x02id\x18\x01 \x01(\x03\x12)\n\x08identity\x18\x02 \x01(\x0b\x32\x17.lrs.v1.LearnerIdentity\x12\x18\n\x10submitted_by_ref\x18\x03 \x01(\t\x12\x12\n\ncreated_at\x18\x04 \x01(\t\x12#\n\ncandidates\x18\x05 \x03(\x0b\x32\x0f.lrs.v1.Learner\x12\x16\n\x0emis_identifier\x18\x06 \x01(\t\"U\n\x17ListReviewItemsResponse\x12!\n\x05items\x18\x01 \x03(\x0b\x32\x12.lrs.v1.ReviewItem\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"b\n\x18ResolveReviewItemRequest\x12\n\n\x02id\x18\x01 \x01(\x03\x12\x12\n\x08link_uln\x18\x02 \x01(\tH\x00\x12\x1a\n\x10issue_new_reason\x18\x03 \x01(\tH\x00\x42\n\n\x08\x64\x65\x63ision\"8\n\x19ResolveReviewItemResponse\x12\x0b\n\x03uln\x18\x01 \x01(\t\x12\x0e\n\x06issued\x18\x02 \x01(\x08\x32\xde\x02\n\x0c\x41\x64minService\x12L\n\rMergeLearners\x12\x1c.lrs.v1.MergeLearnersRequest\x1a\x1d.lrs.v1.MergeLearnersResponse\x12R\n\x0fUnmergeLearners\x12\x1e.lrs.v1.UnmergeLearnersRequest\x1a\x1f.lrs.v1.UnmergeLearnersResponse\x12R\n\x0fListReviewItems\x12\x1e.lrs.v1.ListReviewItemsRequest\x1a\x1f.lrs.v1.ListReviewItemsResponse\x12X\n\x11ResolveReviewItem\x12 .lrs.v1.ResolveReviewItemRequest\x1a!.lrs.v1.ResolveReviewItemResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1alrs/v1/admin_service.proto\x12\x06lrs.v1\x1a\x14lrs/v1/learner.proto\"N\n\x14MergeLearnersRequest\x12\x12\n\nmaster_uln\x18\x01 \x01(\t\x12\x12\n\nlinked_uln\x18\x02 \x01(\t\x12\x0e\n\x06reason\x18\x03 \x01(\t\"L\n\x15MergeLearnersResponse\x12\x1f\n\x06master\x18\x01 \x01(\x0b\x32\x0f.lrs.v1.Learner\x12\x12\n\nlinked_uln\x18\x02 \x01(\t\"<\n\x16UnmergeLearnersRequest\x12\x12\n\nlinked_uln\x18\x01 \x01(\t\x12\x0e\n\x06reason\x18\x02 \x01(\t\"A\n\x17UnmergeLearnersResponse\x12\x12\n\nmaster_uln\x18\x01 \x01(\t\x12\x12\n\nlinked_uln\x18\x02 \x01(\t\"Y\n\x16ListReviewItemsRequest\x12\x11\n\tpage_size\x18\x01 \x01(\x05\x12\x12\n\npage_token\x18\x02 \x01(\t\x12\x18\n\x10submitted_by_ref\x18\x03 \x01(\t\"\xd7\x01\n\nReviewItem\x12\n\n\x02id\x18\x01 \x01(\x03\x12)\n\x08identity\x18\x02 \x01(\x0b\x32\x17.lrs.v1.LearnerIdentity\x12\x18\n\x10submitted_by_ref\x18\x03 \x01(\t\x12\x12\n\ncreated_at\x18\x04 \x01(\t\x12#\n\ncandidates\x18\x05 \x03(\x0b\x32\x0f.lrs.v1.Learner\x12\x16\n\x0emis_identifier\x18\x06 \x01(\t\x12\'\n\x07matches\x18\x07 \x03(\x0b\x32\x16.lrs.v1.MatchCandidate\"i\n\x17ListReviewItemsResponse\x12!\n\x05items\x18\x01 \x03(\x0b\x32\x12.lrs.v1.ReviewItem\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\x12\x12\n\ntotal_size\x18\x03 \x01(\x05\"b\n\x18ResolveReviewItemRequest\x12\n\n\x02id\x18\x01 \x01(\x03\x12\x12\n\x08link_uln\x18\x02 \x01(\tH\x00\x12\x1a\n\x10issue_new_reason\x18\x03 \x01(\tH\x00\x42\n\n\x08\x64\x65\x63ision\"8\n\x19ResolveReviewItemResponse\x12\x0b\n\x03uln\x18\x01 \x01(\t\x12\x0e\n\x06issued\x18\x02 \x01(\x08\"&\n\x17ListLearnerLinksRequest\x12\x0b\n\x03uln\x18\x01 \x01(\t\"H\n\x0bLearnerLink\x12\x12\n\nlinked_uln\x18\x01 \x01(\t\x12\x12\n\nmaster_uln\x18\x02 \x01(\t\x12\x11\n\tmerged_at\x18\x03 \x01(\t\"`\n\x18ListLearnerLinksResponse\x12 \n\x07learner\x18\x01 \x01(\x0b\x32\x0f.lrs.v1.Learner\x12\"\n\x05links\x18\x02 \x03(\x0b\x32\x13.lrs.v1.LearnerLink2\xb5\x03\n\x0c\x41\x64minService\x12L\n\rMergeLearners\x12\x1c.lrs.v1.MergeLearnersRequest\x1a\x1d.lrs.v1.MergeLearnersResponse\x12R\n\x0fUnmergeLearners\x12\x1e.lrs.v1.UnmergeLearnersRequest\x1a\x1f.lrs.v1.UnmergeLearnersResponse\x12R\n\x0fListReviewItems\x12\x1e.lrs.v1.ListReviewItemsRequest\x1a\x1f.lrs.v1.ListReviewItemsResponse\x12X\n\x11ResolveReviewItem\x12 .lrs.v1.ResolveReviewItemRequest\x1a!.lrs.v1.ResolveReviewItemResponse\x12U\n\x10ListLearnerLinks\x12\x1f.lrs.v1.ListLearnerLinksRequest\x1a .lrs.v1.ListLearnerLinksResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -41,15 +41,21 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_UNMERGELEARNERSRESPONSE']._serialized_start=280
   _globals['_UNMERGELEARNERSRESPONSE']._serialized_end=345
   _globals['_LISTREVIEWITEMSREQUEST']._serialized_start=347
-  _globals['_LISTREVIEWITEMSREQUEST']._serialized_end=410
-  _globals['_REVIEWITEM']._serialized_start=413
-  _globals['_REVIEWITEM']._serialized_end=587
-  _globals['_LISTREVIEWITEMSRESPONSE']._serialized_start=589
-  _globals['_LISTREVIEWITEMSRESPONSE']._serialized_end=674
-  _globals['_RESOLVEREVIEWITEMREQUEST']._serialized_start=676
-  _globals['_RESOLVEREVIEWITEMREQUEST']._serialized_end=774
-  _globals['_RESOLVEREVIEWITEMRESPONSE']._serialized_start=776
-  _globals['_RESOLVEREVIEWITEMRESPONSE']._serialized_end=832
-  _globals['_ADMINSERVICE']._serialized_start=835
-  _globals['_ADMINSERVICE']._serialized_end=1185
+  _globals['_LISTREVIEWITEMSREQUEST']._serialized_end=436
+  _globals['_REVIEWITEM']._serialized_start=439
+  _globals['_REVIEWITEM']._serialized_end=654
+  _globals['_LISTREVIEWITEMSRESPONSE']._serialized_start=656
+  _globals['_LISTREVIEWITEMSRESPONSE']._serialized_end=761
+  _globals['_RESOLVEREVIEWITEMREQUEST']._serialized_start=763
+  _globals['_RESOLVEREVIEWITEMREQUEST']._serialized_end=861
+  _globals['_RESOLVEREVIEWITEMRESPONSE']._serialized_start=863
+  _globals['_RESOLVEREVIEWITEMRESPONSE']._serialized_end=919
+  _globals['_LISTLEARNERLINKSREQUEST']._serialized_start=921
+  _globals['_LISTLEARNERLINKSREQUEST']._serialized_end=959
+  _globals['_LEARNERLINK']._serialized_start=961
+  _globals['_LEARNERLINK']._serialized_end=1033
+  _globals['_LISTLEARNERLINKSRESPONSE']._serialized_start=1035
+  _globals['_LISTLEARNERLINKSRESPONSE']._serialized_end=1131
+  _globals['_ADMINSERVICE']._serialized_start=1134
+  _globals['_ADMINSERVICE']._serialized_end=1571
 # @@protoc_insertion_point(module_scope)

@@ -137,19 +137,23 @@ class ListReviewItemsRequest(_message.Message):
 
     PAGE_SIZE_FIELD_NUMBER: _builtins.int
     PAGE_TOKEN_FIELD_NUMBER: _builtins.int
+    SUBMITTED_BY_REF_FIELD_NUMBER: _builtins.int
     page_size: _builtins.int
     """At most this many (default 50, at most 500)."""
     page_token: _builtins.str
     """From a previous response's next_page_token."""
+    submitted_by_ref: _builtins.str
+    """Only the items this organisation (its reference) submitted; empty for every item."""
     def __init__(
         self,
         *,
         page_size: _builtins.int = ...,
         page_token: _builtins.str = ...,
+        submitted_by_ref: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["page_size", b"page_size", "page_token", b"page_token"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["page_size", b"page_size", "page_token", b"page_token", "submitted_by_ref", b"submitted_by_ref"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -167,6 +171,7 @@ class ReviewItem(_message.Message):
     CREATED_AT_FIELD_NUMBER: _builtins.int
     CANDIDATES_FIELD_NUMBER: _builtins.int
     MIS_IDENTIFIER_FIELD_NUMBER: _builtins.int
+    MATCHES_FIELD_NUMBER: _builtins.int
     id: _builtins.int
     """Its id."""
     submitted_by_ref: _builtins.str
@@ -183,6 +188,12 @@ class ReviewItem(_message.Message):
     def candidates(self) -> _containers.RepeatedCompositeFieldContainer[_learner_pb2.Learner]:
         """The candidates the matcher found (identity as an admin sees it)."""
 
+    @_builtins.property
+    def matches(self) -> _containers.RepeatedCompositeFieldContainer[_learner_pb2.MatchCandidate]:
+        """The candidates again, best first, each with the matcher's comparison of every field with the
+        identity sent (its level and weight), as the matcher weighs them when the item is listed.
+        """
+
     def __init__(
         self,
         *,
@@ -192,10 +203,11 @@ class ReviewItem(_message.Message):
         created_at: _builtins.str = ...,
         candidates: _abc.Iterable[_learner_pb2.Learner] | None = ...,
         mis_identifier: _builtins.str = ...,
+        matches: _abc.Iterable[_learner_pb2.MatchCandidate] | None = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["identity", b"identity"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["candidates", b"candidates", "created_at", b"created_at", "id", b"id", "identity", b"identity", "mis_identifier", b"mis_identifier", "submitted_by_ref", b"submitted_by_ref"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["candidates", b"candidates", "created_at", b"created_at", "id", b"id", "identity", b"identity", "matches", b"matches", "mis_identifier", b"mis_identifier", "submitted_by_ref", b"submitted_by_ref"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -209,8 +221,11 @@ class ListReviewItemsResponse(_message.Message):
 
     ITEMS_FIELD_NUMBER: _builtins.int
     NEXT_PAGE_TOKEN_FIELD_NUMBER: _builtins.int
+    TOTAL_SIZE_FIELD_NUMBER: _builtins.int
     next_page_token: _builtins.str
     """Empty on the last page."""
+    total_size: _builtins.int
+    """How many open items there are (with the request's filter), on every page."""
     @_builtins.property
     def items(self) -> _containers.RepeatedCompositeFieldContainer[Global___ReviewItem]:
         """Open items, oldest first."""
@@ -220,10 +235,11 @@ class ListReviewItemsResponse(_message.Message):
         *,
         items: _abc.Iterable[Global___ReviewItem] | None = ...,
         next_page_token: _builtins.str = ...,
+        total_size: _builtins.int = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["items", b"items", "next_page_token", b"next_page_token"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["items", b"items", "next_page_token", b"next_page_token", "total_size", b"total_size"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -286,3 +302,85 @@ class ResolveReviewItemResponse(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___ResolveReviewItemResponse: _TypeAlias = ResolveReviewItemResponse  # noqa: Y015
+
+@_typing.final
+class ListLearnerLinksRequest(_message.Message):
+    """ListLearnerLinks request."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ULN_FIELD_NUMBER: _builtins.int
+    uln: _builtins.str
+    """The ULN, master or linked."""
+    def __init__(
+        self,
+        *,
+        uln: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["uln", b"uln"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListLearnerLinksRequest: _TypeAlias = ListLearnerLinksRequest  # noqa: Y015
+
+@_typing.final
+class LearnerLink(_message.Message):
+    """One merge in force: a ULN linked to its master."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    LINKED_ULN_FIELD_NUMBER: _builtins.int
+    MASTER_ULN_FIELD_NUMBER: _builtins.int
+    MERGED_AT_FIELD_NUMBER: _builtins.int
+    linked_uln: _builtins.str
+    """The ULN linked to the master."""
+    master_uln: _builtins.str
+    """The master's ULN."""
+    merged_at: _builtins.str
+    """When the merge was made (RFC 3339)."""
+    def __init__(
+        self,
+        *,
+        linked_uln: _builtins.str = ...,
+        master_uln: _builtins.str = ...,
+        merged_at: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["linked_uln", b"linked_uln", "master_uln", b"master_uln", "merged_at", b"merged_at"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___LearnerLink: _TypeAlias = LearnerLink  # noqa: Y015
+
+@_typing.final
+class ListLearnerLinksResponse(_message.Message):
+    """ListLearnerLinks response."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    LEARNER_FIELD_NUMBER: _builtins.int
+    LINKS_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def learner(self) -> _learner_pb2.Learner:
+        """The learner asked for (identity as an admin sees it)."""
+
+    @_builtins.property
+    def links(self) -> _containers.RepeatedCompositeFieldContainer[Global___LearnerLink]:
+        """The merge linking it to a master, if any, then every ULN linked to it (directly or in a chain)."""
+
+    def __init__(
+        self,
+        *,
+        learner: _learner_pb2.Learner | None = ...,
+        links: _abc.Iterable[Global___LearnerLink] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["learner", b"learner"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["learner", b"learner", "links", b"links"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListLearnerLinksResponse: _TypeAlias = ListLearnerLinksResponse  # noqa: Y015

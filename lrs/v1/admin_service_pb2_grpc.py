@@ -55,6 +55,11 @@ class AdminServiceStub:
                 request_serializer=lrs_dot_v1_dot_admin__service__pb2.ResolveReviewItemRequest.SerializeToString,
                 response_deserializer=lrs_dot_v1_dot_admin__service__pb2.ResolveReviewItemResponse.FromString,
                 _registered_method=True)
+        self.ListLearnerLinks = channel.unary_unary(
+                '/lrs.v1.AdminService/ListLearnerLinks',
+                request_serializer=lrs_dot_v1_dot_admin__service__pb2.ListLearnerLinksRequest.SerializeToString,
+                response_deserializer=lrs_dot_v1_dot_admin__service__pb2.ListLearnerLinksResponse.FromString,
+                _registered_method=True)
 
 
 class AdminServiceServicer:
@@ -89,6 +94,13 @@ class AdminServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def ListLearnerLinks(self, request, context):
+        """The merges a ULN takes part in: the master it is linked to, and the ULNs linked to it.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_AdminServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -111,6 +123,11 @@ def add_AdminServiceServicer_to_server(servicer, server):
                     servicer.ResolveReviewItem,
                     request_deserializer=lrs_dot_v1_dot_admin__service__pb2.ResolveReviewItemRequest.FromString,
                     response_serializer=lrs_dot_v1_dot_admin__service__pb2.ResolveReviewItemResponse.SerializeToString,
+            ),
+            'ListLearnerLinks': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListLearnerLinks,
+                    request_deserializer=lrs_dot_v1_dot_admin__service__pb2.ListLearnerLinksRequest.FromString,
+                    response_serializer=lrs_dot_v1_dot_admin__service__pb2.ListLearnerLinksResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -222,6 +239,33 @@ class AdminService:
             '/lrs.v1.AdminService/ResolveReviewItem',
             lrs_dot_v1_dot_admin__service__pb2.ResolveReviewItemRequest.SerializeToString,
             lrs_dot_v1_dot_admin__service__pb2.ResolveReviewItemResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListLearnerLinks(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/lrs.v1.AdminService/ListLearnerLinks',
+            lrs_dot_v1_dot_admin__service__pb2.ListLearnerLinksRequest.SerializeToString,
+            lrs_dot_v1_dot_admin__service__pb2.ListLearnerLinksResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -41,6 +41,8 @@ class AdminServiceStub:
     """Registrations that ended POSSIBLE_MATCH and await a decision, oldest first."""
     ResolveReviewItem: _grpc.UnaryUnaryMultiCallable[_admin_service_pb2.ResolveReviewItemRequest, _admin_service_pb2.ResolveReviewItemResponse]
     """Decides one: links it to a candidate, or issues a new ULN."""
+    ListLearnerLinks: _grpc.UnaryUnaryMultiCallable[_admin_service_pb2.ListLearnerLinksRequest, _admin_service_pb2.ListLearnerLinksResponse]
+    """The merges a ULN takes part in: the master it is linked to, and the ULNs linked to it."""
 
 @_typing.type_check_only
 class AdminServiceAsyncStub(AdminServiceStub):
@@ -55,6 +57,8 @@ class AdminServiceAsyncStub(AdminServiceStub):
     """Registrations that ended POSSIBLE_MATCH and await a decision, oldest first."""
     ResolveReviewItem: _aio.UnaryUnaryMultiCallable[_admin_service_pb2.ResolveReviewItemRequest, _admin_service_pb2.ResolveReviewItemResponse]  # type: ignore[assignment]
     """Decides one: links it to a candidate, or issues a new ULN."""
+    ListLearnerLinks: _aio.UnaryUnaryMultiCallable[_admin_service_pb2.ListLearnerLinksRequest, _admin_service_pb2.ListLearnerLinksResponse]  # type: ignore[assignment]
+    """The merges a ULN takes part in: the master it is linked to, and the ULNs linked to it."""
 
 class AdminServiceServicer(metaclass=_abc_1.ABCMeta):
     """Administration: merging duplicates and deciding possible matches."""
@@ -90,5 +94,13 @@ class AdminServiceServicer(metaclass=_abc_1.ABCMeta):
         context: _ServicerContext,
     ) -> _typing.Union[_admin_service_pb2.ResolveReviewItemResponse, _abc.Awaitable[_admin_service_pb2.ResolveReviewItemResponse]]:
         """Decides one: links it to a candidate, or issues a new ULN."""
+
+    @_abc_1.abstractmethod
+    def ListLearnerLinks(
+        self,
+        request: _admin_service_pb2.ListLearnerLinksRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_admin_service_pb2.ListLearnerLinksResponse, _abc.Awaitable[_admin_service_pb2.ListLearnerLinksResponse]]:
+        """The merges a ULN takes part in: the master it is linked to, and the ULNs linked to it."""
 
 def add_AdminServiceServicer_to_server(servicer: AdminServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...

@@ -122,6 +122,12 @@ class AdminServicer(admin_grpc.AdminServiceServicer):
             master=convert.learner_to_pb(view), linked_uln=request.linked_uln
         )
 
+    def ListLearnerLinks(
+        self, request: admin_pb.ListLearnerLinksRequest, context: grpc.ServicerContext
+    ) -> admin_pb.ListLearnerLinksResponse:
+        found = self._merges.links(current_principal(), request.uln, f"{_ADMIN}/ListLearnerLinks")
+        return convert_records.links_to_pb(found)
+
     def UnmergeLearners(
         self, request: admin_pb.UnmergeLearnersRequest, context: grpc.ServicerContext
     ) -> admin_pb.UnmergeLearnersResponse:
@@ -132,7 +138,11 @@ class AdminServicer(admin_grpc.AdminServiceServicer):
         self, request: admin_pb.ListReviewItemsRequest, context: grpc.ServicerContext
     ) -> admin_pb.ListReviewItemsResponse:
         page = self._review.list(
-            current_principal(), request.page_size, request.page_token, f"{_ADMIN}/ListReviewItems"
+            current_principal(),
+            request.page_size,
+            request.page_token,
+            f"{_ADMIN}/ListReviewItems",
+            request.submitted_by_ref,
         )
         return convert_records.review_page_to_pb(page)
 

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import datetime
+
 from lrs_server.domain.clock import Clock
 from lrs_server.domain.errors import DomainError, ErrorKind, Reason, not_found
 from lrs_server.domain.merged import MAX_LINKS, resolve_master
@@ -32,6 +35,19 @@ def _learner(tx: RecordTransaction, uln: str, field: str) -> Learner:
 
 def _refuse(message: str, reason: Reason = Reason.MERGE_INVALID) -> DomainError:
     return DomainError(ErrorKind.FAILED_PRECONDITION, reason, message)
+
+
+@dataclass(frozen=True, slots=True)
+class Link:
+    linked_uln: str
+    master_uln: str
+    merged_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class Links:
+    learner: LearnerView
+    links: tuple[Link, ...]
 
 
 class MergeService:
@@ -97,3 +113,25 @@ class MergeService:
             tx.set_master(linked.id, None, now)
             tx.close_merge(merge.id, principal.org_id, why, now)
             return (master.uln if master else "", linked.uln)
+
+    def links(self, principal: Principal, uln: str, rpc: str) -> Links:
+        """The merge linking ``uln`` to a master, if any, then every learner linked to it. The learner
+        asked for leaves through the one exit (projected and logged)."""
+        found = Violations()
+        uln = found.check("uln", lambda: parse_uln(uln), "")
+        found.raise_if_any()
+        with self._store.write(()) as tx:
+            learner = _learner(tx, uln, "uln")
+            links: list[Link] = []
+            if learner.master_id is not None:
+                master = tx.learner_by_id(learner.master_id)
+                merge = tx.open_merge(learner.id)
+                links.append(Link(uln, master.uln if master else "", merge.merged_at if merge else None))
+            linked = tx.linked_learners(learner.id)
+            ulns = {learner.id: learner.uln, **{lr.id: lr.uln for lr in linked}}
+            for lr in linked:
+                merge = tx.open_merge(lr.id)
+                master_uln = ulns.get(lr.master_id, "") if lr.master_id is not None else ""
+                links.append(Link(lr.uln, master_uln, merge.merged_at if merge else None))
+            (view,) = self._disclosure.release(tx, principal, rpc, [learner], self._clock.now())
+        return Links(view, tuple(links))

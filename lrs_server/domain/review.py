@@ -21,7 +21,14 @@ from lrs_server.domain.errors import (
 )
 from lrs_server.domain.learner_access import page_after, page_size
 from lrs_server.domain.merged import resolve_master
-from lrs_server.domain.model import OrgKind, Principal, identity_fingerprint, person_record
+from lrs_server.domain.model import (
+    Learner,
+    OrgKind,
+    Principal,
+    identity_fingerprint,
+    learner_record,
+    person_record,
+)
 from lrs_server.domain.ports import LearnerTransaction, MisLink, NewLearner, UlnTaken
 from lrs_server.domain.record_ports import (
     NewReviewItem,
@@ -30,11 +37,12 @@ from lrs_server.domain.record_ports import (
     ReviewEntry,
     SchoolChoice,
 )
+from lrs_server.domain.registration import CandidateView
 from lrs_server.domain.sharing import queued_choice_applies, school_entry
 from lrs_server.domain.uln import random_uln
 from lrs_server.domain.validation import Violations, is_row_id, parse_text, parse_uln
 from lrs_server.privacy import Disclosure, LearnerView
-from matching.types import Matcher
+from matching.types import Candidate, Matcher
 
 DEFAULT_PAGE, MAX_PAGE = 50, 500
 _ATTEMPTS = 8
@@ -70,12 +78,15 @@ class ReviewHooks:
 class ReviewView:
     entry: ReviewEntry
     candidates: tuple[LearnerView, ...]
+    # The candidates best first, each with the matcher's comparisons against the identity sent.
+    matches: tuple[CandidateView, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
 class ReviewPage:
     items: tuple[ReviewView, ...]
     next_page_token: str
+    total_size: int = 0
 
 
 class ReviewService:
@@ -85,20 +96,43 @@ class ReviewService:
         self._clock = clock
         self._disclosure = disclosure
 
-    def list(self, principal: Principal, size: int, token: str, rpc: str) -> ReviewPage:
+    def list(
+        self, principal: Principal, size: int, token: str, rpc: str, submitted_by_ref: str = ""
+    ) -> ReviewPage:
         limit = page_size(size, DEFAULT_PAGE, MAX_PAGE)
         after = page_after(token) or 0
+        found = Violations()
+        school = found.check("submitted_by_ref", lambda: parse_text(submitted_by_ref), "")
+        found.raise_if_any()
         now = self._clock.now()
         with self._store.write(()) as tx:
-            entries = tx.open_review_items(after, limit + 1)
+            entries = tx.open_review_items(after, limit + 1, school)
             more = len(entries) > limit
+            total = tx.count_open_review_items(school)
             items = []
             for entry in entries[:limit]:
                 # Candidates leave through the one exit (projected and logged per learner).
                 learners = tx.learners_by_ids(list(entry.candidate_ids))
                 views = self._disclosure.release(tx, principal, rpc, learners, now)
-                items.append(ReviewView(entry, views))
-        return ReviewPage(tuple(items), str(items[-1].entry.id) if more and items else "")
+                items.append(ReviewView(entry, views, self._matches(tx, entry, learners, views)))
+        return ReviewPage(tuple(items), str(items[-1].entry.id) if more and items else "", total)
+
+    def _matches(
+        self,
+        tx: RecordTransaction,
+        entry: ReviewEntry,
+        learners: Sequence[Learner],
+        views: Sequence[LearnerView],
+    ) -> tuple[CandidateView, ...]:
+        """Each candidate weighed against the identity sent, as registration weighs it now."""
+        query = person_record(entry.identity)
+        records = [Candidate(lr.id, learner_record(lr)) for lr in learners]
+        tx.frequencies.prefetch(
+            term for r in (query, *(c.record for c in records)) for term in self._matcher.frequency_reads(r)
+        )
+        by_id = {lr.id: view for lr, view in zip(learners, views, strict=True)}
+        scored = self._matcher.score(query, records, tx.frequencies)
+        return tuple(CandidateView(by_id[s.candidate_id], s) for s in scored if s.candidate_id in by_id)
 
     def resolve(
         self, principal: Principal, item_id: int, link_uln: str, issue_reason: str

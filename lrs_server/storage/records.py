@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Engine, and_, insert, select, update
+from sqlalchemy import Engine, and_, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from lrs_server.domain.merged import MAX_LINKS
@@ -392,8 +392,17 @@ class SqlRecordTransaction(SqlTransaction):
             for row in self._c.execute(stmt)
         ]
 
-    def open_review_items(self, after_id: int, limit: int) -> list[ReviewEntry]:
-        return self._review_entries(and_(REVIEW.c.status == "open", REVIEW.c.id > after_id), limit)
+    def open_review_items(self, after_id: int, limit: int, submitted_by_ref: str = "") -> list[ReviewEntry]:
+        where = [REVIEW.c.status == "open", REVIEW.c.id > after_id]
+        if submitted_by_ref:
+            where.append(ORG.c.ref == submitted_by_ref)
+        return self._review_entries(and_(*where), limit)
+
+    def count_open_review_items(self, submitted_by_ref: str = "") -> int:
+        stmt = select(func.count()).select_from(REVIEW).where(REVIEW.c.status == "open")
+        if submitted_by_ref:
+            stmt = stmt.join(ORG, ORG.c.id == REVIEW.c.organisation_id).where(ORG.c.ref == submitted_by_ref)
+        return int(self._c.execute(stmt).scalar_one())
 
     def review_item(self, item_id: int) -> ReviewEntry | None:
         found = self._review_entries(REVIEW.c.id == item_id, 1)
