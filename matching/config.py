@@ -139,9 +139,10 @@ class MatcherConfig:
     # Streets whose rapidfuzz token_sort_ratio (0-100) reaches this are one street spelt two ways.
     street_similarity: float = 85.0
     # Levels a MATCHED may not rest on: a candidate reaching any of them goes to a reviewer however
-    # strong the rest (twins' names; a wholly different birth date).
+    # strong the rest (twins' names; a wholly different birth date; two different permanent UPNs,
+    # which England issues once per pupil: twins have two).
     review_only: frozenset[tuple[str, str]] = frozenset(
-        {("given_name", "twin_names"), ("date_of_birth", "different_date")}
+        {("given_name", "twin_names"), ("date_of_birth", "different_date"), ("upn", "different")}
     )
     # Levels that say the record may be a look-alike of the candidate (a twin), not the candidate
     # with an error: MatchDecision.lookalike (a school's row for a known pupil that reaches one is

@@ -99,6 +99,17 @@ def test_a_twin_whose_name_is_not_recognised_is_not_matched(matcher: Probabilist
     assert decision.outcome is not Outcome.MATCHED
 
 
+def test_two_different_permanent_upns_are_never_matched(matcher: ProbabilisticMatcher) -> None:
+    """Isha / Isla: no dictionary knows Isha, so it reads as a typo of Isla; the twins' two UPNs
+    still send the pair to a reviewer."""
+    home = {"address_line1": "4 Elm Grove", "town": "Leeds"}
+    twin = person(given="Isha", upn="H801200001001", **home)
+    decision = matcher.decide(twin, [Candidate(1, person(given="Isla", upn="B801200005001", **home))])
+    assert decision.outcome is Outcome.POSSIBLE_MATCH
+    same = matcher.decide(twin, [Candidate(1, person(given="Isla", upn="H801200001001", **home))])
+    assert same.outcome is Outcome.MATCHED
+
+
 def test_a_diminutive_far_from_its_name_is_still_matched(matcher: ProbabilisticMatcher) -> None:
     for short, full in (("Seb", "Sebastian"), ("Bill", "William"), ("Kuba", "Jakub"), ("Abi", "Abigail")):
         decision = matcher.decide(person(given=short), [Candidate(1, person(given=full))])
