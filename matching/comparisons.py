@@ -566,9 +566,19 @@ def _upn_same(a: NormalisedRecord, b: NormalisedRecord, ctx: Context) -> bool:
     return a.upn == b.upn
 
 
+def _upn_two_children(a: NormalisedRecord, b: NormalisedRecord, ctx: Context) -> bool:
+    """Two permanent UPNs and two first given names: two children (twins' names no dictionary knows,
+    Isha / Isla, read like a typo). With the given name the same, a second UPN is a school's error."""
+    return a.first_given != b.first_given
+
+
 # A permanent UPN follows a pupil from school to school: the same one is strong evidence of one
 # pupil, two different ones strong evidence of two (twins have two). Temporary ones are null.
-UPN = Comparison("upn", (Level(NULL, _upn_null), Level("same", _upn_same)), otherwise="different")
+UPN = Comparison(
+    "upn",
+    (Level(NULL, _upn_null), Level("same", _upn_same), Level("different_children", _upn_two_children)),
+    otherwise="different",
+)
 
 COMPARISONS: tuple[Comparison, ...] = (GIVEN_NAME, FAMILY_NAME, DATE_OF_BIRTH, ADDRESS, GENDER, UPN)
 

@@ -93,7 +93,8 @@ DEFAULT_LEVELS: Mapping[str, Mapping[str, MU]] = MappingProxyType(
         # same pupil is a re-issue or a school's mistake (~1 in 200 re-registrations that carry both).
         "upn": {
             "same": (0.95, 0.0000001),
-            "different": (0.005, 1.0),
+            "different_children": (0.002, 0.8),
+            "different": (0.005, 0.2),
         },
     }
 )
@@ -140,10 +141,10 @@ class MatcherConfig:
     # Streets whose rapidfuzz token_sort_ratio (0-100) reaches this are one street spelt two ways.
     street_similarity: float = 85.0
     # Levels a MATCHED may not rest on: a candidate reaching any of them goes to a reviewer however
-    # strong the rest (twins' names; a wholly different birth date; two different permanent UPNs,
-    # which England issues once per pupil: twins have two).
+    # strong the rest (twins' names; a wholly different birth date; two permanent UPNs, which
+    # England issues once per pupil, with two given names: twins have two of each).
     review_only: frozenset[tuple[str, str]] = frozenset(
-        {("given_name", "twin_names"), ("date_of_birth", "different_date"), ("upn", "different")}
+        {("given_name", "twin_names"), ("date_of_birth", "different_date"), ("upn", "different_children")}
     )
     # Levels that say the record may be a look-alike of the candidate (a twin), not the candidate
     # with an error: MatchDecision.lookalike (a school's row for a known pupil that reaches one is

@@ -94,6 +94,12 @@ CASES: list[tuple[str, str, PersonRecord, PersonRecord]] = [
     ("upn", "null", person(upn="G80120000101A"), person(upn="G80120000101A")),  # temporary
     ("upn", "same", person(upn="H801200001001"), person(upn="h801200001001 ")),
     ("upn", "different", person(upn="H801200001001"), person(upn="B801200005001")),
+    (
+        "upn",
+        "different_children",
+        person(given="Isha", upn="H801200001001"),
+        person(given="Isla", upn="B801200005001"),
+    ),
 ]
 
 
