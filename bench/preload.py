@@ -74,6 +74,10 @@ def identity_of(record: PersonRecord) -> Identity:
         gender=record.gender,
         postcode=record.postcode,
         middle_names=record.middle_names,
+        address_line1=record.address_line1,
+        address_line2=record.address_line2,
+        town=record.town,
+        upn=record.upn,
     )
 
 
@@ -90,13 +94,13 @@ def _learner_row(identity: Identity, uln: str, learner_id: int, org: int, now: d
         "date_of_birth": identity.date_of_birth,
         "gender": identity.gender.value,
         "postcode": identity.postcode,
-        "address_line1": "",
-        "address_line2": "",
-        "town": "",
+        "address_line1": identity.address_line1,
+        "address_line2": identity.address_line2,
+        "town": identity.town,
         "county": "",
         "email": "",
         "school_at_16": "",
-        "upn": "",
+        "upn": identity.upn,
         "place_of_birth": "",
         "title": "",
         "post14_qualification": False,

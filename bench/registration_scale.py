@@ -89,6 +89,10 @@ def _raw(record: PersonRecord) -> RawIdentity:
         middle_names=record.middle_names,
         preferred_given_name=record.preferred_given_name,
         previous_family_name=record.previous_family_names[0] if record.previous_family_names else "",
+        address_line1=record.address_line1,
+        address_line2=record.address_line2,
+        town=record.town,
+        upn=record.upn,
     )
 
 

@@ -20,15 +20,18 @@ TAG_CLASSES = {
 }
 
 
-def level_kind(level: str) -> str:
-    """The matcher's named level as one of four words; its own name is shown beside it."""
+# Levels that mean the two agree outright (the rest that weigh for a match are "close").
+_AGREEMENT = frozenset({"exact", "agree", "same", "same_address", "postcode_unit"})
+
+
+def level_kind(level: str, weight: float) -> str:
+    """The matcher's named level as one of four words; its own name is shown beside it. A level
+    that weighs against a match (else, conflict, a hard negative, a wholly different date) differs."""
     if level == "null":
         return MISSING
-    if level in ("exact", "agree"):
+    if level in _AGREEMENT:
         return AGREE
-    if level in ("else", "conflict"):
-        return DIFFERS
-    return CLOSE
+    return DIFFERS if weight < 0 else CLOSE
 
 
 Getter = Callable[[learner_pb2.LearnerIdentity], str]
@@ -40,9 +43,13 @@ FIELDS: tuple[tuple[str, str, Getter], ...] = (
     ("Previous family name", "", lambda i: i.previous_family_name),
     ("Date of birth", "date_of_birth", lambda i: long_date(i.date_of_birth) if i.date_of_birth else ""),
     ("Gender", "gender", lambda i: GENDERS.get(i.gender, "")),
-    ("Postcode", "postcode", lambda i: i.postcode),
-    ("Address", "", lambda i: ", ".join(p for p in (i.address_line1, i.address_line2, i.town) if p)),
-    ("UPN", "", lambda i: i.upn),
+    # The matcher weighs postcode and address lines as one comparison ("address").
+    (
+        "Address",
+        "address",
+        lambda i: ", ".join(p for p in (i.address_line1, i.address_line2, i.town, i.postcode) if p),
+    ),
+    ("UPN", "upn", lambda i: i.upn),
 )
 
 
@@ -131,7 +138,9 @@ def item_page(item: admin_pb.ReviewItem) -> ItemPage:
             if found is None:
                 cells.append(Cell(value))
             else:
-                cells.append(Cell(value, level_kind(found.level), found.level, _signed(found.weight)))
+                cells.append(
+                    Cell(value, level_kind(found.level, found.weight), found.level, _signed(found.weight))
+                )
         sent = read(item.identity)
         if sent or any(c.value for c in cells):
             rows.append(Row(label, sent, tuple(cells)))

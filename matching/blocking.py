@@ -52,6 +52,18 @@ def _family_alternatives(record: NormalisedRecord) -> list[Name]:
     return [name for name in (*names, *parts) if name]
 
 
+def _household_keys(record: NormalisedRecord, district: str | None) -> set[str]:
+    """House numbers and street within the town, and within the postcode district: a household.
+
+    Survives any change of name together with any error in the birth date, while the postcode is
+    missing or mistyped (a typo in the town leaves the district's, and the other way round)."""
+    address = record.address
+    if not (address.street and address.numbers):
+        return set()
+    house = f"{':'.join(sorted(address.numbers))[:10]}:{address.street[:24]}"
+    return {f"h{house}:{place[:16]}" for place in (address.town, district) if place}
+
+
 def blocking_keys(record: NormalisedRecord) -> frozenset[str]:
     keys: set[str] = set()
     dob = swap_invariant_date(record)
@@ -77,6 +89,10 @@ def blocking_keys(record: NormalisedRecord) -> frozenset[str]:
         if district is not None:
             # Survives any change of given name together with any error in the birth date.
             keys.add(_district_key(district, phonetic(fam) or fam[:4]))
+    keys.update(_household_keys(record, district))
+    if record.upn:
+        # A permanent UPN follows the pupil whatever else changed.
+        keys.add(f"u{record.upn}")
     if district is not None:
         # Survives any change of name.
         keys.add(f"p{district}:{dob}")

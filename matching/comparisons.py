@@ -10,10 +10,18 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import jellyfish
+from rapidfuzz import fuzz
 from rapidfuzz.distance import JaroWinkler
 
 from matching.config import MatcherConfig
-from matching.names import VariantGroups, family_name_variants, given_name_variants, known_given_names
+from matching.names import (
+    VariantGroups,
+    birth_names,
+    family_name_variants,
+    given_name_variants,
+    known_given_names,
+    real_given_names,
+)
 from matching.normalise import NormalisedRecord, exchange_names
 from matching.types import FrequencyLookup
 
@@ -30,14 +38,26 @@ class Context:
     given_variants: VariantGroups
     family_variants: VariantGroups
     known_given: frozenset[str]
+    given_at_birth: frozenset[str]
+    given_anywhere: frozenset[str]
     # The last pair swapped_varied read and its answer: the given- and family-name comparisons of
     # one pair both ask, and the answer costs four comparisons. The records are held, not their
     # ids, so a freed record's id can never be mistaken for the pair.
     last_swap: list[tuple[NormalisedRecord, NormalisedRecord, bool]] = field(default_factory=list)
 
     def is_known_given_name(self, name: str) -> bool:
-        if name in self.known_given:
-            return True
+        """A name someone is called: listed anywhere, or carried by a few registered learners."""
+        return name in self.known_given or self._registered_often(name)
+
+    def is_birth_name(self, name: str) -> bool:
+        """A name parents give (not only a nickname list's entry), or carried by a few learners."""
+        return name in self.given_at_birth or self._registered_often(name)
+
+    def is_real_given_name(self, name: str) -> bool:
+        """A name in the dictionary of first names, a birth name, or carried by a few learners."""
+        return name in self.given_anywhere or self._registered_often(name)
+
+    def _registered_often(self, name: str) -> bool:
         return (
             self.frequencies is not None
             and self.frequencies.count("given_name", name) >= self.config.known_name_min_count
@@ -177,8 +197,27 @@ def _given_jw_high(a: NormalisedRecord, b: NormalisedRecord, ctx: Context) -> bo
 
 
 def _given_distinct(a: NormalisedRecord, b: NormalisedRecord, ctx: Context) -> bool:
-    """Two different, recognised given names (Harry / Harvey): how twins and siblings differ."""
-    return ctx.is_known_given_name(a.first_given) and ctx.is_known_given_name(b.first_given)
+    """Two different, recognised given names more than a couple of letters apart (Harry / Thomas):
+    how siblings and twins differ. Recognised names a letter or two apart (Karl / Karla, May /
+    Maya) are also how a name is mistyped: outside the twins' signature (``twin_names``) they are
+    weighed as the misspelling they may be, and a sibling is told apart by the birth date."""
+    x, y = a.first_given, b.first_given
+    if x == y:
+        # One name's first part across a recorded sex difference (Jamie-Lee / Jamie), which the
+        # alternate_name level would otherwise have taken.
+        return a.given.joined != b.given.joined
+    return (
+        ctx.is_known_given_name(x)
+        and ctx.is_known_given_name(y)
+        and jellyfish.damerau_levenshtein_distance(x, y) > ctx.config.misspelling_max_edits
+    )
+
+
+def _given_one_keystroke(a: NormalisedRecord, b: NormalisedRecord, ctx: Context) -> bool:
+    """One letter wrong, missing, extra or two swapped, in names of three letters or more (Amy /
+    Amh, Leo / Lep): Jaro-Winkler scores short names too low to see it."""
+    x, y = a.first_given, b.first_given
+    return min(len(x), len(y)) >= 3 and jellyfish.damerau_levenshtein_distance(x, y) == 1
 
 
 def _given_phonetic(a: NormalisedRecord, b: NormalisedRecord, ctx: Context) -> bool:
@@ -221,14 +260,52 @@ def _given_initial(a: NormalisedRecord, b: NormalisedRecord, ctx: Context) -> bo
     return (len(x) == 1 or len(y) == 1) and x[0] == y[0]
 
 
+def _dates_as_twins(a: NormalisedRecord, b: NormalisedRecord, ctx: Context) -> bool:
+    """The same birth date, or one a keystroke or a day away (twins born either side of midnight, or
+    one twin's date mistyped)."""
+    return a.dob == b.dob or _dob_swapped(a, b, ctx) or _dob_one_off(a, b, ctx)
+
+
+def _as_twins(a: NormalisedRecord, b: NormalisedRecord, ctx: Context) -> bool:
+    """Born as twins are, and of one family: the family name agrees, or they live at one house
+    (a twin whose family name changed still shares the house)."""
+    if not _dates_as_twins(a, b, ctx):
+        return False
+    return _agrees(_FAMILY_DIRECT, a, b, ctx) or _address_same(a, b, ctx) or _address_unit(a, b, ctx)
+
+
+def _given_twin_names(a: NormalisedRecord, b: NormalisedRecord, ctx: Context) -> bool:
+    """Two different given names that could both be names a child is given, one or two letters
+    apart (Ella / Ellie, Leo / Leon, Amalia / Amelia, Kai / Kaia, Omar / Amar), or two birth names
+    that are forms of one another (Alfie / Alfred), on records born as twins are and of one family:
+    the signature of twins.
+
+    Family name, birth date, address and sex together outweigh anything a given name can say short
+    of a hard negative, so such a pair is never MATCHED (``MatcherConfig.review_only``): a reviewer
+    decides. Not the signature: two spellings of one name (Conor / Connor), a typo that makes no
+    name (Amy / Amh), a diminutive that is not itself a birth name (Seb / Sebastian), middle-name
+    use."""
+    x, y = a.first_given, b.first_given
+    if x == y or spelling_skeleton(x) == spelling_skeleton(y):
+        return False
+    close = jellyfish.damerau_levenshtein_distance(x, y) <= ctx.config.misspelling_max_edits
+    if close:
+        names = ctx.is_real_given_name(x) and ctx.is_real_given_name(y)
+    else:
+        names = ctx.is_birth_name(x) and ctx.is_birth_name(y) and ctx.given_variants.are_variants(x, y)
+    return names and _as_twins(a, b, ctx)
+
+
 _GIVEN_AFTER_SWAPS = (
     Level("alternate_name", _given_alternate),
+    Level("twin_names", _given_twin_names),
     Level("nickname", _given_nickname),
     Level("initial", _given_initial),
     Level("spelling_variant", _given_spelling),
     # Before the fuzzy levels: twins are often given similar names (Isla / Islay, Cian / Ciaran).
     Level("distinct_names", _given_distinct),
     Level("jaro_winkler_high", _given_jw_high),
+    Level("one_keystroke", _given_one_keystroke),
     Level("phonetic", _given_phonetic),
     Level("jaro_winkler_mid", _given_jw_mid),
 )
@@ -316,6 +393,27 @@ def _dob_year_off(a: NormalisedRecord, b: NormalisedRecord, ctx: Context) -> boo
     return (a.dob.month, a.dob.day) == (b.dob.month, b.dob.day) and abs(a.dob.year - b.dob.year) <= 3
 
 
+def _dob_within_month(a: NormalisedRecord, b: NormalisedRecord, ctx: Context) -> bool:
+    """Up to a month apart (a date copied from the wrong row, a late registration's guess)."""
+    return abs((a.dob - b.dob).days) <= 31
+
+
+def _dob_two_digits(a: NormalisedRecord, b: NormalisedRecord, ctx: Context) -> bool:
+    """Two keystrokes apart in yyyymmdd (two digits mistyped, or a typo and a transposition)."""
+    return (
+        abs(a.dob.year - b.dob.year) <= ctx.config.different_date_max_years
+        and jellyfish.damerau_levenshtein_distance(a.dob_digits, b.dob_digits) <= 2
+    )
+
+
+def _dob_different(a: NormalisedRecord, b: NormalisedRecord, ctx: Context) -> bool:
+    """Wholly different dates, but close enough in age to be one learner entered wrongly.
+
+    Further apart than ``different_date_max_years`` (12) is a generation: a parent who shares the
+    pupil's name and address (``else``, a hard negative)."""
+    return abs((a.dob - b.dob).days) <= ctx.config.different_date_max_years * 365.25
+
+
 DATE_OF_BIRTH = Comparison(
     "date_of_birth",
     (
@@ -323,6 +421,9 @@ DATE_OF_BIRTH = Comparison(
         Level("day_month_swapped", _dob_swapped),
         Level("one_off", _dob_one_off),
         Level("year_off", _dob_year_off),
+        Level("within_month", _dob_within_month),
+        Level("two_digits", _dob_two_digits),
+        Level("different_date", _dob_different),
     ),
 )
 
@@ -330,7 +431,7 @@ DATE_OF_BIRTH = Comparison(
 # --- postcode and gender ----------------------------------------------------------------------
 
 
-def _postcode_part(part: str) -> Predicate:
+def _postcodes_agree(part: str) -> Predicate:
     def applies(a: NormalisedRecord, b: NormalisedRecord, ctx: Context) -> bool:
         return (
             a.postcode is not None
@@ -341,15 +442,105 @@ def _postcode_part(part: str) -> Predicate:
     return applies
 
 
-def _postcode_null(a: NormalisedRecord, b: NormalisedRecord, ctx: Context) -> bool:
-    return a.postcode is None or b.postcode is None
+_SAME_UNIT, _SAME_SECTOR, _SAME_DISTRICT, _SAME_AREA = (
+    _postcodes_agree(part) for part in ("unit", "sector", "district", "area")
+)
 
 
-POSTCODE = Comparison(
-    "postcode",
+def _address_null(a: NormalisedRecord, b: NormalisedRecord, ctx: Context) -> bool:
+    """Nothing about where they live can be compared: no postcode, street or town on both sides."""
+    x, y = a.address, b.address
+    return (
+        (a.postcode is None or b.postcode is None) and not (x.street and y.street) and not (x.town and y.town)
+    )
+
+
+def _same_place(a: NormalisedRecord, b: NormalisedRecord, ctx: Context) -> bool:
+    """The same town or postcode district, or nothing that says otherwise: "12 High Street" is one
+    house only within one place."""
+    x, y = a.address, b.address
+    pa, pb = a.postcode, b.postcode
+    postcodes = pa is not None and pb is not None
+    towns = bool(x.town and y.town)
+    if pa is not None and pb is not None and pa.district == pb.district:
+        return True
+    if towns and _jw(x.town, y.town) >= ctx.config.jaro_winkler_high:
+        return True
+    return not postcodes and not towns
+
+
+def _same_numbers(a: NormalisedRecord, b: NormalisedRecord) -> bool:
+    return bool(a.address.numbers) and a.address.numbers == b.address.numbers
+
+
+def _other_house(a: NormalisedRecord, b: NormalisedRecord) -> bool:
+    """Both give house numbers and they share none."""
+    x, y = a.address.numbers, b.address.numbers
+    return bool(x and y) and x.isdisjoint(y)
+
+
+def _address_same(a: NormalisedRecord, b: NormalisedRecord, ctx: Context) -> bool:
+    """House (and flat) numbers and street the same, in the same place."""
+    street = a.address.street
+    return bool(street) and street == b.address.street and _same_numbers(a, b) and _same_place(a, b, ctx)
+
+
+def _address_unit(a: NormalisedRecord, b: NormalisedRecord, ctx: Context) -> bool:
+    """The same postcode unit (about 15 addresses), and no house numbers that say another house."""
+    return _SAME_UNIT(a, b, ctx) and not _other_house(a, b)
+
+
+def _address_street_typo(a: NormalisedRecord, b: NormalisedRecord, ctx: Context) -> bool:
+    """The same numbers in the same place, the street spelt differently (a typo, a missing word)."""
+    x, y = a.address.street, b.address.street
+    return (
+        bool(x and y)
+        and _same_numbers(a, b)
+        and fuzz.token_sort_ratio(x, y) >= ctx.config.street_similarity
+        and _same_place(a, b, ctx)
+    )
+
+
+def _address_same_street(a: NormalisedRecord, b: NormalisedRecord, ctx: Context) -> bool:
+    """The same street in the same place, another or no house number (moved along the street, or the
+    number mistyped)."""
+    street = a.address.street
+    return bool(street) and street == b.address.street and _same_place(a, b, ctx)
+
+
+def _address_town(a: NormalisedRecord, b: NormalisedRecord, ctx: Context) -> bool:
+    """The same postcode district, or the same town (when the postcodes do not say otherwise)."""
+    if _postcodes_agree("district")(a, b, ctx):
+        return True
+    x, y = a.address.town, b.address.town
+    return (
+        bool(x)
+        and x == y
+        and (a.postcode is None or b.postcode is None or a.postcode.area == b.postcode.area)
+    )
+
+
+def _address_area(a: NormalisedRecord, b: NormalisedRecord, ctx: Context) -> bool:
+    """The same postcode area, or towns spelt alike."""
+    x, y = a.address.town, b.address.town
+    return _postcodes_agree("area")(a, b, ctx) or (
+        bool(x and y) and _jw(x, y) >= ctx.config.jaro_winkler_high
+    )
+
+
+# Postcode and address lines are one comparison: they say the same thing twice when they agree,
+# and a move changes both, so weighing them apart would count one move against a pupil twice.
+ADDRESS = Comparison(
+    "address",
     (
-        Level(NULL, _postcode_null),
-        *(Level(part, _postcode_part(part)) for part in ("unit", "sector", "district", "area")),
+        Level(NULL, _address_null),
+        Level("same_address", _address_same),
+        Level("postcode_unit", _address_unit),
+        Level("street_typo", _address_street_typo),
+        Level("same_street", _address_same_street),
+        Level("postcode_sector", _SAME_SECTOR),
+        Level("district_or_town", _address_town),
+        Level("area", _address_area),
     ),
 )
 
@@ -366,8 +557,29 @@ GENDER = Comparison(
     "gender", (Level(NULL, _gender_null), Level("agree", _gender_agree)), otherwise="conflict"
 )
 
-COMPARISONS: tuple[Comparison, ...] = (GIVEN_NAME, FAMILY_NAME, DATE_OF_BIRTH, POSTCODE, GENDER)
+
+def _upn_null(a: NormalisedRecord, b: NormalisedRecord, ctx: Context) -> bool:
+    return not a.upn or not b.upn
+
+
+def _upn_same(a: NormalisedRecord, b: NormalisedRecord, ctx: Context) -> bool:
+    return a.upn == b.upn
+
+
+# A permanent UPN follows a pupil from school to school: the same one is strong evidence of one
+# pupil, two different ones strong evidence of two (twins have two). Temporary ones are null.
+UPN = Comparison("upn", (Level(NULL, _upn_null), Level("same", _upn_same)), otherwise="different")
+
+COMPARISONS: tuple[Comparison, ...] = (GIVEN_NAME, FAMILY_NAME, DATE_OF_BIRTH, ADDRESS, GENDER, UPN)
 
 
 def make_context(config: MatcherConfig, frequencies: FrequencyLookup | None) -> Context:
-    return Context(config, frequencies, given_name_variants(), family_name_variants(), known_given_names())
+    return Context(
+        config,
+        frequencies,
+        given_name_variants(),
+        family_name_variants(),
+        known_given_names(),
+        birth_names(),
+        real_given_names(),
+    )

@@ -26,12 +26,19 @@ DEFAULT_LEVELS: Mapping[str, Mapping[str, MU]] = MappingProxyType(
             # family name that is a given name and vice versa (each ~1 in 500), so u ~ 1e-4 per field.
             "swapped_varied": (0.004, 0.00015),
             "alternate_name": (0.03, 0.002),
+            # Two recognised names a letter or two apart, or forms of one root, with family name and
+            # birth date agreeing: how twins differ, and rarely how one pupil is re-registered.
+            # Never MATCHED (review_only); mildly against, so it reaches review only with the address.
+            "twin_names": (0.005, 0.05),
             "nickname": (0.05, 0.002),
             # Conor / Connor: a re-registration in 50; strangers with two spellings of one name are
             # about as rare as strangers with a name and its nickname.
             "spelling_variant": (0.02, 0.001),
             "jaro_winkler_high": (0.04, 0.002),
             "distinct_names": (HARD_NEGATIVE_M, 0.6),
+            # Names of 3+ letters one keystroke apart that Jaro-Winkler scores below its tiers (short
+            # names): strangers' names are that close about 1 time in 300.
+            "one_keystroke": (0.02, 0.003),
             "phonetic": (0.015, 0.004),
             "jaro_winkler_mid": (0.01, 0.02),
             "initial": (0.01, 0.03),
@@ -54,18 +61,39 @@ DEFAULT_LEVELS: Mapping[str, Mapping[str, MU]] = MappingProxyType(
             "day_month_swapped": (0.03, 0.00028),
             "one_off": (0.07, 0.006),
             "year_off": (0.01, 0.002),
-            "else": (HARD_NEGATIVE_M, 0.99),
+            # Among ~10 cohorts of learners a stranger is within a month about 1 time in 60, two
+            # keystrokes away about 1 in 30; a re-registration is, a few times in a hundred.
+            "within_month": (0.02, 0.017),
+            "two_digits": (0.02, 0.03),
+            # A wholly wrong date (another row's, a guess) within 12 years: about 1 in 100
+            # re-registrations on FEBRL 4 and the synthetic set. Never MATCHED (review_only), but names
+            # and address can bring it to review. Further apart is a generation (a parent): "else",
+            # a hard negative.
+            "different_date": (0.01, 0.9),
+            "else": (HARD_NEGATIVE_M, 0.05),
         },
-        "postcode": {
-            "unit": (0.72, 0.0001),
-            "sector": (0.04, 0.001),
-            "district": (0.04, 0.005),
+        # Postcode and address lines together (one move is one disagreement, not two).
+        "address": {
+            # ~1 learner in 100,000 shares a stranger's house (siblings are told apart by name and date).
+            "same_address": (0.70, 0.00001),
+            "postcode_unit": (0.72, 0.0001),
+            "street_typo": (0.03, 0.00001),
+            "same_street": (0.02, 0.0003),
+            "postcode_sector": (0.04, 0.001),
+            "district_or_town": (0.04, 0.005),
             "area": (0.04, 0.03),
             "else": (0.16, 0.96),
         },
         "gender": {
             "agree": (0.98, 0.5),
             "conflict": (0.02, 0.5),
+        },
+        # Permanent UPNs (temporary ones are null). A UPN is issued once per pupil in England; the
+        # same one on a stranger is a keying error (~1 in 10 million pairs), a different one on the
+        # same pupil is a re-issue or a school's mistake (~1 in 200 re-registrations that carry both).
+        "upn": {
+            "same": (0.95, 0.0000001),
+            "different": (0.005, 1.0),
         },
     }
 )
@@ -107,6 +135,20 @@ class MatcherConfig:
     tf_prior_slack_credit: float = 0.5
     # A given name carried by at least this many learners counts as a recognised, distinct name.
     known_name_min_count: int = 3
+    # Birth dates further apart than this are a generation (a parent and child), never one learner.
+    different_date_max_years: int = 12
+    # Streets whose rapidfuzz token_sort_ratio (0-100) reaches this are one street spelt two ways.
+    street_similarity: float = 85.0
+    # Levels a MATCHED may not rest on: a candidate reaching any of them goes to a reviewer however
+    # strong the rest (twins' names; a wholly different birth date; two different permanent UPNs,
+    # which England issues once per pupil: twins have two).
+    review_only: frozenset[tuple[str, str]] = frozenset(
+        {("given_name", "twin_names"), ("date_of_birth", "different_date"), ("upn", "different")}
+    )
+    # Levels that say the record may be a look-alike of the candidate (a twin), not the candidate
+    # with an error: MatchDecision.lookalike (a school's row for a known pupil that reaches one is
+    # refused as describing someone else).
+    lookalike_levels: frozenset[tuple[str, str]] = frozenset({("given_name", "twin_names")})
 
     def weight(self, field_name: str, level: str) -> float:
         m, u = self.levels[field_name][level]

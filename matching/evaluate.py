@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from typing import TypeVar
 
 from matching.matcher import ProbabilisticMatcher, default_matcher
-from matching.synthetic import LOOKALIKE_KINDS, Registration, SyntheticStream
+from matching.synthetic import LOOKALIKE_KINDS, VARIATIONS, Registration, SyntheticStream
 from matching.types import Candidate, Outcome, PersonRecord, ScoredCandidate
 
 T = TypeVar("T", int, float)
@@ -105,7 +105,8 @@ def _pairs(sizes: Iterable[int]) -> int:
 def _describe(record: PersonRecord) -> str:
     return (
         f"{record.given_name}|{record.middle_names}|{record.family_name}|{record.previous_family_names}|"
-        f"{record.date_of_birth}|{record.postcode}|{record.gender.value}"
+        f"{record.date_of_birth}|{record.postcode}|{record.gender.value}|"
+        f"{record.address_line1}/{record.address_line2}/{record.town}|{record.upn}"
     )
 
 
@@ -263,7 +264,9 @@ def report(result: EvaluationResult) -> str:
             f"{result.lookalike_stranger_merges[kind]:>15}  {result.lookalike_reviews[kind]:>8}"
         )
     lines += ["", "re-registrations by variation  count  missed  review  false-merge  blocking-miss"]
-    for variation, t in sorted(result.per_variation.items()):
+    # Every variation the stream can make, even one this run never drew (a zero row, not a gap).
+    variations = sorted({"(all)", *VARIATIONS, *result.per_variation})
+    for variation, t in ((v, result.per_variation.get(v, Tally())) for v in variations):
         lines.append(
             f"  {variation:<27} {t.registrations:>6}  {t.rate(t.missed):>6.2%}  {t.rate(t.review):>6.2%}  "
             f"{t.false_merges:>11}  {t.rate(t.blocking_misses):>13.2%}"

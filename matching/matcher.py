@@ -217,14 +217,17 @@ class ProbabilisticMatcher:
         if not shown:
             return MatchDecision(Outcome.NEW, None, ())
         best = shown[0]
+        levels = {(c.field, c.level) for c in best.comparisons}
+        lookalike = not levels.isdisjoint(config.lookalike_levels)
         runner_up = scored[1].match_weight if len(scored) > 1 else -math.inf
         # Exactly one candidate above the upper threshold, clearly ahead of the next; else never auto-link.
         if (
             runner_up < config.upper_threshold <= best.match_weight
             and best.match_weight - runner_up >= config.margin
+            and levels.isdisjoint(config.review_only)
         ):
-            return MatchDecision(Outcome.MATCHED, best.candidate_id, shown)
-        return MatchDecision(Outcome.POSSIBLE_MATCH, None, shown)
+            return MatchDecision(Outcome.MATCHED, best.candidate_id, shown, lookalike)
+        return MatchDecision(Outcome.POSSIBLE_MATCH, None, shown, lookalike)
 
 
 def default_matcher(config: MatcherConfig | None = None) -> ProbabilisticMatcher:

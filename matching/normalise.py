@@ -8,13 +8,14 @@ separators (so O'Neill, ONeill and O Neill are all ``oneill``). Leading titles a
 
 from __future__ import annotations
 
-import unicodedata
 from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache
 
 import jellyfish
 
+from matching.address import Address, normalise_address
+from matching.fold import fold
 from matching.postcode import Postcode, parse_postcode
 from matching.types import Gender, PersonRecord
 
@@ -37,11 +38,6 @@ TITLES = frozenset(
         "lord",
     }
 )
-_APOSTROPHES = frozenset("'’‘`´ʼ")
-# Letters that NFKD does not decompose into a base letter plus a combining mark.
-_SPECIAL_LETTERS = str.maketrans(
-    {"ø": "o", "ł": "l", "đ": "d", "ð": "d", "þ": "th", "æ": "ae", "œ": "oe", "ı": "i", "ħ": "h", "ŧ": "t"}
-)
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,32 +52,6 @@ class Name:
 
 
 EMPTY_NAME = Name((), "")
-
-
-def _fold_once(text: str) -> str:
-    decomposed = unicodedata.normalize("NFKD", text.casefold()).translate(_SPECIAL_LETTERS)
-    out = []
-    for ch in decomposed:
-        if ch.isalnum():
-            out.append(ch)
-        elif not (unicodedata.combining(ch) or ch in _APOSTROPHES):
-            out.append(" ")
-    return " ".join("".join(out).split())
-
-
-def fold(text: str) -> str:
-    """Case-fold, strip diacritics, drop apostrophes, turn every other non-alphanumeric into a space.
-
-    A few compatibility characters fold into characters that fold again, so repeat to a fixed point
-    (normalisation must be idempotent).
-    """
-    folded = _fold_once(text)
-    for _ in range(4):
-        again = _fold_once(folded)
-        if again == folded:
-            break
-        folded = again
-    return folded
 
 
 # Bounded caches: a server process sees millions of records over its life, and its memory must
@@ -131,6 +101,18 @@ class NormalisedRecord:
     dob_digits: str  # yyyymmdd
     gender: Gender | None  # None when not known or not specified
     postcode: Postcode | None
+    address: Address
+    upn: str  # a permanent UPN; '' when missing or temporary (ends in a letter): no evidence
+
+
+def permanent_upn(upn: str) -> str:
+    """The UPN when it is a permanent one (13 characters ending in a digit), else ''.
+
+    A temporary UPN is issued while the permanent one is not known and is replaced later, so two
+    temporary UPNs, or a temporary and a permanent one, say nothing about whether two records are
+    one pupil."""
+    text = upn.strip().upper()
+    return text if len(text) == 13 and text[-1].isdigit() else ""
 
 
 @lru_cache(maxsize=_CACHE_ENTRIES)
@@ -162,6 +144,8 @@ def normalise_record(record: PersonRecord) -> NormalisedRecord:
         dob_digits=record.date_of_birth.isoformat().replace("-", ""),  # yyyymmdd, faster than strftime
         gender=gender,
         postcode=parse_postcode(record.postcode),
+        address=normalise_address(record.address_line1, record.address_line2, record.town),
+        upn=permanent_upn(record.upn),
     )
 
 
@@ -183,4 +167,6 @@ def exchange_names(record: NormalisedRecord) -> NormalisedRecord:
         dob_digits=record.dob_digits,
         gender=record.gender,
         postcode=record.postcode,
+        address=record.address,
+        upn=record.upn,
     )

@@ -211,3 +211,200 @@ def _extend(origin: Origin) -> Origin:
 # Pools of a few hundred to a few thousand names per origin, drawn Zipf-like (synthetic.py): the
 # commonest names recur as in real data, while a full name + birth date shared by strangers stays rare.
 ORIGINS: tuple[Origin, ...] = tuple(_extend(origin) for origin in _HEADS)
+
+
+# Diminutives and everyday forms common in English schools that the nicknames package lacks, kept here
+# (not in the matcher's lists) so the evaluation does not test the matcher against its own answers.
+# "Full: short short ...", one given name a line.
+_PROJECT_DIMINUTIVES = """
+Abigail: Abi
+Sebastian: Seb
+Anthony: Ant
+Olivia: Liv Livvy
+Amelia: Millie Mimi
+Gabriel: Gabe
+Nathaniel: Nate
+Harrison: Harry Haz
+Archibald: Archie
+Benjamin: Benji
+Charlotte: Charlie
+Isabella: Izzy Issy
+Mackenzie: Kenzie
+Freddie: Fred
+Alfie: Alf
+Jakub: Kuba Kubuś
+Aleksander: Olek
+Aleksandra: Ola
+Małgorzata: Gosia Małgosia
+Katarzyna: Kasia
+Wojciech: Wojtek
+Zuzanna: Zuzia
+Zofia: Zosia
+Agnieszka: Aga
+Bartosz: Bartek
+Maciej: Maciek
+Piotr: Piotrek
+Tomasz: Tomek
+Szymon: Szymek
+Jan: Janek
+Franciszek: Franek
+Stanisław: Staś
+Antoni: Antek
+Wiktoria: Wika
+Dafydd: Dai Dewi
+Llewellyn: Llew
+Gruffydd: Gruff
+Rhodri: Rhod
+Gethin: Geth
+Steffan: Steff
+Tomos: Twm Tom
+Bethan: Beth
+Catrin: Cat
+Rhiannon: Rhi
+Mohammed: Mo Mohd
+Muhammad: Mo
+Mohamed: Mo
+Rajesh: Raj
+Aditya: Adi
+Krishna: Krish
+Harjeet: Harj
+Harpreet: Harps
+Simran: Simi
+Manpreet: Mani
+Abdullah: Abdul
+Imran: Immy
+Khadija: Dija
+Yasmin: Yaz
+Devansh: Dev
+Oluwaseun: Seun
+Oluwatobi: Tobi
+Oluwafemi: Femi
+Adebayo: Bayo
+Babatunde: Tunde
+Temitope: Tope Temi
+Folasade: Sade Fola
+Funmilayo: Funmi
+Chukwuemeka: Emeka
+Oluwasegun: Segun
+Ayodele: Ayo
+Ayodeji: Ayo Deji
+Olufunke: Funke
+Oluwakemi: Kemi
+Temidayo: Dayo
+Modupe: Dupe
+Chinedu: Nedu
+Ifeoma: Ife
+Adaeze: Ada
+Padraig: Paddy
+Sean: Seanie
+Siobhan: Shiv
+Darragh: Dara
+Roisin: Rosie
+Declan: Dec
+Clodagh: Clo
+Aisling: Ash
+Cillian: Killian
+Ciaran: Kieran
+Tadhg: Teague
+"""
+
+PROJECT_DIMINUTIVES: dict[str, tuple[str, ...]] = {
+    full.strip(): tuple(short.split())
+    for full, short in (line.split(":") for line in _PROJECT_DIMINUTIVES.strip().splitlines())
+}
+
+# Real given names one or two letters apart that parents give to twins: "name gender name gender".
+# Mostly the same sex (Ella/Ellie); some not (Louis/Louise), as twins are.
+_SIMILAR_NAMES = """
+Ella f Ellie f
+Mia f Maya f
+Freya f Frida f
+Isla f Isha f
+Lily f Lila f
+Daisy f Maisy f
+Millie f Mollie f
+Molly f Polly f
+Holly f Polly f
+Zara f Sara f
+Zara f Tara f
+Yara f Zara f
+Ava f Eva f
+Ava f Ada f
+Nia f Mia f
+Tia f Mia f
+Kayla f Layla f
+Lola f Lila f
+Jada f Jade f
+Ciara f Clara f
+Lina f Lana f
+Dina f Nina f
+Amina f Amira f
+Amira f Samira f
+Amara f Samara f
+Aisha f Alisha f
+Riya f Siya f
+Isha f Asha f
+Hana f Hala f
+Cerys f Carys f
+Amelia f Amalia f
+Sophie f Sophia f
+Grace f Gracie f
+Evie f Elsie f
+Anna f Hanna f
+Leah f Lena f
+Lottie f Lettie f
+Leo m Leon m
+Jayden m Jaden m
+Mason m Jason m
+Ethan m Nathan m
+Harry m Harvey m
+Jack m Jake m
+Louie m Louis m
+Lucas m Luca m
+Theo m Leo m
+Ryan m Rayan m
+Ali m Eli m
+Omar m Amar m
+Amir m Samir m
+Rohan m Rowan m
+Rohan m Roshan m
+Arjun m Arun m
+Femi m Remi m
+Noah m Noel m
+Louis m Louise f
+Daniel m Danielle f
+Oliver m Olivia f
+Eric m Erica f
+Paul m Paula f
+Francis m Frances f
+Jesse m Jessie f
+Leon m Leona f
+Leo m Lea f
+Milo m Mila f
+Luca m Lucy f
+Luca m Lucia f
+Ali m Alia f
+Kai m Kaia f
+Joel m Joelle f
+"""
+
+
+@dataclass(frozen=True, slots=True)
+class SimilarName:
+    """A twin's name one or two letters from a sibling's, and whether the twin is a girl."""
+
+    name: str
+    female: bool
+
+
+def _similar_names() -> dict[str, tuple[SimilarName, ...]]:
+    """Each name (with its gender, "Leo/m") -> the names its twin may have."""
+    found: dict[str, list[SimilarName]] = {}
+    for line in _SIMILAR_NAMES.strip().splitlines():
+        a, a_sex, b, b_sex = line.split()
+        found.setdefault(f"{a}/{a_sex}", []).append(SimilarName(b, b_sex == "f"))
+        found.setdefault(f"{b}/{b_sex}", []).append(SimilarName(a, a_sex == "f"))
+    return {key: tuple(names) for key, names in found.items()}
+
+
+SIMILAR_NAMES = _similar_names()

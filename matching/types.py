@@ -71,12 +71,15 @@ class MatchDecision:
     """What to do with a registration, and why.
 
     ``candidates`` holds the scored candidates worth showing (at or above the lower threshold),
-    best first. ``matched_id`` is set only when ``outcome`` is MATCHED.
+    best first. ``matched_id`` is set only when ``outcome`` is MATCHED. ``lookalike`` says the best
+    candidate reached a look-alike signature (twins' names): the record may describe another child
+    of that family rather than the candidate.
     """
 
     outcome: Outcome
     matched_id: int | None
     candidates: tuple[ScoredCandidate, ...]
+    lookalike: bool = False
 
 
 class FrequencyLookup(Protocol):

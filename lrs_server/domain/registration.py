@@ -414,10 +414,18 @@ class _Batch:
         evidence the matcher does not see, so a possible match is enough, and the address is not
         held against the row: pupils move, the school's latest address is the one it sends, and
         an address says least about who someone is (a new family name and a new address in one
-        row is still the same pupil; a twin or another child is not)."""
-        held = replace(learner_record(learner), postcode=valid.record.postcode)
-        decision = self._matcher.decide(valid.record, [Candidate(learner.id, held)], self._tx.frequencies)
-        return decision.outcome is not Outcome.NEW
+        row is still the same pupil; a twin or another child is not, nor is a row with a twin's
+        name signature)."""
+        row = valid.record
+        held = replace(
+            learner_record(learner),
+            postcode=row.postcode,
+            address_line1=row.address_line1,
+            address_line2=row.address_line2,
+            town=row.town,
+        )
+        decision = self._matcher.decide(row, [Candidate(learner.id, held)], self._tx.frequencies)
+        return decision.outcome is not Outcome.NEW and not decision.lookalike
 
     # -- writing ---------------------------------------------------------------------------
 

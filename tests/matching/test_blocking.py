@@ -62,6 +62,46 @@ def test_key_set(matcher: ProbabilisticMatcher) -> None:
     }
 
 
+AT_HOME = replace(ORIGINAL, address_line1="Flat 2, 14 Mill Rd", town="Leeds", upn="H801200001001")
+
+
+def test_address_and_upn_keys(matcher: ProbabilisticMatcher) -> None:
+    """The household within the town and within the district, and the permanent UPN."""
+    assert matcher.blocking_keys(AT_HOME) - matcher.blocking_keys(ORIGINAL) == {
+        "h14:2:mill road:leeds",
+        "h14:2:mill road:SW1A",
+        "uH801200001001",
+    }
+    temporary = replace(AT_HOME, upn="G80120000101A")
+    assert not any(key.startswith("u") for key in matcher.blocking_keys(temporary))
+
+
+ADDRESS_VARIANTS = {
+    # Every name and the birth date changed, the postcode missing: the household in the town.
+    "everything_but_the_house": replace(
+        AT_HOME,
+        given_name="Rose",
+        family_name="Kowalski",
+        date_of_birth=date(2009, 2, 1),
+        postcode="ZZ99 3CZ",
+        address_line1="14 Mill Road",
+        address_line2="Flat 2",
+        upn="",
+    ),
+    # The town misspelt as well: the household in the postcode district.
+    "town_misspelt": replace(
+        AT_HOME, given_name="Rose", family_name="Kowalski", date_of_birth=date(2009, 2, 1), town="Leds"
+    ),
+    # Only the UPN is left.
+    "only_the_upn": person(given="X", family="Y", dob=date(2001, 1, 1), postcode="", upn="H801200001001"),
+}
+
+
+@pytest.mark.parametrize("variation", sorted(ADDRESS_VARIANTS))
+def test_address_variant_shares_a_blocking_key(matcher: ProbabilisticMatcher, variation: str) -> None:
+    assert matcher.blocking_keys(AT_HOME) & matcher.blocking_keys(ADDRESS_VARIANTS[variation])
+
+
 def test_forename_surname_swap_keeps_all_but_the_soundex_keys(matcher: ProbabilisticMatcher) -> None:
     swapped = matcher.blocking_keys(VARIANTS["name_swap"])
     original = matcher.blocking_keys(ORIGINAL)
@@ -130,3 +170,10 @@ def test_every_key_fits_the_64_character_column(given_name: str, family_name: st
     for given_, family in ((given_name, family_name), (expanding, family_name), (given_name, expanding)):
         record = person(given=given_, family=family, postcode="SW1A 1AA")
         assert all(len(key) <= 64 for key in matcher.blocking_keys(record)), record
+    at_home = person(
+        postcode="SW1A 1AA",
+        address_line1="9" * 10 + " " + (expanding * 2)[:50],
+        address_line2=given_name[:50],
+        town=(expanding * 2)[:50],
+    )
+    assert all(len(key) <= 64 for key in matcher.blocking_keys(at_home)), at_home

@@ -125,6 +125,7 @@ class Visit:
 
 
 def assert_accessible(page: Any, name: str) -> None:
+    page.wait_for_load_state("load")
     results = page.evaluate("async () => await axe.run(document, {resultTypes: ['violations']})")
     bad = [
         f"{v['id']} ({v['impact']}): {v['help']} at {[n['target'] for n in v['nodes']]}"

@@ -65,7 +65,7 @@ def test_operator_resolves_items_both_ways(api: Api, web: Web, visit: Visit) -> 
     expect(given).to_contain_text("Agree")
     expect(given).to_contain_text("exact, weight +")
     expect(family).to_contain_text("Close")
-    expect(table.get_by_role("row").filter(has_text="Postcode")).to_contain_text("Differs")
+    expect(table.get_by_role("row").filter(has_text="Address")).to_contain_text("Differs")
     visit.check("review-item")
 
     page.get_by_role("button", name="A different learner (issue a new ULN)").click()

@@ -1,0 +1,106 @@
+"""The last known address lines in the form the address comparison and blocking read.
+
+A school writes one address many ways: "12 Mill Rd", "12, Mill Road", "Flat 3, 12 Mill Road" or
+"Flat 3" on line 2; a typo in the street; the town spelt out or missing. What is compared:
+
+* ``numbers``: every number on lines 1 and 2 (house and flat numbers, "12a" kept whole), as a set,
+  so that the flat written on line 1 or on line 2 reads the same;
+* ``street``: line 1's words (line 2's when line 1 has none, e.g. "Flat 3" / "12 Mill Road"), with
+  thoroughfare abbreviations spelt out (Rd -> road, St -> street at the end, saint at the start)
+  and flat words ("flat", "apartment", "unit") dropped;
+* ``town``: the town, folded like names.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+
+from matching.fold import fold
+
+# Royal Mail's common thoroughfare descriptors and their usual abbreviations (PAF "thoroughfare
+# descriptor" list, and the Australian forms FEBRL-style data uses). Only the spelling is
+# normalised: "Mill Road" and "Mill Lane" stay different streets.
+_THOROUGHFARES = {
+    "rd": "road",
+    "st": "street",
+    "str": "street",
+    "ave": "avenue",
+    "av": "avenue",
+    "avn": "avenue",
+    "ln": "lane",
+    "la": "lane",
+    "cl": "close",
+    "dr": "drive",
+    "drv": "drive",
+    "cres": "crescent",
+    "cresc": "crescent",
+    "cr": "crescent",
+    "ct": "court",
+    "crt": "court",
+    "gdns": "gardens",
+    "gdn": "gardens",
+    "gr": "grove",
+    "gro": "grove",
+    "grv": "grove",
+    "pl": "place",
+    "sq": "square",
+    "ter": "terrace",
+    "terr": "terrace",
+    "tce": "terrace",
+    "pk": "park",
+    "pde": "parade",
+    "hwy": "highway",
+    "cct": "circuit",
+    "cir": "circle",
+    "wy": "way",
+    "wlk": "walk",
+    "mt": "mount",
+    "hl": "hill",
+    "rise": "rise",
+    "mws": "mews",
+    "bvd": "boulevard",
+    "blvd": "boulevard",
+    "esp": "esplanade",
+}
+# Words that introduce a flat or unit number, not part of the street's name.
+_FLAT_WORDS = frozenset({"flat", "apartment", "apt", "apmnt", "unit", "room", "suite", "no", "number"})
+
+
+@dataclass(frozen=True, slots=True)
+class Address:
+    """A normalised last known address; empty parts are ''."""
+
+    numbers: frozenset[str]
+    street: str
+    town: str
+
+    def __bool__(self) -> bool:
+        return bool(self.numbers or self.street or self.town)
+
+
+EMPTY_ADDRESS = Address(frozenset(), "", "")
+
+
+def _has_digit(token: str) -> bool:
+    return any(ch.isdigit() for ch in token)
+
+
+def _street_words(tokens: list[str]) -> list[str]:
+    words = [t for t in tokens if not _has_digit(t) and t not in _FLAT_WORDS]
+    spelt = []
+    for position, word in enumerate(words):
+        if word == "st" and position == 0 and len(words) > 1:
+            spelt.append("saint")  # St James Road
+        else:
+            spelt.append(_THOROUGHFARES.get(word, word))
+    return spelt
+
+
+@lru_cache(maxsize=32_768)
+def normalise_address(line1: str, line2: str, town: str) -> Address:
+    """Numbers, street and town of an address as written on LRB/CTF lines (cached: candidates recur)."""
+    first, second = fold(line1).split(), fold(line2).split()
+    numbers = frozenset(t for t in (*first, *second) if _has_digit(t))
+    street = _street_words(first) or _street_words(second)
+    return Address(numbers, " ".join(street), fold(town))

@@ -1,0 +1,37 @@
+"""Folding free text to comparable letters: the one rule names, towns and streets share."""
+
+from __future__ import annotations
+
+import unicodedata
+
+_APOSTROPHES = frozenset("'’‘`´ʼ")
+# Letters that NFKD does not decompose into a base letter plus a combining mark.
+_SPECIAL_LETTERS = str.maketrans(
+    {"ø": "o", "ł": "l", "đ": "d", "ð": "d", "þ": "th", "æ": "ae", "œ": "oe", "ı": "i", "ħ": "h", "ŧ": "t"}
+)
+
+
+def _fold_once(text: str) -> str:
+    decomposed = unicodedata.normalize("NFKD", text.casefold()).translate(_SPECIAL_LETTERS)
+    out = []
+    for ch in decomposed:
+        if ch.isalnum():
+            out.append(ch)
+        elif not (unicodedata.combining(ch) or ch in _APOSTROPHES):
+            out.append(" ")
+    return " ".join("".join(out).split())
+
+
+def fold(text: str) -> str:
+    """Case-fold, strip diacritics, drop apostrophes, turn every other non-alphanumeric into a space.
+
+    A few compatibility characters fold into characters that fold again, so repeat to a fixed point
+    (normalisation must be idempotent).
+    """
+    folded = _fold_once(text)
+    for _ in range(4):
+        again = _fold_once(folded)
+        if again == folded:
+            break
+        folded = again
+    return folded

@@ -1,0 +1,107 @@
+"""Look-alikes stay apart and changed pupils find their ULN, through a real server (both backends).
+
+A twin, a sibling or a parent who shares the pupil's name is never given the pupil's ULN; a pupil
+re-registered with a new family name, a mistyped birth date or a diminutive finds theirs.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from lrs.v1 import learner_pb2 as pb
+from lrs.v1 import registration_service_pb2 as reg_pb
+from tests.service.conftest import Api
+from tests.service.factories import register_request
+
+NEW = reg_pb.REGISTRATION_OUTCOME_NEW
+MATCHED = reg_pb.REGISTRATION_OUTCOME_MATCHED
+POSSIBLE = reg_pb.REGISTRATION_OUTCOME_POSSIBLE_MATCH
+
+HOME: dict[str, Any] = {
+    "address_line1": "Flat 2, 14 Mill Road",
+    "town": "Leeds",
+    "postcode": "LS6 2AB",
+}
+
+
+def _register(api: Api, **details: Any) -> reg_pb.RegisterLearnerResponse:
+    response: reg_pb.RegisterLearnerResponse = api.registration.RegisterLearner(
+        register_request(**details), metadata=api.auth()
+    )
+    return response
+
+
+def _candidate_ulns(response: reg_pb.RegisterLearnerResponse) -> set[str]:
+    return {c.learner.uln for c in response.candidates}
+
+
+@pytest.mark.parametrize(
+    ("registered", "twin"),
+    [("Ella", "Ellie"), ("Leo", "Leon"), ("Jayden", "Jaden"), ("Mia", "Maya"), ("Amara", "Chidi")],
+)
+def test_a_twin_is_never_given_the_other_twins_uln(api: Api, registered: str, twin: str) -> None:
+    """Same family name, birth date, house and sex; only the given name differs."""
+    first = _register(api, given_name=registered, **HOME)
+    assert first.outcome == NEW
+    again = _register(api, given_name=twin, **HOME)
+    assert again.outcome in (NEW, POSSIBLE)
+    assert again.learner.uln != first.learner.uln
+
+
+def test_a_sibling_at_the_same_house_is_new(api: Api) -> None:
+    first = _register(api, **HOME)
+    sibling = _register(api, given_name="Chidi", date_of_birth="2009-07-02", gender=pb.GENDER_MALE, **HOME)
+    assert sibling.outcome == NEW
+    assert sibling.learner.uln != first.learner.uln
+
+
+def test_a_parent_with_the_pupils_name_at_the_same_house_is_new(api: Api) -> None:
+    first = _register(api, **HOME)
+    parent = _register(api, date_of_birth="1983-03-14", **HOME)
+    assert parent.outcome == NEW
+    assert parent.learner.uln != first.learner.uln
+
+
+def test_a_moved_pupil_with_a_new_family_name_finds_their_uln(api: Api) -> None:
+    """No previous name recorded: within the same town it reaches a reviewer with the ULN as a
+    candidate; with the UPN the school's CTF carries it is matched wherever they moved."""
+    first = _register(api, upn="H801200001001", **HOME)
+    same_town = {"address_line1": "3 Oak Close", "town": "Leeds", "postcode": "LS7 4QT"}
+    moved = _register(api, family_name="Brown", **same_town)
+    assert moved.outcome in (MATCHED, POSSIBLE)
+    assert first.learner.uln in {moved.learner.uln} | _candidate_ulns(moved)
+    far = {"address_line1": "9 High Street", "town": "Truro", "postcode": "TR1 2AB"}
+    with_upn = _register(api, family_name="Brown", upn="H801200001001", **far)
+    assert with_upn.outcome == MATCHED
+    assert with_upn.learner.uln == first.learner.uln
+
+
+def test_a_birth_date_ten_days_off_finds_the_uln(api: Api) -> None:
+    first = _register(api, **HOME)
+    again = _register(api, date_of_birth="2011-03-24", **HOME)
+    assert again.outcome == MATCHED
+    assert again.learner.uln == first.learner.uln
+
+
+def test_a_wholly_wrong_birth_date_reaches_review_not_a_second_uln(api: Api) -> None:
+    first = _register(api, **HOME)
+    again = _register(api, date_of_birth="2008-09-30", **HOME)
+    assert again.outcome == POSSIBLE
+    assert _candidate_ulns(again) == {first.learner.uln}
+
+
+def test_a_diminutive_from_the_maintained_list_finds_the_uln(api: Api) -> None:
+    first = _register(api, given_name="Sebastian", gender=pb.GENDER_MALE, **HOME)
+    again = _register(api, given_name="Seb", gender=pb.GENDER_MALE, **HOME)
+    assert again.outcome == MATCHED
+    assert again.learner.uln == first.learner.uln
+
+
+def test_the_address_written_another_way_without_a_postcode_finds_the_uln(api: Api) -> None:
+    first = _register(api, **HOME)
+    written = {"address_line1": "14 Mill Rd", "address_line2": "flat 2", "town": "LEEDS"}
+    again = _register(api, given_name="Amarah", postcode="ZZ99 3CZ", **written)
+    assert again.outcome == MATCHED
+    assert again.learner.uln == first.learner.uln
