@@ -83,7 +83,8 @@ EMPTY_ADDRESS = Address(frozenset(), "", "")
 
 
 def _has_digit(token: str) -> bool:
-    return any(ch.isdigit() for ch in token)
+    """Folded tokens are letters and digits only: a token that is not all letters holds a digit."""
+    return not token.isalpha()
 
 
 def _street_words(tokens: list[str]) -> list[str]:

@@ -22,12 +22,24 @@ def _fold_once(text: str) -> str:
     return " ".join("".join(out).split())
 
 
+# ASCII text folds in one pass: lower case, apostrophes dropped, other punctuation a space.
+_ASCII = str.maketrans(
+    {
+        **{chr(c): " " for c in range(128) if not chr(c).isalnum()},
+        **{q: "" for q in _APOSTROPHES if q.isascii()},
+    }
+)
+
+
 def fold(text: str) -> str:
     """Case-fold, strip diacritics, drop apostrophes, turn every other non-alphanumeric into a space.
 
     A few compatibility characters fold into characters that fold again, so repeat to a fixed point
-    (normalisation must be idempotent).
+    (normalisation must be idempotent). ASCII text (nearly every name and address) takes one
+    translation instead: every address line of every candidate is folded.
     """
+    if text.isascii():
+        return " ".join(text.lower().translate(_ASCII).split())
     folded = _fold_once(text)
     for _ in range(4):
         again = _fold_once(folded)

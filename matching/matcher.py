@@ -46,6 +46,7 @@ class ProbabilisticMatcher:
 
     def __init__(self, config: MatcherConfig | None = None) -> None:
         self.config = config or MatcherConfig()
+        make_context(self.config, None)  # load the name lists now, at start-up, not on the first call
         self._weights: dict[tuple[str, str], float] = {}
         for comparison in COMPARISONS:
             for level in comparison.level_names:
@@ -62,7 +63,21 @@ class ProbabilisticMatcher:
             )
             for comparison in COMPARISONS
         }
-        self._order = sorted(range(len(COMPARISONS)), key=lambda i: COMPARISONS[i].field in TF_FIELDS)
+        # A name that is not spelt exactly alike cannot reach "exact" (nor its term-frequency weight):
+        # the most it can add is its best other level. Checking that costs one string comparison and
+        # lets a candidate whose birth date and address say little be skipped before its names.
+        self._inexact_ceiling = {
+            comparison.field: max(
+                self._weights[(comparison.field, level)]
+                for level in comparison.level_names
+                if level != "exact"
+            )
+            for comparison in COMPARISONS
+            if comparison.field in TF_FIELDS
+        }
+        # Cheapest first (one equality each), then the date and address ladders, the names last.
+        cost = {"gender": 0, "upn": 0, "date_of_birth": 1, "address": 2}
+        self._order = sorted(range(len(COMPARISONS)), key=lambda i: cost.get(COMPARISONS[i].field, 3))
         # A candidate below lower_threshold can neither be shown nor, as runner-up, stop a MATCHED
         # when the best (>= upper_threshold) then leads it by more than ``margin``; with thresholds
         # closer than that, every candidate is scored in full.
@@ -110,7 +125,14 @@ class ProbabilisticMatcher:
         total = frequencies.total() if frequencies is not None else 0
         use_tf = frequencies is not None and total >= self.config.tf_min_total
         found: list[FieldComparison] = list(_UNSET)
-        reachable = self.config.prior_match_weight + sum(self._ceiling.values())
+        ceiling = self._ceiling
+        if a.given.joined != b.given.joined or a.family.joined != b.family.joined:
+            ceiling = dict(ceiling)
+            if a.given.joined != b.given.joined:
+                ceiling["given_name"] = self._inexact_ceiling["given_name"]
+            if a.family.joined != b.family.joined:
+                ceiling["family_name"] = self._inexact_ceiling["family_name"]
+        reachable = self.config.prior_match_weight + sum(ceiling.values())
         for index in self._order:
             comparison = COMPARISONS[index]
             level = comparison.level(a, b, ctx)
@@ -121,7 +143,7 @@ class ProbabilisticMatcher:
             else:
                 weight = self._weights[(comparison.field, level)]
             found[index] = FieldComparison(comparison.field, level, weight)
-            reachable += weight - self._ceiling[comparison.field]
+            reachable += weight - ceiling[comparison.field]
             if reachable < floor - _ROUNDING:
                 return None
         given, family = found[0], found[1]

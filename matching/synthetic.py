@@ -636,7 +636,13 @@ class SyntheticStream:
         """A birth date 2-31 days out, or with two of its YYYYMMDD digits changed."""
         rng = self.rng
         if rng.random() < 0.6:
-            return dob + timedelta(days=rng.choice((-1, 1)) * rng.randint(2, 31))
+            # Earlier rather than later when later would be a birth date nobody has yet.
+            days = rng.randint(2, 31)
+            return (
+                dob - timedelta(days=days)
+                if dob + timedelta(days=days) > _LATEST_BIRTH
+                else (dob + timedelta(days=rng.choice((-1, 1)) * days))
+            )
         digits = dob.strftime("%Y%m%d")
         for _ in range(100):
             i, j = sorted(rng.sample((3, 4, 5, 6, 7), 2))
@@ -645,10 +651,12 @@ class SyntheticStream:
                 changed[k] = rng.choice(string.digits.replace(digits[k], ""))
             text = "".join(changed)
             try:
-                return date(int(text[:4]), int(text[4:6]), int(text[6:]))
+                close = date(int(text[:4]), int(text[4:6]), int(text[6:]))
             except ValueError:
                 continue
-        return dob + timedelta(days=10)
+            if close <= _LATEST_BIRTH:
+                return close
+        return dob - timedelta(days=10)
 
     def _dob_wrong(self, dob: date) -> date:
         """Another date within 12 years, over a month away: the year typed wrong, or another date."""

@@ -2,9 +2,10 @@ from __future__ import annotations
 
 import unicodedata
 
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from matching.fold import _fold_once
 from matching.normalise import exchange_names, fold, normalise_name, normalise_record
 from matching.postcode import parse_postcode
 
@@ -97,3 +98,9 @@ def test_exchanging_names_twice_gives_the_record_back() -> None:
     assert exchanged.first_given == "smith"
     assert exchanged.other_given == record.other_given and exchanged.dob == record.dob
     assert exchange_names(exchanged) == record
+
+
+@settings(max_examples=500)
+@given(st.text(alphabet=st.characters(max_codepoint=127)))
+def test_the_ascii_fast_path_folds_as_the_general_rule(text: str) -> None:
+    assert fold(text) == _fold_once(text)
