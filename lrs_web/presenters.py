@@ -154,6 +154,7 @@ RPC_WORDS = {
     "ListReviewItems": "Compared you with a new registration",
     "MergeLearners": "Joined two records of yours",
     "UnmergeLearners": "Separated two records",
+    "ListLearnerLinks": "Looked up the records joined to yours",
 }
 
 

@@ -136,8 +136,12 @@ def assert_accessible(page: Any, name: str) -> None:
 
 
 def screenshot(page: Any, name: str) -> None:
+    """Desktop and phone width; at phone width nothing may make the page itself scroll sideways (a
+    wide table scrolls inside its own region)."""
     SHOTS.mkdir(exist_ok=True)
     page.set_viewport_size(PHONE)
+    width = page.evaluate("document.documentElement.scrollWidth")
+    assert width <= PHONE["width"], f"{name} is {width}px wide at phone width"
     page.screenshot(path=str(SHOTS / f"{name}-phone.png"), full_page=True)
     page.set_viewport_size(DESKTOP)
     page.screenshot(path=str(SHOTS / f"{name}-desktop.png"), full_page=True)

@@ -102,13 +102,13 @@ def test_sign_in_is_limited_per_client_address(client: httpx.Client) -> None:
 
 def test_an_idle_session_signs_the_learner_out(api: Api, browser: object) -> None:
     learner = school_registers_with_result(api)
-    web = start_web(api.server.port, "--idle-minutes", "0.05")  # 3 seconds
+    web = start_web(api.server.port, "--idle-minutes", "0.1")  # 6 seconds
     visits = open_visit(browser, web)
     visit: Visit = next(visits)
     try:
         browser_sign_in(visit, web, learner.uln, learner.code)
         expect(visit.page).to_have_url(f"{web.url}/record")
-        time.sleep(3.5)
+        time.sleep(6.5)
         visit.page.goto(f"{web.url}/record")
         expect(visit.page).to_have_url(f"{web.url}/session-expired")
         expect(visit.page.get_by_role("heading", level=1)).to_have_text("You have been signed out")
