@@ -64,6 +64,8 @@ class Reason(enum.StrEnum):
     REVIEW_ITEM_RESOLVED = "REVIEW_ITEM_RESOLVED"
     REQUEST_MALFORMED = "REQUEST_MALFORMED"
     TEXT_INVALID = "TEXT_INVALID"
+    SERVER_BUSY = "SERVER_BUSY"
+    RATE_LIMITED = "RATE_LIMITED"
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,6 +74,14 @@ class FieldViolation:
 
     field: str
     reason: Reason
+    description: str
+
+
+@dataclass(frozen=True, slots=True)
+class QuotaViolation:
+    """A quota the call went over (sent as a google.rpc.QuotaFailure violation)."""
+
+    subject: str
     description: str
 
 
@@ -85,6 +95,8 @@ class DomainError(Exception):
         message: str,
         violations: Sequence[FieldViolation] = (),
         metadata: dict[str, str] | None = None,
+        retry_after: float | None = None,
+        quota_violations: Sequence[QuotaViolation] = (),
     ) -> None:
         super().__init__(message)
         self.kind = kind
@@ -92,6 +104,9 @@ class DomainError(Exception):
         self.message = message
         self.violations = tuple(violations)
         self.metadata = dict(metadata or {})
+        # Seconds after which the same call may succeed (sent as google.rpc.RetryInfo).
+        self.retry_after = retry_after
+        self.quota_violations = tuple(quota_violations)
 
 
 class ValidationError(DomainError):
