@@ -8,6 +8,7 @@ prometheus-client chooses how values are stored when it is first imported.
   (health and reflection are not counted), refusals (busy, rate-limited) included;
 - ``lrs_batch_rows_total{outcome}``: rows answered by BatchRegisterLearners, by outcome;
 - ``lrs_outcomes_total{rpc,outcome}``: the outcome of each single registration, find and verify;
+- ``lrs_worker_calls{pid}``: calls served by each worker process;
 - ``lrs_db_connections_in_use``: database connections checked out of the pools (all workers);
 - ``lrs_review_queue_depth``: registrations waiting for a review operator (read at scrape time).
 """
@@ -41,11 +42,16 @@ class PrometheusObserver:
         self.latency = Histogram("lrs_call_seconds", "Call latency by RPC", ["rpc"], buckets=_LATENCY_BUCKETS)
         self.batch_rows = Counter("lrs_batch_rows", "Batch rows answered, by outcome", ["outcome"])
         self.outcomes = Counter("lrs_outcomes", "Outcomes of single calls", ["rpc", "outcome"])
+        # Per process (a pid label each): how evenly the kernel spreads connections over the workers.
+        self.worker_calls = Gauge(
+            "lrs_worker_calls", "Calls served by each worker process", multiprocess_mode="all"
+        )
 
     def call_finished(self, method: str, code: str, seconds: float) -> None:
         rpc = method.rsplit("/", 1)[-1]
         self.calls.labels(rpc, code).inc()
         self.latency.labels(rpc).observe(seconds)
+        self.worker_calls.inc()
 
     def responded(self, method: str, response: Any) -> None:
         rpc = method.rsplit("/", 1)[-1]
