@@ -10,10 +10,12 @@ others and exits 1, for the supervisor (systemd, Kubernetes) to restart the whol
 
 from __future__ import annotations
 
+import ctypes
 import logging
 import multiprocessing
 import os
 import signal
+import sys
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -27,7 +29,7 @@ from lrs_server.server import LrsServer, ServerConfig, tune_garbage_collector
 from lrs_server.storage.engine import make_engine
 
 log = logging.getLogger(__name__)
-START_TIMEOUT_SECONDS = 60.0
+_PR_SET_PDEATHSIG = 1
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,13 +64,27 @@ def build_server(spec: WorkerSpec) -> LrsServer:
     return LrsServer(engine, spec.config, limiter=limiter, observer=observer)
 
 
+def _die_with_parent(parent: int | None) -> None:
+    """SIGKILL this worker when the parent dies (Linux PR_SET_PDEATHSIG): a parent killed outright
+    (SIGKILL, OOM) must not leave workers serving on the port, unsupervised and unseen."""
+    if sys.platform.startswith("linux"):
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    if parent is not None and os.getppid() != parent:  # it died before prctl took effect
+        os._exit(1)
+
+
 def run_worker(
-    spec: WorkerSpec, ready: MpEvent | None = None, started: Callable[[], None] | None = None
+    spec: WorkerSpec,
+    ready: MpEvent | None = None,
+    started: Callable[[], None] | None = None,
+    parent: int | None = None,
 ) -> None:
     """A worker process's body (also the whole server with one worker): ``ready`` is set, or
     ``started`` called, once it takes calls."""
-    if ready is not None:  # a spawned worker: it logs like the parent
+    if ready is not None:  # a spawned worker: it logs like the parent, and dies with it
         logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+        _die_with_parent(parent)
         started = ready.set
     server = build_server(spec)
     tune_garbage_collector()
@@ -91,7 +107,9 @@ def supervise(
     processes: list[tuple[BaseProcess, MpEvent]] = []
     for number in range(workers):
         ready = context.Event()
-        process = context.Process(target=run_worker, args=(spec, ready), name=f"lrs-worker-{number}")
+        process = context.Process(
+            target=run_worker, args=(spec, ready, None, os.getpid()), name=f"lrs-worker-{number}"
+        )
         process.start()
         processes.append((process, ready))
     try:

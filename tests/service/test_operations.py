@@ -130,6 +130,19 @@ def test_two_workers_both_serve_calls_and_all_stop_cleanly_on_sigterm(
         assert not Path(f"/proc/{pid}").exists() or "zombie" in Path(f"/proc/{pid}/status").read_text()
 
 
+def test_workers_die_with_a_parent_killed_outright(tmp_path: Path) -> None:
+    with serving(f"sqlite:///{tmp_path / 'lrs.sqlite3'}", tmp_path, "--workers", "2") as served:
+        workers = served.worker_pids()
+        assert len(workers) == 2
+        served.process.kill()  # SIGKILL: no chance to stop them itself
+        served.process.wait(timeout=30)
+        wait_for(
+            lambda: not any(Path(f"/proc/{pid}").exists() for pid in workers),
+            20,
+            "the orphaned workers are gone (PR_SET_PDEATHSIG)",
+        )
+
+
 def test_workers_need_a_fixed_port(db_url: str, engine: Engine) -> None:
     import subprocess
 
