@@ -281,12 +281,13 @@ def test_rate_limits_are_shared_by_two_server_processes(
 # -- metrics ----------------------------------------------------------------------------------------
 
 
-def test_metrics_show_the_calls_made(engine: Engine, db_url: str, tmp_path: Path) -> None:
+@pytest.mark.parametrize("workers", ["1", "2"])
+def test_metrics_show_the_calls_made(engine: Engine, db_url: str, tmp_path: Path, workers: str) -> None:
     school = _org(engine, OrgKind.SCHOOL, "100066")
     metrics_port = free_port()
     with (
         serving(
-            db_url, tmp_path, "--workers", "2", "--metrics-listen", f"127.0.0.1:{metrics_port}"
+            db_url, tmp_path, "--workers", workers, "--metrics-listen", f"127.0.0.1:{metrics_port}"
         ) as served,
         served.channel() as channel,
     ):
