@@ -35,7 +35,9 @@ _CODES: dict[ErrorKind, int] = {
     ErrorKind.UNAUTHENTICATED: code_pb2.UNAUTHENTICATED,
     ErrorKind.PERMISSION_DENIED: code_pb2.PERMISSION_DENIED,
     ErrorKind.RESOURCE_EXHAUSTED: code_pb2.RESOURCE_EXHAUSTED,
+    ErrorKind.UNAVAILABLE: code_pb2.UNAVAILABLE,
 }
+DATABASE_RETRY_SECONDS = 1.0
 
 _principal: ContextVar[Principal] = ContextVar("principal")
 
@@ -176,6 +178,15 @@ def _checked(
         yield request
 
 
+def _database_unavailable() -> DomainError:
+    return DomainError(
+        ErrorKind.UNAVAILABLE,
+        Reason.DATABASE_UNAVAILABLE,
+        "the database cannot be reached just now; retry shortly",
+        retry_after=DATABASE_RETRY_SECONDS,
+    )
+
+
 def _ended_code(context: grpc.ServicerContext) -> str:
     """The status of a call that ended with an unexpected exception (see ``_unexpected``)."""
     return "CANCELLED" if not context.is_active() else "INTERNAL"
@@ -183,7 +194,9 @@ def _ended_code(context: grpc.ServicerContext) -> str:
 
 class ServiceInterceptor(grpc.ServerInterceptor):  # type: ignore[misc]
     """``admission`` bounds the calls in flight (back-pressure), ``limiter`` applies the
-    per-organisation rate limits, ``observer`` is told of every call (metrics); each optional."""
+    per-organisation rate limits, ``observer`` is told of every call (metrics), and
+    ``unavailable`` tells an exception meaning the database cannot be reached (answered
+    UNAVAILABLE, retryable, instead of INTERNAL); each optional."""
 
     def __init__(
         self,
@@ -191,8 +204,10 @@ class ServiceInterceptor(grpc.ServerInterceptor):  # type: ignore[misc]
         admission: Admission | None = None,
         limiter: RateLimiter | None = None,
         observer: Observer | None = None,
+        unavailable: Callable[[BaseException], bool] | None = None,
     ) -> None:
         self._authoriser = authoriser
+        self._unavailable = unavailable
         self._admission = admission
         self._limiter = limiter
         self._observer = observer
@@ -212,6 +227,19 @@ class ServiceInterceptor(grpc.ServerInterceptor):  # type: ignore[misc]
         if not self._admission.try_enter():
             return None
         return self._admission.leave
+
+    def _failed(self, context: grpc.ServicerContext, method: str, error: Exception) -> NoReturn:
+        """An exception that is not a DomainError: the database gone (UNAVAILABLE), else as
+        ``_unexpected`` says."""
+        if (
+            self._unavailable is not None
+            and self._unavailable(error)
+            and context.code() is None
+            and context.is_active()
+        ):
+            log.warning("%s: the database cannot be reached: %s", method, error)
+            _abort(context, _database_unavailable())
+        _unexpected(context, method, error)
 
     def _finished(self, method: str, code: str, started: float) -> None:
         if self._observer is not None:
@@ -261,7 +289,9 @@ class ServiceInterceptor(grpc.ServerInterceptor):  # type: ignore[misc]
                     _abort(context, error)
                 except Exception as error:
                     code = _ended_code(context)
-                    _unexpected(context, method, error)
+                    if code == "INTERNAL" and self._unavailable is not None and self._unavailable(error):
+                        code = "UNAVAILABLE"
+                    self._failed(context, method, error)
                 finally:
                     release()
                     self._finished(method, code, started)
@@ -302,7 +332,9 @@ class ServiceInterceptor(grpc.ServerInterceptor):  # type: ignore[misc]
                     _abort(context, error)
                 except Exception as error:
                     code = _ended_code(context)
-                    _unexpected(context, method, error)
+                    if code == "INTERNAL" and self._unavailable is not None and self._unavailable(error):
+                        code = "UNAVAILABLE"
+                    self._failed(context, method, error)
                 finally:
                     release()
                     self._finished(method, code, started)

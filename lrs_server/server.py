@@ -49,7 +49,7 @@ from lrs_server.interceptor import ServiceInterceptor
 from lrs_server.limits import Admission, RateLimiter
 from lrs_server.observe import Observer
 from lrs_server.privacy import Disclosure
-from lrs_server.storage.engine import WalCheckpointer, database_reachable
+from lrs_server.storage.engine import WalCheckpointer, database_reachable, is_database_unavailable
 from lrs_server.storage.organisations import OrganisationStore
 from lrs_server.storage.records import SqlRecordStore, principal_for_learner_token
 from matching import default_matcher
@@ -218,7 +218,9 @@ class LrsServer:
         self.admission = Admission(config.max_in_flight)
         self._server = grpc.server(
             futures.ThreadPoolExecutor(max_workers=config.threads, thread_name_prefix="lrs-rpc"),
-            interceptors=[ServiceInterceptor(authoriser, self.admission, limiter, observer)],
+            interceptors=[
+                ServiceInterceptor(authoriser, self.admission, limiter, observer, is_database_unavailable)
+            ],
             options=[
                 ("grpc.max_receive_message_length", MAX_MESSAGE_BYTES),
                 ("grpc.max_send_message_length", MAX_MESSAGE_BYTES),

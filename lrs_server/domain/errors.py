@@ -18,6 +18,7 @@ class ErrorKind(enum.Enum):
     UNAUTHENTICATED = "unauthenticated"
     PERMISSION_DENIED = "permission_denied"
     RESOURCE_EXHAUSTED = "resource_exhausted"
+    UNAVAILABLE = "unavailable"
 
 
 class Reason(enum.StrEnum):
@@ -66,6 +67,7 @@ class Reason(enum.StrEnum):
     TEXT_INVALID = "TEXT_INVALID"
     SERVER_BUSY = "SERVER_BUSY"
     RATE_LIMITED = "RATE_LIMITED"
+    DATABASE_UNAVAILABLE = "DATABASE_UNAVAILABLE"
 
 
 @dataclass(frozen=True, slots=True)

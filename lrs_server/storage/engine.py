@@ -11,6 +11,7 @@ from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 
 DEFAULT_DATA_DIR = Path("data")
 SQLITE_AUTOCHECKPOINT_PAGES = 16_384  # 64 MiB of WAL at 4 KiB pages
@@ -63,6 +64,14 @@ def make_engine(url: str | None = None) -> Engine:
     return create_engine(
         url, pool_size=10, max_overflow=20, pool_pre_ping=True, connect_args={"connect_timeout": 5}
     )
+
+
+def is_database_unavailable(error: BaseException) -> bool:
+    """Whether ``error`` says the database could not be used just now (connection refused or lost,
+    server restarting, a lock or serialization failure): worth retrying, not a bug."""
+    if isinstance(error, OperationalError | InterfaceError):
+        return True
+    return isinstance(error, DBAPIError) and bool(error.connection_invalidated)
 
 
 def database_reachable(engine: Engine) -> bool:

@@ -354,15 +354,25 @@ def test_health_is_not_serving_while_postgresql_is_down_and_serving_when_it_is_b
 ) -> None:
     engine = make_engine(cluster.url)
     migrate.upgrade(engine)
-    server = LrsServer(engine, ServerConfig(listen="127.0.0.1:0", health_interval=0.2))
+    college = _org(engine, OrgKind.POST16, "10000055")
+    server = LrsServer(engine, ServerConfig(listen="127.0.0.1:0", health_interval=0.2, token_cache_seconds=0))
     server.start()
     try:
         with grpc.insecure_channel(f"127.0.0.1:{server.port}") as channel:
             assert _health(channel) == SERVING
+            assert _find(channel, college).outcome == reg_pb.FIND_OUTCOME_NO_MATCH
             cluster.stop()
             wait_for(lambda: _health(channel) == NOT_SERVING, 20, "NOT_SERVING with the database down")
+            # Calls meanwhile are refused as retryable, never INTERNAL.
+            with pytest.raises(grpc.RpcError) as caught:
+                _find(channel, college)
+            down = failure(caught.value)
+            assert (down.code, down.reason) == (grpc.StatusCode.UNAVAILABLE, "DATABASE_UNAVAILABLE")
+            assert retry_delay(caught.value) == pytest.approx(1.0)
             cluster.start()
             wait_for(lambda: _health(channel) == SERVING, 20, "SERVING with the database back")
+            # The pool's dead connections are replaced by themselves (pre-ping).
+            assert _find(channel, college).outcome == reg_pb.FIND_OUTCOME_NO_MATCH
     finally:
         server.stop(grace=1)
         engine.dispose()
