@@ -8,6 +8,7 @@ prometheus-client chooses how values are stored when it is first imported.
   (health and reflection are not counted), refusals (busy, rate-limited) included;
 - ``lrs_batch_rows_total{outcome}``: rows answered by BatchRegisterLearners, by outcome;
 - ``lrs_outcomes_total{rpc,outcome}``: the outcome of each single registration, find and verify;
+- ``lrs_calls_in_flight``: calls admitted and not finished, all workers (``--max-in-flight`` each);
 - ``lrs_worker_calls{pid}``: calls served by each worker process;
 - ``lrs_db_connections_in_use``: database connections checked out of the pools (all workers);
 - ``lrs_review_queue_depth``: registrations waiting for a review operator (read at scrape time).
@@ -42,6 +43,9 @@ class PrometheusObserver:
         self.latency = Histogram("lrs_call_seconds", "Call latency by RPC", ["rpc"], buckets=_LATENCY_BUCKETS)
         self.batch_rows = Counter("lrs_batch_rows", "Batch rows answered, by outcome", ["outcome"])
         self.outcomes = Counter("lrs_outcomes", "Outcomes of single calls", ["rpc", "outcome"])
+        self.calls_in_flight = Gauge(
+            "lrs_calls_in_flight", "Calls admitted and not yet finished", multiprocess_mode="livesum"
+        )
         # Per process (a pid label each): how evenly the kernel spreads connections over the workers.
         self.worker_calls = Gauge(
             "lrs_worker_calls", "Calls served by each worker process", multiprocess_mode="all"
@@ -60,6 +64,9 @@ class PrometheusObserver:
                 self.batch_rows.labels(_outcome_name(result)).inc()
         elif rpc in _OUTCOME_RPCS:
             self.outcomes.labels(rpc, _outcome_name(response)).inc()
+
+    def in_flight(self, count: int) -> None:
+        self.calls_in_flight.set(count)
 
 
 def _outcome_name(message: Any) -> str:

@@ -12,3 +12,6 @@ class Observer(Protocol):
 
     def responded(self, method: str, response: Any) -> None:
         """A response message was sent (outcomes are read from it)."""
+
+    def in_flight(self, count: int) -> None:
+        """This process now has ``count`` calls admitted (running or waiting for a thread)."""

@@ -215,7 +215,7 @@ class LrsServer:
             )
 
         authoriser = Authoriser(principal_for_token, config.token_cache_seconds)
-        self.admission = Admission(config.max_in_flight)
+        self.admission = Admission(config.max_in_flight, observer.in_flight if observer is not None else None)
         self._server = grpc.server(
             futures.ThreadPoolExecutor(max_workers=config.threads, thread_name_prefix="lrs-rpc"),
             interceptors=[

@@ -334,6 +334,7 @@ def test_metrics_show_the_calls_made(engine: Engine, db_url: str, tmp_path: Path
     assert ("lrs_review_queue_depth", frozenset()) in samples
     assert sample(samples, "lrs_db_connections_in_use") >= 0
     assert any(name == "lrs_db_connections_in_use" for name, _ in samples)
+    assert ("lrs_calls_in_flight", frozenset()) in samples
 
 
 # -- health follows the database --------------------------------------------------------------------
