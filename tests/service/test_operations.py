@@ -278,6 +278,40 @@ def test_rate_limits_are_shared_by_two_server_processes(
         stub.RegisterLearner(register_request(**SOMEONE_ELSE), metadata=school, timeout=30)
 
 
+def test_lrs_school_waits_out_a_rate_limit_and_gets_through(
+    engine: Engine, tmp_path: Path, redis_prefix: str
+) -> None:
+    import json
+    import subprocess
+
+    from tests.service.operations import LRS_SERVER
+
+    college = _org(engine, OrgKind.POST16, "10000044")
+    token = college[0][1].removeprefix("Bearer ")
+    db_url = str(engine.url.render_as_string(hide_password=False))
+    metrics_port = free_port()
+    limits = ("--workers", "1", "--redis-url", REDIS_URL, "--redis-prefix", redis_prefix)
+    metrics = ("--metrics-listen", f"127.0.0.1:{metrics_port}")
+    with serving(db_url, tmp_path, *limits, *metrics, "--limit-lookups", "12/1") as served:  # 1 in 5 s
+        command = [
+            str(Path(LRS_SERVER).parent / "lrs-school"), "find", "--server", served.target, "--token", token,
+            "--given-name", "Amara", "--family-name", "Okafor", "--date-of-birth", "2011-03-14",
+            "--gender", "female", "--postcode", "SW1A 1AA", "--json",
+        ]  # fmt: skip
+        first = subprocess.run(command, capture_output=True, text=True, timeout=60)
+        started = time.monotonic()
+        second = subprocess.run(command, capture_output=True, text=True, timeout=60)
+        took = time.monotonic() - started
+        samples = scrape(metrics_port)
+    assert first.returncode == 0, first.stdout + first.stderr
+    assert second.returncode == 0, second.stdout + second.stderr
+    assert json.loads(second.stdout)["outcome"] == "NO_MATCH"
+    rpc = "FindLearnerByDemographics"
+    assert sample(samples, "lrs_calls_total", rpc=rpc, code="RESOURCE_EXHAUSTED") >= 1  # refused first
+    assert sample(samples, "lrs_calls_total", rpc=rpc, code="OK") == 2  # ... then let through
+    assert took >= 2  # it waited for the token the RetryInfo announced
+
+
 # -- metrics ----------------------------------------------------------------------------------------
 
 
