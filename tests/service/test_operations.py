@@ -4,6 +4,8 @@ server processes through Redis, Prometheus metrics, and health following the dat
 
 from __future__ import annotations
 
+import os
+import signal
 import threading
 import time
 import uuid
@@ -141,6 +143,15 @@ def test_workers_die_with_a_parent_killed_outright(tmp_path: Path) -> None:
             20,
             "the orphaned workers are gone (PR_SET_PDEATHSIG)",
         )
+
+
+def test_a_worker_that_dies_stops_the_server_with_exit_status_1(tmp_path: Path) -> None:
+    with serving(f"sqlite:///{tmp_path / 'lrs.sqlite3'}", tmp_path, "--workers", "2") as served:
+        one, other = sorted(served.worker_pids())
+        os.kill(one, signal.SIGKILL)
+        assert served.process.wait(timeout=60) == 1  # for the supervisor to restart the whole server
+        assert not Path(f"/proc/{other}").exists()
+    assert "worker" in served.stderr.read_text()
 
 
 def test_workers_need_a_fixed_port(db_url: str, engine: Engine) -> None:
