@@ -323,6 +323,43 @@ def test_lrs_school_waits_out_a_rate_limit_and_gets_through(
     assert took >= 2  # it waited for the token the RetryInfo announced
 
 
+def test_lrs_school_batch_waits_out_the_rows_limit_and_finishes(
+    engine: Engine, tmp_path: Path, redis_prefix: str
+) -> None:
+    import csv
+    import subprocess
+
+    from tests.service.operations import LRS_SERVER
+
+    school = _org(engine, OrgKind.SCHOOL, "100044")
+    token = school[0][1].removeprefix("Bearer ")
+    db_url = str(engine.url.render_as_string(hide_password=False))
+    data = Path(__file__).parents[1] / "data"
+    metrics_port = free_port()
+    options = (
+        "--workers", "1", "--redis-url", REDIS_URL, "--redis-prefix", redis_prefix,
+        "--metrics-listen", f"127.0.0.1:{metrics_port}", "--limit-registrations", "300/5",
+    )  # fmt: skip
+    with serving(db_url, tmp_path, *options) as served:  # 5 rows a second, bursts of 5
+        runs = []
+        for name in ("lrb_without_file_header.csv", "lrb_with_file_header.csv"):
+            out = tmp_path / f"{name}.results.csv"
+            command = [
+                str(Path(LRS_SERVER).parent / "lrs-school"), "register", str(data / name), "--out", str(out),
+                "--server", served.target, "--token", token,
+            ]  # fmt: skip
+            done = subprocess.run(command, capture_output=True, text=True, timeout=120, cwd=tmp_path)
+            assert done.returncode == 0, done.stdout + done.stderr
+            with (data / name).open(encoding="utf-8") as source, out.open(encoding="utf-8") as results:
+                runs.append((len(list(csv.DictReader(source))), len(list(csv.DictReader(results)))))
+        samples = scrape(metrics_port)
+    assert all(sent == answered for sent, answered in runs), runs  # every row answered in the end
+    rpc = "BatchRegisterLearners"
+    assert sample(samples, "lrs_calls_total", rpc=rpc, code="RESOURCE_EXHAUSTED") >= 1  # it was held back
+    # (a row the client cannot read is answered by the client and never reaches the server)
+    assert 0 < sample(samples, "lrs_batch_rows_total") <= sum(sent for sent, _ in runs)
+
+
 # -- metrics ----------------------------------------------------------------------------------------
 
 
