@@ -109,7 +109,11 @@ def cmd_serve(args: argparse.Namespace) -> int:
         metrics_dir = enable_multiprocess()  # before prometheus-client is first imported
         from lrs_server import metrics
 
-        metrics.serve_metrics(args.metrics_listen, engine)
+        try:
+            metrics.serve_metrics(args.metrics_listen, engine)
+        except (OSError, ValueError) as failed:
+            shutil.rmtree(metrics_dir, ignore_errors=True)
+            raise SystemExit(f"cannot serve metrics on {args.metrics_listen}: {failed}") from None
         worker_ended = metrics.mark_worker_dead
     listening = (
         f"lrs-server listening on {args.listen} ({'TLS' if tls else 'plaintext'}; "

@@ -154,6 +154,29 @@ def test_a_worker_that_dies_stops_the_server_with_exit_status_1(tmp_path: Path) 
     assert "worker" in served.stderr.read_text()
 
 
+@pytest.mark.parametrize(
+    ("options", "said"),
+    [
+        (("--limit-lookups", "600"), "--redis-url"),
+        (("--limit-lookups", "0", "--redis-url", "redis://127.0.0.1:6379/0"), "PER_MINUTE"),
+        (("--limit-verifications", "lots", "--redis-url", "redis://127.0.0.1:6379/0"), "PER_MINUTE"),
+        (("--metrics-listen", "127.0.0.1:notaport"), "cannot serve metrics"),
+    ],
+)
+def test_serve_refuses_bad_operations_flags_saying_why(
+    tmp_path: Path, options: tuple[str, ...], said: str
+) -> None:
+    import subprocess
+
+    from tests.service.operations import LRS_SERVER
+
+    db = f"sqlite:///{tmp_path / 'lrs.sqlite3'}"
+    command = [LRS_SERVER, "serve", "--db", db, "--listen", f"127.0.0.1:{free_port()}", "--workers", "1"]
+    done = subprocess.run([*command, *options], capture_output=True, text=True, timeout=60)
+    assert done.returncode != 0
+    assert said in done.stderr, done.stderr
+
+
 def test_workers_need_a_fixed_port(db_url: str, engine: Engine) -> None:
     import subprocess
 
