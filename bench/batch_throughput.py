@@ -167,7 +167,7 @@ def run(
         write_synthetic_lrb(str(source), rows, seed=seed)
         address = f"127.0.0.1:{_free_port()}"
         server = subprocess.Popen(
-            [str(BIN / "lrs-server"), "serve", "--db", db, "--listen", address],
+            [str(BIN / "lrs-server"), "serve", "--db", db, "--listen", address, "--workers", "1"],
             stdout=subprocess.PIPE,
             stderr=subprocess.DEVNULL,
             text=True,

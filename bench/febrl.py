@@ -446,7 +446,7 @@ def serving(db: str) -> Iterator[str]:
     """``lrs-server serve --db DB`` on a free loopback port; yields its address, stops it afterwards."""
     address = f"127.0.0.1:{_free_port()}"
     server = subprocess.Popen(
-        [str(BIN / "lrs-server"), "serve", "--db", db, "--listen", address],
+        [str(BIN / "lrs-server"), "serve", "--db", db, "--listen", address, "--workers", "1"],
         stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,
         text=True,

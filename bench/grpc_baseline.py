@@ -33,7 +33,7 @@ def _identity(message: bytes) -> bytes:
 
 def measure(messages: int = 100_000, size: int = 200, workers: int | None = None) -> float:
     """Stream ``messages`` messages of ``size`` bytes through an echo servicer; return messages/s."""
-    server = grpc.server(futures.ThreadPoolExecutor(max_workers=workers or ServerConfig().workers))
+    server = grpc.server(futures.ThreadPoolExecutor(max_workers=workers or ServerConfig().threads))
     handler = grpc.method_handlers_generic_handler(
         "bench.Echo",
         {

@@ -5,20 +5,18 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
+import shutil
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from sqlalchemy import Engine
 
 from lrs_server.domain.model import OrgKind
-from lrs_server.server import (
-    InsecureListenRefused,
-    LrsServer,
-    ServerConfig,
-    TlsConfig,
-    tune_garbage_collector,
-)
+from lrs_server.limits import Bucket, LimitKind, RateLimits
+from lrs_server.server import InsecureListenRefused, ServerConfig, TlsConfig, check_listen
 from lrs_server.storage import migrate
 from lrs_server.storage.engine import is_sqlite, make_engine, refresh_statistics, statistics_warning
 from lrs_server.storage.organisations import (
@@ -27,6 +25,7 @@ from lrs_server.storage.organisations import (
     OrganisationNotFound,
     OrganisationStore,
 )
+from lrs_server.workers import WorkerSpec, run_worker, supervise
 
 DEMO_REF = "DEMO0001"
 log = logging.getLogger("lrs_server")
@@ -52,6 +51,19 @@ def _print_token(issued: IssuedToken, as_json: bool) -> None:
         print(f"token (shown once, store it safely): {issued.token}")
 
 
+def _rate_limits(args: argparse.Namespace) -> RateLimits | None:
+    given = {kind: getattr(args, f"limit_{kind.value}") for kind in LimitKind}
+    try:
+        buckets = {kind: Bucket.parse(text) for kind, text in given.items() if text}
+    except ValueError as bad:
+        raise SystemExit(f"a rate limit is PER_MINUTE or PER_MINUTE/BURST, above 0: {bad}") from None
+    if not buckets:
+        return None
+    if not args.redis_url:
+        raise SystemExit("rate limits are shared through Redis: give --redis-url redis://HOST:PORT/DB")
+    return RateLimits(buckets)
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     engine = _engine(args)
     tls = None
@@ -61,20 +73,73 @@ def cmd_serve(args: argparse.Namespace) -> int:
         tls = TlsConfig(
             Path(args.tls_cert), Path(args.tls_key), Path(args.tls_client_ca) if args.tls_client_ca else None
         )
-    config = ServerConfig(listen=args.listen, tls=tls, workers=args.workers, allow_insecure=args.insecure)
+    workers = args.workers if args.workers is not None else (os.cpu_count() or 1)
+    if workers < 1:
+        raise SystemExit("--workers is at least 1")
+    if workers > 1 and args.listen.rsplit(":", 1)[-1] == "0":
+        raise SystemExit("--workers above 1 share one port: give --listen HOST:PORT with a port, not 0")
+    config = ServerConfig(
+        listen=args.listen,
+        tls=tls,
+        threads=args.threads,
+        max_in_flight=args.max_in_flight,
+        allow_insecure=args.insecure,
+        reuse_port=workers > 1,
+        health_interval=args.health_interval,
+    )
     try:
-        server = LrsServer(engine, config)
+        check_listen(config)
     except InsecureListenRefused as refused:
         raise SystemExit(str(refused)) from None
+    spec = WorkerSpec(
+        db=args.db,
+        config=config,
+        limits=_rate_limits(args),
+        redis_url=args.redis_url,
+        redis_prefix=args.redis_prefix,
+        metrics=args.metrics_listen is not None,
+    )
     if args.demo:
         _print_demo(engine, args.listen)
-    print(
-        f"lrs-server listening on {args.listen} ({'TLS' if tls else 'plaintext'}); Ctrl-C stops", flush=True
+    metrics_dir = None
+    worker_ended: Callable[[int], None] = _ignore
+    if args.metrics_listen is not None:
+        from lrs_server.metrics_setup import enable_multiprocess
+
+        metrics_dir = enable_multiprocess()  # before prometheus-client is first imported
+        from lrs_server import metrics
+
+        try:
+            metrics.serve_metrics(args.metrics_listen, engine)
+        except (OSError, ValueError) as failed:
+            shutil.rmtree(metrics_dir, ignore_errors=True)
+            raise SystemExit(f"cannot serve metrics on {args.metrics_listen}: {failed}") from None
+        worker_ended = metrics.mark_worker_dead
+    listening = (
+        f"lrs-server listening on {args.listen} ({'TLS' if tls else 'plaintext'}; "
+        f"{workers} worker{'s' if workers > 1 else ''}"
+        f"{f'; metrics on http://{args.metrics_listen}/metrics' if args.metrics_listen else ''})"
+        "; Ctrl-C stops"
     )
-    tune_garbage_collector()
-    server.serve_until_signalled()
-    print("lrs-server stopped", flush=True)
-    return 0
+    try:
+        if workers == 1:
+            run_worker(spec, started=lambda: print(listening, flush=True))
+            status = 0
+        else:
+            if not is_sqlite(engine) and args.metrics_listen is None:
+                engine.dispose()  # the parent holds no connections it does not use
+            status = supervise(spec, workers, lambda: print(listening, flush=True), worker_ended)
+    except InsecureListenRefused as refused:
+        raise SystemExit(str(refused)) from None
+    finally:
+        if metrics_dir is not None:
+            shutil.rmtree(metrics_dir, ignore_errors=True)
+    print("lrs-server stopped" if status == 0 else "lrs-server stopped after a worker failed", flush=True)
+    return status
+
+
+def _ignore(_pid: int) -> None:
+    return None
 
 
 def _print_demo(engine: Engine, listen: str) -> None:
@@ -176,7 +241,53 @@ def parser() -> argparse.ArgumentParser:
     serve.add_argument("--tls-key", help="PEM private key")
     serve.add_argument("--tls-client-ca", help="PEM CA bundle: require client certificates signed by it")
     serve.add_argument("--insecure", action="store_true", help="allow plaintext on a non-loopback address")
-    serve.add_argument("--workers", type=int, default=16, help="concurrent RPCs (default 16)")
+    serve.add_argument(
+        "--workers",
+        type=int,
+        default=None,
+        help="serving processes sharing the port (SO_REUSEPORT); default: the number of CPUs; "
+        "1 serves from this process",
+    )
+    serve.add_argument(
+        "--threads", type=int, default=16, help="threads running calls, per worker (default 16)"
+    )
+    serve.add_argument(
+        "--max-in-flight",
+        type=int,
+        default=64,
+        help="calls admitted per worker (running or waiting for a thread) before more are refused "
+        "RESOURCE_EXHAUSTED SERVER_BUSY with a RetryInfo (default 64)",
+    )
+    serve.add_argument(
+        "--metrics-listen", help="HOST:PORT: serve Prometheus metrics of all workers at /metrics"
+    )
+    serve.add_argument(
+        "--health-interval",
+        type=float,
+        default=2.0,
+        help="seconds between database probes; the health service answers NOT_SERVING while the "
+        "database is unreachable (default 2; 0: never probe)",
+    )
+    serve.add_argument(
+        "--redis-url",
+        help="Redis for the rate limits shared by every replica and worker (redis://HOST:PORT/DB)",
+    )
+    serve.add_argument(
+        "--redis-prefix", default="lrs:ratelimit:", help="prefix of the rate-limit keys in Redis"
+    )
+    for kind, calls in (
+        (LimitKind.LOOKUPS, "FindLearnerByUln and FindLearnerByDemographics calls"),
+        (LimitKind.VERIFICATIONS, "VerifyLearner calls"),
+        (LimitKind.RECORD_READS, "GetLearnerRecord calls"),
+        (LimitKind.REGISTRATIONS, "RegisterLearner calls and BatchRegisterLearners rows"),
+    ):
+        serve.add_argument(
+            f"--limit-{kind.value.replace('_', '-')}",
+            dest=f"limit_{kind.value}",
+            metavar="PER_MINUTE[/BURST]",
+            help=f"per organisation: {calls} a minute, bursts up to BURST (default: one minute's worth); "
+            "needs --redis-url; default: no limit",
+        )
     serve.add_argument("--demo", action="store_true", help="create a demo school and print how to call it")
     serve.set_defaults(func=cmd_serve)
 

@@ -6,6 +6,8 @@ Servicers stay thin: they raise ``DomainError`` and read the caller from ``curre
 from __future__ import annotations
 
 import logging
+import time
+import weakref
 from collections.abc import Callable, Iterator
 from contextvars import ContextVar
 from typing import Any, NoReturn
@@ -18,6 +20,8 @@ from grpc_status import rpc_status
 from lrs_server.auth import Authoriser, bearer_token, is_public, needs_token
 from lrs_server.domain.errors import DomainError, ErrorKind, Reason
 from lrs_server.domain.model import Principal
+from lrs_server.limits import Admission, RateLimiter, server_busy
+from lrs_server.observe import Observer
 
 ERROR_DOMAIN = "lrs.v1"
 log = logging.getLogger(__name__)
@@ -31,7 +35,9 @@ _CODES: dict[ErrorKind, int] = {
     ErrorKind.UNAUTHENTICATED: code_pb2.UNAUTHENTICATED,
     ErrorKind.PERMISSION_DENIED: code_pb2.PERMISSION_DENIED,
     ErrorKind.RESOURCE_EXHAUSTED: code_pb2.RESOURCE_EXHAUSTED,
+    ErrorKind.UNAVAILABLE: code_pb2.UNAVAILABLE,
 }
+DATABASE_RETRY_SECONDS = 1.0
 
 _principal: ContextVar[Principal] = ContextVar("principal")
 
@@ -41,11 +47,29 @@ def current_principal() -> Principal:
     return _principal.get()
 
 
+def code_name(error: DomainError) -> str:
+    return str(code_pb2.Code.Name(_CODES[error.kind]))
+
+
 def to_status(error: DomainError) -> status_pb2.Status:
-    """A google.rpc.Status with an ErrorInfo and, for bad fields, a BadRequest."""
-    details = []
+    """A google.rpc.Status with an ErrorInfo and, as they apply, a BadRequest (bad fields), a
+    QuotaFailure (a rate limit) and a RetryInfo (when to try again)."""
+    details: list[Any] = []
     info = error_details_pb2.ErrorInfo(reason=str(error.reason), domain=ERROR_DOMAIN, metadata=error.metadata)
     details.append(info)
+    if error.quota_violations:
+        details.append(
+            error_details_pb2.QuotaFailure(
+                violations=[
+                    error_details_pb2.QuotaFailure.Violation(subject=v.subject, description=v.description)
+                    for v in error.quota_violations
+                ]
+            )
+        )
+    if error.retry_after is not None:
+        retry = error_details_pb2.RetryInfo()
+        retry.retry_delay.FromNanoseconds(max(1, int(error.retry_after * 1e9)))
+        details.append(retry)
     if error.violations:
         details.append(
             error_details_pb2.BadRequest(
@@ -92,9 +116,10 @@ def _unexpected(context: grpc.ServicerContext, method: str, error: Exception) ->
 _MALFORMED = object()  # what the wrapped deserializer returns for bytes that are not a valid request
 
 
-class _MalformedRequest(Exception):
-    """Raised by the request iterator at a malformed message; a distinct type (not a DomainError),
-    so no servicer's per-row error handling can answer it as a row and read on."""
+class _RefusedMessage(Exception):
+    """Raised by the request iterator at a malformed message (or one over the caller's rate limit); a
+    distinct type (not a DomainError), so no servicer's per-row error handling can answer it as a
+    row and read on."""
 
     def __init__(self, error: DomainError) -> None:
         super().__init__(error.message)
@@ -137,17 +162,55 @@ def _tolerant(deserializer: Callable[[bytes], Any] | None) -> Callable[[bytes], 
     return deserialize
 
 
-def _checked(requests: Iterator[Any], message_type: str) -> Iterator[Any]:
-    """The request stream, stopping with ``_MalformedRequest`` at the first malformed message."""
+def _checked(
+    requests: Iterator[Any], message_type: str, charge: Callable[[int], None] | None = None
+) -> Iterator[Any]:
+    """The request stream, stopping with ``_RefusedMessage`` at the first malformed message, or at
+    the first message whose rows (``charge``) the caller's rate limit refuses."""
     for position, request in enumerate(requests, start=1):
         if request is _MALFORMED:
-            raise _MalformedRequest(_malformed(message_type, position))
+            raise _RefusedMessage(_malformed(message_type, position))
+        if charge is not None:
+            try:
+                charge(len(getattr(request, "rows", ())))
+            except DomainError as refused:
+                raise _RefusedMessage(refused) from None
         yield request
 
 
+def _database_unavailable() -> DomainError:
+    return DomainError(
+        ErrorKind.UNAVAILABLE,
+        Reason.DATABASE_UNAVAILABLE,
+        "the database cannot be reached just now; retry shortly",
+        retry_after=DATABASE_RETRY_SECONDS,
+    )
+
+
+def _ended_code(context: grpc.ServicerContext) -> str:
+    """The status of a call that ended with an unexpected exception (see ``_unexpected``)."""
+    return "CANCELLED" if not context.is_active() else "INTERNAL"
+
+
 class ServiceInterceptor(grpc.ServerInterceptor):  # type: ignore[misc]
-    def __init__(self, authoriser: Authoriser) -> None:
+    """``admission`` bounds the calls in flight (back-pressure), ``limiter`` applies the
+    per-organisation rate limits, ``observer`` is told of every call (metrics), and
+    ``unavailable`` tells an exception meaning the database cannot be reached (answered
+    UNAVAILABLE, retryable, instead of INTERNAL); each optional."""
+
+    def __init__(
+        self,
+        authoriser: Authoriser,
+        admission: Admission | None = None,
+        limiter: RateLimiter | None = None,
+        observer: Observer | None = None,
+        unavailable: Callable[[BaseException], bool] | None = None,
+    ) -> None:
         self._authoriser = authoriser
+        self._unavailable = unavailable
+        self._admission = admission
+        self._limiter = limiter
+        self._observer = observer
 
     def _principal_for(self, method: str, metadata: Any) -> Principal | None:
         """The authorised caller; None for the few RPCs that take no token (auth.UNAUTHENTICATED_RPCS)."""
@@ -157,6 +220,31 @@ class ServiceInterceptor(grpc.ServerInterceptor):  # type: ignore[misc]
         self._authoriser.authorise(method, principal)
         return principal
 
+    def _admit(self) -> Callable[[], None] | None:
+        """A place among the calls in flight: the function that gives it back, or None when full."""
+        if self._admission is None:
+            return _nothing
+        if not self._admission.try_enter():
+            return None
+        return self._admission.leave
+
+    def _failed(self, context: grpc.ServicerContext, method: str, error: Exception) -> NoReturn:
+        """An exception that is not a DomainError: the database gone (UNAVAILABLE), else as
+        ``_unexpected`` says."""
+        if (
+            self._unavailable is not None
+            and self._unavailable(error)
+            and context.code() is None
+            and context.is_active()
+        ):
+            log.warning("%s: the database cannot be reached: %s", method, error)
+            _abort(context, _database_unavailable())
+        _unexpected(context, method, error)
+
+    def _finished(self, method: str, code: str, started: float) -> None:
+        if self._observer is not None:
+            self._observer.call_finished(method, code, time.perf_counter() - started)
+
     def intercept_service(self, continuation: Callable[[Any], Any], details: grpc.HandlerCallDetails) -> Any:
         handler = continuation(details)
         method: str = details.method
@@ -165,49 +253,108 @@ class ServiceInterceptor(grpc.ServerInterceptor):  # type: ignore[misc]
         metadata = details.invocation_metadata
         message_type = _message_type(handler.request_deserializer)
         deserializer = _tolerant(handler.request_deserializer)
+        # Counted here, when the call arrives (before it waits for a thread), so the bound covers
+        # calls queued for the thread pool too. Given back when the behaviour ends, or, for a call
+        # cancelled before a thread ran it, when grpc drops the behaviour (weakref.finalize).
+        leave = self._admit()
+        limit = self._admission.limit if self._admission is not None else 0
+        limiter = self._limiter
+        observer = self._observer
         if handler.unary_unary is not None:
             inner_unary = handler.unary_unary
 
             def unary(request: Any, context: grpc.ServicerContext) -> Any:
+                started, code = time.perf_counter(), "OK"
                 try:
+                    if leave is None:
+                        raise server_busy(limit)
                     principal = self._principal_for(method, metadata)  # authenticate first
                     if request is _MALFORMED:
                         raise _malformed(message_type)
+                    if limiter is not None:
+                        limiter.charge(method, principal)
                     if principal is None:
-                        return inner_unary(request, context)
-                    token = _principal.set(principal)
-                    try:
-                        return inner_unary(request, context)
-                    finally:
-                        _principal.reset(token)
+                        response = inner_unary(request, context)
+                    else:
+                        token = _principal.set(principal)
+                        try:
+                            response = inner_unary(request, context)
+                        finally:
+                            _principal.reset(token)
+                    if observer is not None:
+                        observer.responded(method, response)
+                    return response
                 except DomainError as error:
+                    code = code_name(error)
                     _abort(context, error)
                 except Exception as error:
-                    _unexpected(context, method, error)
+                    code = _ended_code(context)
+                    if code == "INTERNAL" and self._unavailable is not None and self._unavailable(error):
+                        code = "UNAVAILABLE"
+                    self._failed(context, method, error)
+                finally:
+                    release()
+                    self._finished(method, code, started)
 
+            release = _release_once(unary, leave)
             return grpc.unary_unary_rpc_method_handler(unary, deserializer, handler.response_serializer)
         if handler.stream_stream is not None:
             inner_stream = handler.stream_stream
 
             def stream(requests: Iterator[Any], context: grpc.ServicerContext) -> Iterator[Any]:
+                started, code = time.perf_counter(), "OK"
                 try:
+                    if leave is None:
+                        raise server_busy(limit)
                     principal = self._principal_for(method, metadata)
                     if principal is None:  # pragma: no cover - no streaming RPC is unauthenticated
                         raise RuntimeError(f"{method} must authenticate")
+                    charge = None
+                    if limiter is not None:
+                        rate_limiter, caller = limiter, principal
+
+                        def charge(rows: int) -> None:
+                            rate_limiter.charge(method, caller, rows)
+
                     token = _principal.set(principal)
                     try:
-                        yield from inner_stream(_checked(requests, message_type), context)
+                        for response in inner_stream(_checked(requests, message_type, charge), context):
+                            if observer is not None:
+                                observer.responded(method, response)
+                            yield response
                     finally:
                         _principal.reset(token)
-                except _MalformedRequest as malformed:
-                    _abort(context, malformed.error)
+                except _RefusedMessage as refused:
+                    code = code_name(refused.error)
+                    _abort(context, refused.error)
                 except DomainError as error:
+                    code = code_name(error)
                     _abort(context, error)
                 except Exception as error:
-                    _unexpected(context, method, error)
+                    code = _ended_code(context)
+                    if code == "INTERNAL" and self._unavailable is not None and self._unavailable(error):
+                        code = "UNAVAILABLE"
+                    self._failed(context, method, error)
+                finally:
+                    release()
+                    self._finished(method, code, started)
 
+            release = _release_once(stream, leave)
             return grpc.stream_stream_rpc_method_handler(stream, deserializer, handler.response_serializer)
         # No RPC streams one way only. Such a handler is refused (None: UNIMPLEMENTED), not served
         # unauthenticated, until it is wrapped like the two above: authentication fails closed.
+        if leave is not None:
+            leave()
         log.error("%s is a one-way streaming RPC, which the interceptor does not wrap: refused", method)
         return None
+
+
+def _nothing() -> None:
+    return None
+
+
+def _release_once(behaviour: Callable[..., Any], leave: Callable[[], None] | None) -> Callable[[], Any]:
+    """Calls ``leave`` once: when called, or when ``behaviour`` is garbage (never run)."""
+    if leave is None or leave is _nothing:
+        return _nothing
+    return weakref.finalize(behaviour, leave)

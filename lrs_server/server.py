@@ -7,6 +7,7 @@ import ipaddress
 import logging
 import signal
 import threading
+from collections.abc import Callable
 from concurrent import futures
 from dataclasses import dataclass
 from pathlib import Path
@@ -45,8 +46,10 @@ from lrs_server.domain.review import ReviewHooks, ReviewService
 from lrs_server.domain.sharing import SharingService
 from lrs_server.domain.updates import UpdateService
 from lrs_server.interceptor import ServiceInterceptor
+from lrs_server.limits import Admission, RateLimiter
+from lrs_server.observe import Observer
 from lrs_server.privacy import Disclosure
-from lrs_server.storage.engine import WalCheckpointer
+from lrs_server.storage.engine import WalCheckpointer, database_reachable, is_database_unavailable
 from lrs_server.storage.organisations import OrganisationStore
 from lrs_server.storage.records import SqlRecordStore, principal_for_learner_token
 from matching import default_matcher
@@ -97,12 +100,54 @@ class TlsConfig:
 
 @dataclass(frozen=True, slots=True)
 class ServerConfig:
+    """One serving process. ``threads`` run calls; ``max_in_flight`` bounds the calls admitted
+    (running or waiting for a thread) before new ones are refused SERVER_BUSY; ``reuse_port`` lets
+    several processes listen on one port (``serve --workers``); ``health_interval`` is how often the
+    database is probed for the health service (0: never)."""
+
     listen: str = "127.0.0.1:50051"
     tls: TlsConfig | None = None
-    workers: int = 16
+    threads: int = 16
+    max_in_flight: int = 64
     token_cache_seconds: float = 5.0
     max_batch_rows: int = 100_000
     allow_insecure: bool = False
+    reuse_port: bool = False
+    health_interval: float = 2.0
+
+
+class DatabaseHealth:
+    """Probes the database every ``interval`` seconds from a thread of its own and reports each
+    change (reachable or not) to ``report``: the health service answers NOT_SERVING while the
+    database is unreachable, so a load balancer or orchestrator takes the process out of rotation."""
+
+    def __init__(self, engine: Engine, report: Callable[[bool], None], interval: float) -> None:
+        self._engine = engine
+        self._report = report
+        self._interval = interval
+        self._stopping = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="lrs-health-probe", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stopping.set()
+        if self._thread.is_alive():
+            self._thread.join(timeout=self._interval + 10)
+
+    def _run(self) -> None:
+        serving = True
+        while not self._stopping.wait(self._interval):
+            reachable = database_reachable(self._engine)
+            if reachable != serving and not self._stopping.is_set():
+                log.warning(
+                    "database %s: health %s",
+                    "back" if reachable else "unreachable",
+                    "SERVING" if reachable else "NOT_SERVING",
+                )
+                self._report(reachable)
+                serving = reachable
 
 
 class InsecureListenRefused(Exception):
@@ -132,18 +177,29 @@ def _check_policy() -> None:
         raise RuntimeError(f"RPCs without an authorisation rule: {sorted(missing)}")
 
 
+def check_listen(config: ServerConfig) -> None:
+    """Plaintext only on loopback, unless the operator said ``--insecure``."""
+    if config.tls is None and not config.allow_insecure and not _is_loopback(config.listen):
+        raise InsecureListenRefused(
+            f"refusing to listen on {config.listen} without TLS; give --tls-cert/--tls-key "
+            "(or --insecure if a proxy in front terminates TLS)"
+        )
+
+
 class LrsServer:
     """A running server. ``port`` is the bound port (useful with port 0 in tests)."""
 
     def __init__(
-        self, engine: Engine, config: ServerConfig, matcher: Matcher | None = None, clock: Clock | None = None
+        self,
+        engine: Engine,
+        config: ServerConfig,
+        matcher: Matcher | None = None,
+        clock: Clock | None = None,
+        limiter: RateLimiter | None = None,
+        observer: Observer | None = None,
     ) -> None:
         _check_policy()
-        if config.tls is None and not config.allow_insecure and not _is_loopback(config.listen):
-            raise InsecureListenRefused(
-                f"refusing to listen on {config.listen} without TLS; give --tls-cert/--tls-key "
-                "(or --insecure if a proxy in front terminates TLS)"
-            )
+        check_listen(config)
         self.engine = engine
         self._checkpointer = WalCheckpointer.for_engine(engine)
         matcher = matcher or default_matcher()
@@ -159,12 +215,18 @@ class LrsServer:
             )
 
         authoriser = Authoriser(principal_for_token, config.token_cache_seconds)
+        self.admission = Admission(config.max_in_flight, observer.in_flight if observer is not None else None)
         self._server = grpc.server(
-            futures.ThreadPoolExecutor(max_workers=config.workers, thread_name_prefix="lrs-rpc"),
-            interceptors=[ServiceInterceptor(authoriser)],
+            futures.ThreadPoolExecutor(max_workers=config.threads, thread_name_prefix="lrs-rpc"),
+            interceptors=[
+                ServiceInterceptor(authoriser, self.admission, limiter, observer, is_database_unavailable)
+            ],
             options=[
                 ("grpc.max_receive_message_length", MAX_MESSAGE_BYTES),
                 ("grpc.max_send_message_length", MAX_MESSAGE_BYTES),
+                # Several worker processes share the port only when asked (serve --workers N);
+                # otherwise a second server on a port in use fails to start, as it should.
+                ("grpc.so_reuseport", 1 if config.reuse_port else 0),
             ],
         )
         lookup = LookupService(store, matcher, clock, disclosure)
@@ -193,6 +255,11 @@ class LrsServer:
             BatchRegistrationServicer(BatchRegistration(registration, config.max_batch_rows)), self._server
         )
         self._health = health.HealthServicer()
+        self._health_probe = (
+            DatabaseHealth(engine, self._set_health, config.health_interval)
+            if config.health_interval > 0
+            else None
+        )
         health_pb2_grpc.add_HealthServicer_to_server(self._health, self._server)
         reflection.enable_server_reflection(
             (
@@ -219,15 +286,25 @@ class LrsServer:
             raise OSError(f"could not listen on {config.listen}")
         return port
 
+    def _set_health(self, serving: bool) -> None:
+        status = (
+            health_pb2.HealthCheckResponse.SERVING if serving else health_pb2.HealthCheckResponse.NOT_SERVING
+        )
+        for name in ("", *SERVICE_NAMES):
+            self._health.set(name, status)
+
     def start(self) -> None:
         if self._checkpointer is not None:
             self._checkpointer.start()
         self._server.start()
-        for name in ("", *SERVICE_NAMES):
-            self._health.set(name, health_pb2.HealthCheckResponse.SERVING)
+        self._set_health(True)
+        if self._health_probe is not None:
+            self._health_probe.start()
 
     def stop(self, grace: float = 10.0) -> None:
         """Stop taking calls, let in-flight calls finish (up to ``grace`` seconds)."""
+        if self._health_probe is not None:
+            self._health_probe.stop()
         self._health.enter_graceful_shutdown()
         self._server.stop(grace).wait()
         if self._checkpointer is not None:
@@ -236,7 +313,7 @@ class LrsServer:
     def wait(self) -> None:
         self._server.wait_for_termination()
 
-    def serve_until_signalled(self, grace: float = 10.0) -> None:
+    def serve_until_signalled(self, grace: float = 10.0, started: Callable[[], None] | None = None) -> None:
         stopping = threading.Event()
 
         def _on_signal(signum: int, _frame: FrameType | None) -> None:
@@ -246,5 +323,7 @@ class LrsServer:
         signal.signal(signal.SIGTERM, _on_signal)
         signal.signal(signal.SIGINT, _on_signal)
         self.start()
+        if started is not None:
+            started()
         stopping.wait()
         self.stop(grace)

@@ -2,12 +2,15 @@
 
 Each round opens a stream at the first row without an answer (``next_sequence``), sends up to
 ``rows_per_stream`` rows and writes answers as they come. A dropped link (a transient status) opens
-the next round after a back-off; a server whose stream limit is below ours is answered by simply
-opening the next stream; any other refusal is raised.
+the next round after a back-off; so does a refusal that carries a RetryInfo (the server at its bound
+on calls in flight, or the organisation over its rate limit for rows), after the delay it asks for;
+a server whose stream limit is below ours is answered by simply opening the next stream; any other
+refusal is raised.
 """
 
 from __future__ import annotations
 
+import random
 import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sized
@@ -16,7 +19,7 @@ from typing import Protocol, TypeVar
 import grpc
 
 from school_client.files import RowProblem
-from school_client.retry import TRANSIENT
+from school_client.retry import MAX_DELAY_SECONDS, TRANSIENT, retry_delay
 
 MAX_FAILED_ATTEMPTS = 8  # in a row without progress (about a minute of back-off), then give up
 
@@ -79,12 +82,18 @@ def send_in_streams(
             if stream.error is not None:
                 raise stream.error
         except grpc.RpcError as error:
-            if error.code() == grpc.StatusCode.RESOURCE_EXHAUSTED and next_sequence() > first:
+            asked = retry_delay(error)  # set when the server is busy or we are over a rate limit
+            if (
+                error.code() == grpc.StatusCode.RESOURCE_EXHAUSTED
+                and asked is None
+                and next_sequence() > first
+            ):
                 continue  # the server's stream limit is below ours: carry on in a new stream
             failures = failures + 1 if next_sequence() == first else 1
-            if error.code() not in TRANSIENT or failures >= MAX_FAILED_ATTEMPTS:
+            if (error.code() not in TRANSIENT and asked is None) or failures >= MAX_FAILED_ATTEMPTS:
                 raise
-            time.sleep(delay)  # the link dropped: reopen at the first unanswered row
+            # The link dropped, or the server asked us to wait: reopen at the first unanswered row.
+            time.sleep(min(max(delay, asked or 0.0), MAX_DELAY_SECONDS) * random.uniform(1.0, 1.25))
             delay = min(delay * 2, 10.0)
             continue
         delay, failures = 0.2, 0

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Sets up everything the checks need and runs them all: generated code is current, protos lint,
 # ruff, mypy --strict, then the whole pytest suite (also on PostgreSQL when
-# LRS_TEST_POSTGRES_URL is set, e.g. postgresql+psycopg://postgres@127.0.0.1:5432/test).
+# LRS_TEST_POSTGRES_URL is set, e.g. postgresql+psycopg://postgres@127.0.0.1:5432/test; the
+# rate-limit tests run when LRS_TEST_REDIS_URL is set, e.g. redis://127.0.0.1:6379/0).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 

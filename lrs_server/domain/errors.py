@@ -18,6 +18,7 @@ class ErrorKind(enum.Enum):
     UNAUTHENTICATED = "unauthenticated"
     PERMISSION_DENIED = "permission_denied"
     RESOURCE_EXHAUSTED = "resource_exhausted"
+    UNAVAILABLE = "unavailable"
 
 
 class Reason(enum.StrEnum):
@@ -64,6 +65,9 @@ class Reason(enum.StrEnum):
     REVIEW_ITEM_RESOLVED = "REVIEW_ITEM_RESOLVED"
     REQUEST_MALFORMED = "REQUEST_MALFORMED"
     TEXT_INVALID = "TEXT_INVALID"
+    SERVER_BUSY = "SERVER_BUSY"
+    RATE_LIMITED = "RATE_LIMITED"
+    DATABASE_UNAVAILABLE = "DATABASE_UNAVAILABLE"
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,6 +76,14 @@ class FieldViolation:
 
     field: str
     reason: Reason
+    description: str
+
+
+@dataclass(frozen=True, slots=True)
+class QuotaViolation:
+    """A quota the call went over (sent as a google.rpc.QuotaFailure violation)."""
+
+    subject: str
     description: str
 
 
@@ -85,6 +97,8 @@ class DomainError(Exception):
         message: str,
         violations: Sequence[FieldViolation] = (),
         metadata: dict[str, str] | None = None,
+        retry_after: float | None = None,
+        quota_violations: Sequence[QuotaViolation] = (),
     ) -> None:
         super().__init__(message)
         self.kind = kind
@@ -92,6 +106,9 @@ class DomainError(Exception):
         self.message = message
         self.violations = tuple(violations)
         self.metadata = dict(metadata or {})
+        # Seconds after which the same call may succeed (sent as google.rpc.RetryInfo).
+        self.retry_after = retry_after
+        self.quota_violations = tuple(quota_violations)
 
 
 class ValidationError(DomainError):

@@ -11,6 +11,7 @@ from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 
 DEFAULT_DATA_DIR = Path("data")
 SQLITE_AUTOCHECKPOINT_PAGES = 16_384  # 64 MiB of WAL at 4 KiB pages
@@ -58,7 +59,29 @@ def make_engine(url: str | None = None) -> Engine:
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         return _sqlite_engine(url, parsed.database)
-    return create_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True)
+    # A connection attempt to a host that does not answer gives up after 5 s (the health probe and
+    # the calls waiting on it would otherwise hang for the kernel's TCP timeout).
+    return create_engine(
+        url, pool_size=10, max_overflow=20, pool_pre_ping=True, connect_args={"connect_timeout": 5}
+    )
+
+
+def is_database_unavailable(error: BaseException) -> bool:
+    """Whether ``error`` says the database could not be used just now (connection refused or lost,
+    server restarting, a lock or serialization failure): worth retrying, not a bug."""
+    if isinstance(error, OperationalError | InterfaceError):
+        return True
+    return isinstance(error, DBAPIError) and bool(error.connection_invalidated)
+
+
+def database_reachable(engine: Engine) -> bool:
+    """Whether a statement reading a table runs (for the health service)."""
+    try:
+        with engine.connect() as connection:
+            connection.exec_driver_sql("SELECT 1 FROM organisation LIMIT 1").all()
+        return True
+    except Exception:  # any failure is "not reachable"; what failed is logged by the caller's change
+        return False
 
 
 def _sqlite_engine(url: str, database: str | None) -> Engine:
