@@ -101,6 +101,8 @@ def _street_words(tokens: list[str]) -> list[str]:
 @lru_cache(maxsize=32_768)
 def normalise_address(line1: str, line2: str, town: str) -> Address:
     """Numbers, street and town of an address as written on LRB/CTF lines (cached: candidates recur)."""
+    if not (line1 or line2 or town):
+        return EMPTY_ADDRESS
     first, second = fold(line1).split(), fold(line2).split()
     numbers = frozenset(t for t in (*first, *second) if _has_digit(t))
     street = _street_words(first) or _street_words(second)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 import jellyfish
 from rapidfuzz import fuzz
@@ -237,6 +238,7 @@ def _given_jw_mid(a: NormalisedRecord, b: NormalisedRecord, ctx: Context) -> boo
     )
 
 
+@lru_cache(maxsize=32_768)
 def spelling_skeleton(name: str) -> str:
     """A name with its doubled letters single: Connor and Conor, Phillip and Philip, Lilly and Lily,
     Callum and Calum share one. Endings are left alone: Kerry and Kerrie, Isla and Islay, Amelia and
@@ -286,9 +288,11 @@ def _given_twin_names(a: NormalisedRecord, b: NormalisedRecord, ctx: Context) ->
     name (Amy / Amh), a diminutive that is not itself a birth name (Seb / Sebastian), middle-name
     use."""
     x, y = a.first_given, b.first_given
-    if x == y or spelling_skeleton(x) == spelling_skeleton(y):
+    if x == y:
         return False
     close = jellyfish.damerau_levenshtein_distance(x, y) <= ctx.config.misspelling_max_edits
+    if close and spelling_skeleton(x) == spelling_skeleton(y):
+        return False
     if close:
         names = ctx.is_real_given_name(x) and ctx.is_real_given_name(y)
     else:
