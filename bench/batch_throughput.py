@@ -165,35 +165,20 @@ def run(
         token = _add_school(db)
         source = directory / "new-learners.csv"
         write_synthetic_lrb(str(source), rows, seed=seed)
-        address = f"127.0.0.1:{_free_port()}"
-        server = subprocess.Popen(
-            [str(BIN / "lrs-server"), "serve", "--db", db, "--listen", address, "--workers", "1"],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.DEVNULL,
-            text=True,
-            env=_env(),
-        )
-        try:
-            assert server.stdout is not None
-            line = server.stdout.readline()
-            if "listening" not in line:
-                raise RuntimeError(f"the server did not start: {line!r}")
+        address, server = stack.enter_context(serving(db))
+        cpu_before = _cpu_seconds(server.pid)
+        profiler = _profile(server.pid, profile) if profile else None
+        new = _register(address, token, source, directory / "results-new.csv")
+        cpu_new = _cpu_seconds(server.pid) - cpu_before
+        if profiler is not None:
+            profiler.send_signal(signal.SIGINT)
+            profiler.wait(timeout=60)
+        again: dict[str, Any] | None = None
+        if resubmit:
             cpu_before = _cpu_seconds(server.pid)
-            profiler = _profile(server.pid, profile) if profile else None
-            new = _register(address, token, source, directory / "results-new.csv")
-            cpu_new = _cpu_seconds(server.pid) - cpu_before
-            if profiler is not None:
-                profiler.send_signal(signal.SIGINT)
-                profiler.wait(timeout=60)
-            again: dict[str, Any] | None = None
-            if resubmit:
-                cpu_before = _cpu_seconds(server.pid)
-                again = _register(address, token, source, directory / "results-again.csv")
-                cpu_again = _cpu_seconds(server.pid) - cpu_before
-            server_peak = _proc_status(server.pid, "VmHWM")
-        finally:
-            server.terminate()
-            server.wait(timeout=60)
+            again = _register(address, token, source, directory / "results-again.csv")
+            cpu_again = _cpu_seconds(server.pid) - cpu_before
+        server_peak = _proc_status(server.pid, "VmHWM")
     report: dict[str, Any] = {
         "learners_preloaded": learners,
         "database": "postgresql" if postgres else "sqlite",
@@ -217,6 +202,29 @@ def run(
         report["server_cpu_ms_per_resubmitted_row"] = round(cpu_again * 1000 / rows, 3)
         report["client_cpu_ms_per_resubmitted_row"] = again["client_cpu_ms_per_row"]
     return report
+
+
+@contextmanager
+def serving(db: str) -> Iterator[tuple[str, subprocess.Popen[str]]]:
+    """``lrs-server serve --db DB`` (one worker, whose CPU the benchmarks read) on a free loopback
+    port; yields its address and process, and stops it afterwards."""
+    address = f"127.0.0.1:{_free_port()}"
+    server = subprocess.Popen(
+        [str(BIN / "lrs-server"), "serve", "--db", db, "--listen", address, "--workers", "1"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+        env=_env(),
+    )
+    try:
+        assert server.stdout is not None
+        line = server.stdout.readline()
+        if "listening" not in line:
+            raise RuntimeError(f"the server did not start: {line!r}")
+        yield address, server
+    finally:
+        server.terminate()
+        server.wait(timeout=60)
 
 
 def _free_port() -> int:

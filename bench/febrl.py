@@ -45,7 +45,7 @@ from typing import Any
 
 from rapidfuzz.distance import JaroWinkler
 
-from bench.batch_throughput import BIN, _add_school, _env, _free_port, _register
+from bench.batch_throughput import BIN, _add_school, _env, _register, serving
 from school_client.files import LearnerRow, open_lrb, write_lrb
 
 NAME_MAX = 35  # lrs_server.domain.validation.NAME_MAX
@@ -441,28 +441,6 @@ def _scratch_postgres(server_url: str) -> Iterator[str]:
         admin.dispose()
 
 
-@contextmanager
-def serving(db: str) -> Iterator[str]:
-    """``lrs-server serve --db DB`` on a free loopback port; yields its address, stops it afterwards."""
-    address = f"127.0.0.1:{_free_port()}"
-    server = subprocess.Popen(
-        [str(BIN / "lrs-server"), "serve", "--db", db, "--listen", address, "--workers", "1"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        text=True,
-        env=_env(),
-    )
-    try:
-        assert server.stdout is not None
-        line = server.stdout.readline()
-        if "listening" not in line:
-            raise RuntimeError(f"the server did not start: {line!r}")
-        yield address
-    finally:
-        server.terminate()
-        server.wait(timeout=60)
-
-
 def run_batch(lrb: Path, db_url: str | None = None, keep_results: Path | None = None) -> dict[str, RowResult]:
     """Register ``lrb`` with the real ``lrs-school register`` against a fresh server; MISIdentifier -> result.
 
@@ -479,7 +457,7 @@ def run_batch(lrb: Path, db_url: str | None = None, keep_results: Path | None = 
         else:
             db = db_url
         token = _add_school(db)
-        address = stack.enter_context(serving(db))
+        address, _ = stack.enter_context(serving(db))
         results = directory / "results.csv"
         _register(address, token, lrb, results)
         if keep_results is not None:
