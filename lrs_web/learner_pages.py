@@ -144,13 +144,18 @@ async def access_log(request: Request) -> Response:
     return render(request, "learner/access_log.html", context, session=session)
 
 
-async def sharing(request: Request) -> Response:
+async def _sharing_page(request: Request, template: str) -> Response:
+    """The learner's current choices, on the sharing page or its confirmation."""
     session = _learner(request)
     if isinstance(session, Response):
         return session
     preferences = await services(request).gateway.sharing(session.token)
     context = {"sharing": presenters.sharing_page(preferences)}
-    return render(request, "learner/sharing.html", context, session=session)
+    return render(request, template, context, session=session)
+
+
+async def sharing(request: Request) -> Response:
+    return await _sharing_page(request, "learner/sharing.html")
 
 
 async def change_sharing(request: Request) -> Response:
@@ -167,12 +172,7 @@ async def change_sharing(request: Request) -> Response:
 
 
 async def sharing_saved(request: Request) -> Response:
-    session = _learner(request)
-    if isinstance(session, Response):
-        return session
-    preferences = await services(request).gateway.sharing(session.token)
-    context = {"sharing": presenters.sharing_page(preferences)}
-    return render(request, "learner/sharing_saved.html", context, session=session)
+    return await _sharing_page(request, "learner/sharing_saved.html")
 
 
 async def download(request: Request) -> Response:
