@@ -150,6 +150,12 @@ class MatcherConfig:
     # with an error: MatchDecision.lookalike (a school's row for a known pupil that reaches one is
     # refused as describing someone else).
     lookalike_levels: frozenset[tuple[str, str]] = frozenset({("given_name", "twin_names")})
+    # A learner found by name and birth date alone, living somewhere else (no address, postcode or
+    # UPN agreeing), is a namesake often enough at national scale (full names cluster by origin, and
+    # ~10 cohorts share each birth date) that MATCHED needs this many bits rather than
+    # `upper_threshold`: below it, a reviewer decides.
+    unplaced_levels: frozenset[tuple[str, str]] = frozenset({("address", "else"), ("address", "area")})
+    unplaced_upper_threshold: float = 8.0
 
     def weight(self, field_name: str, level: str) -> float:
         m, u = self.levels[field_name][level]

@@ -242,9 +242,12 @@ class ProbabilisticMatcher:
         levels = {(c.field, c.level) for c in best.comparisons}
         lookalike = not levels.isdisjoint(config.lookalike_levels)
         runner_up = scored[1].match_weight if len(scored) > 1 else -math.inf
+        upper = config.upper_threshold
+        if not levels.isdisjoint(config.unplaced_levels):
+            upper = max(upper, config.unplaced_upper_threshold)
         # Exactly one candidate above the upper threshold, clearly ahead of the next; else never auto-link.
         if (
-            runner_up < config.upper_threshold <= best.match_weight
+            runner_up < config.upper_threshold and upper <= best.match_weight
             and best.match_weight - runner_up >= config.margin
             and levels.isdisjoint(config.review_only)
         ):
