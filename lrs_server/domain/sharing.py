@@ -7,16 +7,23 @@ Rules (docs/PRIVACY.md):
 - with no choice recorded (or "privacy notice not seen") achievements are shared, as the privacy notice says;
   a school's "not seen" never undoes an earlier school's recorded choice;
 - an organisation always sees the results it submitted itself; a learner always sees their own record;
-- an administrator sees achievements only when the learner withholds them from nobody.
+- an administrator sees achievements only when the learner withholds them from nobody;
+- a learner's live grant to one organisation opens the achievements of the records it covers to that
+  organisation alone, whatever its kind's choice (only a kind a learner can withhold from: never an
+  administrator); expired or revoked, it is as if it never was. A grant covers the record it was made
+  on and the records merged into that one before it was made, never a record merged in later; grants
+  made while merged end when the merge is undone (``grants_made_while_merged``).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 
 from lrs_server.domain.errors import DomainError, ErrorKind, FieldViolation, Reason, ValidationError
-from lrs_server.domain.merged import resolve_master
+from lrs_server.domain.grant_ports import GrantEntry
+from lrs_server.domain.merged import MAX_LINKS, resolve_master
 from lrs_server.domain.model import Learner, OrgKind, Principal
 from lrs_server.domain.record_ports import (
     AUDIENCES,
@@ -25,6 +32,7 @@ from lrs_server.domain.record_ports import (
     SchoolChoice,
     SharingEntry,
     SharingSource,
+    StoredAchievement,
 )
 
 _DECIDING = (SharingSource.LEARNER, SharingSource.MERGE)
@@ -92,7 +100,7 @@ def unmerged_entry(
 
 
 def withheld_for(viewer: Principal, withheld: frozenset[OrgKind]) -> bool:
-    """True when the learner's choice withholds achievement data from this caller."""
+    """True when the learner's kind-level choice withholds achievement data from this caller."""
     if viewer.is_learner:
         return False
     if viewer.kind is OrgKind.ADMIN:
@@ -100,11 +108,74 @@ def withheld_for(viewer: Principal, withheld: frozenset[OrgKind]) -> bool:
     return viewer.kind in withheld
 
 
-def may_see(viewer: Principal, withheld: frozenset[OrgKind], submitted_by: int) -> bool:
-    """Whether ``viewer`` may see one achievement: never withheld from the organisation that submitted it."""
-    if not viewer.is_learner and submitted_by == viewer.org_id:
+@dataclass(frozen=True, slots=True)
+class InForce:
+    """What decides what one caller sees of a learner's achievements: the kinds the choice in force
+    withholds them from, the records (learner ids) of the learner's merge group, and those of them
+    whose achievements the caller holds a live grant for."""
+
+    withheld_from: frozenset[OrgKind]
+    group: frozenset[int] = frozenset()
+    granted: frozenset[int] = frozenset()
+
+
+def covers(
+    grant: GrantEntry, record: int, masters: dict[int, int | None], joined: dict[int, datetime]
+) -> bool:
+    """Whether ``grant`` opens the achievements of ``record``: the record it was made on, and every
+    record merged (directly or through others) into that one before it was made, when the learner
+    granted as one person. ``masters`` maps each linked record to its master, ``joined`` to when it
+    was merged into it; merge times grow towards the top of a chain, so the link into the grant's
+    record is the last one made."""
+    child = record
+    for _ in range(MAX_LINKS + 1):
+        if child == grant.learner_id:
+            return True
+        parent = masters.get(child)
+        if parent is None:
+            return False
+        if parent == grant.learner_id:
+            at = joined.get(child)
+            return at is not None and at <= grant.created_at
+        child = parent
+    return False  # pragma: no cover - merges never chain further
+
+
+def in_force_for(
+    tx: RecordTransaction, viewer: Principal, learner: Learner, linked: Sequence[Learner], now: datetime
+) -> InForce:
+    """The sharing state ``viewer`` meets reading ``learner`` (the master) and the records merged into it."""
+    withheld = withheld_from(tx.sharing_entries(learner.id))
+    group = frozenset({learner.id, *(lr.id for lr in linked)})
+    if viewer.is_learner or viewer.kind not in AUDIENCES or viewer.kind not in withheld:
+        return InForce(withheld, group)  # grants matter only against a kind-level opt-out
+    live = [g for g in tx.grants(sorted(group), viewer.org_id) if g.live(now)]
+    if not live:
+        return InForce(withheld, group)
+    masters = {lr.id: lr.master_id for lr in linked}
+    joined = tx.merged_at(sorted(masters))
+    granted = frozenset(x for x in group if any(covers(g, x, masters, joined) for g in live))
+    return InForce(withheld, group, granted)
+
+
+def achievements_withheld(viewer: Principal, state: InForce) -> bool:
+    """True when the learner's choice keeps some of the record's achievements from this caller."""
+    return withheld_for(viewer, state.withheld_from) and not state.group <= state.granted
+
+
+def may_see(viewer: Principal, state: InForce, achievement: StoredAchievement) -> bool:
+    """Whether ``viewer`` may see one achievement: never withheld from the organisation that submitted
+    it, nor from one the learner granted that achievement's record."""
+    if not viewer.is_learner and achievement.submitted_by == viewer.org_id:
         return True
-    return not withheld_for(viewer, withheld)
+    return not withheld_for(viewer, state.withheld_from) or achievement.learner_id in state.granted
+
+
+def grants_made_while_merged(tx: RecordTransaction, records: Sequence[int], merged_at: datetime) -> list[int]:
+    """Grants to end when a merge is undone: those written to the group's masters while merged. Which
+    of the two people made each is not known, so neither keeps it (as for choices made while merged,
+    the stricter outcome); each can grant again."""
+    return [g.id for g in tx.grants(records) if g.created_at >= merged_at]
 
 
 def own_learner(tx: RecordTransaction, principal: Principal) -> Learner:
