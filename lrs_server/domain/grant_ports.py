@@ -21,9 +21,11 @@ class OrganisationEntry:
 
 @dataclass(frozen=True, slots=True)
 class GrantEntry:
-    """A grant as stored. ``expires_at`` is exclusive: the start of the day after the last day."""
+    """One record's share of a grant. A grant made while records were merged covers each of them, one
+    entry per record, all with the grant's ``key``. ``expires_at`` is exclusive: the start of the day
+    after the last day."""
 
-    id: int
+    key: str
     learner_id: int
     organisation: OrganisationEntry
     created_at: datetime
@@ -33,6 +35,11 @@ class GrantEntry:
     def live(self, now: datetime) -> bool:
         """In force now. An expired or revoked grant is as if it never was."""
         return self.revoked_at is None and now < self.expires_at
+
+
+def distinct(entries: Sequence[GrantEntry]) -> list[GrantEntry]:
+    """One entry per grant (the first of each key), in the order given."""
+    return list({e.key: e for e in reversed(entries)}.values())[::-1]
 
 
 class GrantTransaction(Protocol):
@@ -51,12 +58,12 @@ class GrantTransaction(Protocol):
         """Grants on these records not revoked (expired ones included), optionally to one organisation."""
         ...
 
-    def add_grant(self, learner_id: int, organisation_id: int, now: datetime, expires_at: datetime) -> int:
-        """The new grant's id."""
+    def add_grant(
+        self, learner_ids: Sequence[int], organisation_id: int, now: datetime, expires_at: datetime
+    ) -> str:
+        """One grant covering these records; its key."""
         ...
 
-    def revoke_grants(self, grant_ids: Sequence[int], now: datetime, reason: str) -> None: ...
-
-    def merged_at(self, learner_ids: Sequence[int]) -> dict[int, datetime]:
-        """When each of these (linked) records was merged into its master, by its open merge."""
+    def revoke_grants(self, keys: Sequence[str], now: datetime, reason: str) -> None:
+        """End these grants on every record they cover."""
         ...

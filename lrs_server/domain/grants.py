@@ -10,7 +10,7 @@ from datetime import UTC, date, datetime, time, timedelta
 
 from lrs_server.domain.clock import Clock
 from lrs_server.domain.errors import Reason, not_found
-from lrs_server.domain.grant_ports import GrantEntry, OrganisationEntry
+from lrs_server.domain.grant_ports import GrantEntry, OrganisationEntry, distinct
 from lrs_server.domain.learner_access import page_after, page_size
 from lrs_server.domain.model import OrgKind, Principal
 from lrs_server.domain.record_ports import RecordStore, RecordTransaction
@@ -118,12 +118,13 @@ class GrantService:
         with self._store.write(()) as tx:
             learner = own_learner(tx, principal)
             organisation = self._organisation(tx, ref)
-            # Granting again replaces the live grant: the new date is the one in force, and while
-            # merged the new grant is written to the master, covering every record merged so far.
+            # Granting again replaces the live grant: the new date is the one in force, and the new
+            # grant covers every record of the learner's merged so far.
             self._end(tx, principal, organisation.id, now, "replaced")
             expires = end_of(last)
-            grant_id = tx.add_grant(learner.id, organisation.id, now, expires)
-            return GrantEntry(grant_id, learner.id, organisation, now, expires, None)
+            ids = [learner.id, *(lr.id for lr in tx.linked_learners(learner.id))]
+            key = tx.add_grant(ids, organisation.id, now, expires)
+            return GrantEntry(key, learner.id, organisation, now, expires, None)
 
     def revoke(self, principal: Principal, organisation_ref: str) -> int:
         found = Violations()
@@ -140,8 +141,8 @@ class GrantService:
         limit = page_size(size, GRANTS_PAGE, GRANTS_MAX)
         offset = page_after(token) or 0
         with self._store.read() as tx:
-            live = self._live(tx, principal, None, self._clock.now())
-        live.sort(key=lambda g: (g.expires_at, g.organisation.name, g.id))
+            live = distinct(self._live(tx, principal, None, self._clock.now()))
+        live.sort(key=lambda g: (g.expires_at, g.organisation.name, g.key))
         page = live[offset : offset + limit]
         more = len(live) > offset + limit
         return GrantPage(tuple(page), str(offset + limit) if more else "")
@@ -166,6 +167,6 @@ class GrantService:
         self, tx: RecordTransaction, principal: Principal, organisation_id: int, now: datetime, why: str
     ) -> int:
         """End every live grant of the learner's to one organisation (on any of their merged records)."""
-        live = self._live(tx, principal, organisation_id, now)
-        tx.revoke_grants([g.id for g in live], now, why)
+        live = distinct(self._live(tx, principal, organisation_id, now))
+        tx.revoke_grants([g.key for g in live], now, why)
         return len(live)

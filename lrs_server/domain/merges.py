@@ -110,8 +110,9 @@ class MergeService:
                 )
                 if entry is not None:
                     tx.add_sharing([(i, entry) for i in dict.fromkeys((master.id, linked.id, top.id))])
-                ended = grants_made_while_merged(tx, sorted({master.id, top.id}), merge.merged_at)
-                tx.revoke_grants(ended, now, "unmerge")
+                group = [top.id, *(lr.id for lr in tx.linked_learners(top.id))]
+                parted = [linked.id, *(lr.id for lr in tx.linked_learners(linked.id))]
+                tx.revoke_grants(grants_made_while_merged(tx, group, parted), now, "unmerge")
             tx.set_master(linked.id, None, now)
             tx.close_merge(merge.id, principal.org_id, why, now)
             return (master.uln if master else "", linked.uln)

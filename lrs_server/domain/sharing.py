@@ -10,9 +10,9 @@ Rules (docs/PRIVACY.md):
 - an administrator sees achievements only when the learner withholds them from nobody;
 - a learner's live grant to one organisation opens the achievements of the records it covers to that
   organisation alone, whatever its kind's choice (only a kind a learner can withhold from: never an
-  administrator); expired or revoked, it is as if it never was. A grant covers the record it was made
-  on and the records merged into that one before it was made, never a record merged in later; grants
-  made while merged end when the merge is undone (``grants_made_while_merged``).
+  administrator); expired or revoked, it is as if it never was. A grant covers the learner's records
+  as they were when it was made (one record, or every record merged together then), never a record
+  merged in later; grants made while merged end when the merge is undone (``grants_made_while_merged``).
 """
 
 from __future__ import annotations
@@ -22,8 +22,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from lrs_server.domain.errors import DomainError, ErrorKind, FieldViolation, Reason, ValidationError
-from lrs_server.domain.grant_ports import GrantEntry
-from lrs_server.domain.merged import MAX_LINKS, resolve_master
+from lrs_server.domain.merged import resolve_master
 from lrs_server.domain.model import Learner, OrgKind, Principal
 from lrs_server.domain.record_ports import (
     AUDIENCES,
@@ -119,28 +118,6 @@ class InForce:
     granted: frozenset[int] = frozenset()
 
 
-def covers(
-    grant: GrantEntry, record: int, masters: dict[int, int | None], joined: dict[int, datetime]
-) -> bool:
-    """Whether ``grant`` opens the achievements of ``record``: the record it was made on, and every
-    record merged (directly or through others) into that one before it was made, when the learner
-    granted as one person. ``masters`` maps each linked record to its master, ``joined`` to when it
-    was merged into it; merge times grow towards the top of a chain, so the link into the grant's
-    record is the last one made."""
-    child = record
-    for _ in range(MAX_LINKS + 1):
-        if child == grant.learner_id:
-            return True
-        parent = masters.get(child)
-        if parent is None:
-            return False
-        if parent == grant.learner_id:
-            at = joined.get(child)
-            return at is not None and at <= grant.created_at
-        child = parent
-    return False  # pragma: no cover - merges never chain further
-
-
 def in_force_for(
     tx: RecordTransaction, viewer: Principal, learner: Learner, linked: Sequence[Learner], now: datetime
 ) -> InForce:
@@ -149,13 +126,8 @@ def in_force_for(
     group = frozenset({learner.id, *(lr.id for lr in linked)})
     if viewer.is_learner or viewer.kind not in AUDIENCES or viewer.kind not in withheld:
         return InForce(withheld, group)  # grants matter only against a kind-level opt-out
-    live = [g for g in tx.grants(sorted(group), viewer.org_id) if g.live(now)]
-    if not live:
-        return InForce(withheld, group)
-    masters = {lr.id: lr.master_id for lr in linked}
-    joined = tx.merged_at(sorted(masters))
-    granted = frozenset(x for x in group if any(covers(g, x, masters, joined) for g in live))
-    return InForce(withheld, group, granted)
+    live = tx.grants(sorted(group), viewer.org_id)
+    return InForce(withheld, group, frozenset(g.learner_id for g in live if g.live(now)))
 
 
 def achievements_withheld(viewer: Principal, state: InForce) -> bool:
@@ -171,11 +143,14 @@ def may_see(viewer: Principal, state: InForce, achievement: StoredAchievement) -
     return not withheld_for(viewer, state.withheld_from) or achievement.learner_id in state.granted
 
 
-def grants_made_while_merged(tx: RecordTransaction, records: Sequence[int], merged_at: datetime) -> list[int]:
-    """Grants to end when a merge is undone: those written to the group's masters while merged. Which
-    of the two people made each is not known, so neither keeps it (as for choices made while merged,
-    the stricter outcome); each can grant again."""
-    return [g.id for g in tx.grants(records) if g.created_at >= merged_at]
+def grants_made_while_merged(tx: RecordTransaction, group: Sequence[int], parted: Sequence[int]) -> list[str]:
+    """Grants to end when ``parted`` (a record and those merged into it) leaves ``group``: those made
+    while merged, which cover records on both sides. Which of the two people made each is not known,
+    so neither keeps it (as for choices made while merged, the stricter outcome); each can grant again.
+    Grants made before the merge cover one side only and stay with it."""
+    rows = tx.grants(group)
+    inside = {g.key for g in rows if g.learner_id in parted}
+    return sorted(inside & {g.key for g in rows if g.learner_id not in parted})
 
 
 def own_learner(tx: RecordTransaction, principal: Principal) -> Learner:

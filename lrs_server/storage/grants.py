@@ -4,6 +4,7 @@ A mixin of ``SqlRecordTransaction``: grants are read in the same transaction as 
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
@@ -13,10 +14,9 @@ from sqlalchemy import Connection, func, insert, select, update
 from lrs_server.domain.grant_ports import GrantEntry, OrganisationEntry
 from lrs_server.domain.model import OrgKind
 from lrs_server.storage.organisations import ORG
-from lrs_server.storage.tables import LearnerGrant, LearnerMerge
+from lrs_server.storage.tables import LearnerGrant
 
 GRANT = LearnerGrant.__table__  # type: ignore[attr-defined]
-_MERGES = LearnerMerge.__table__  # type: ignore[attr-defined]
 _ORG_COLUMNS = (ORG.c.id, ORG.c.ref, ORG.c.name, ORG.c.kind, ORG.c.town)
 
 
@@ -59,7 +59,7 @@ class GrantStatements:
             stmt = stmt.where(GRANT.c.organisation_id == organisation_id)
         return [
             GrantEntry(
-                row.id,
+                row.grant_key,
                 row.learner_id,
                 OrganisationEntry(row.org_id, row.org_ref, row.org_name, OrgKind(row.org_kind), row.org_town),
                 row.created_at,
@@ -69,30 +69,30 @@ class GrantStatements:
             for row in self._c.execute(stmt)
         ]
 
-    def add_grant(self, learner_id: int, organisation_id: int, now: datetime, expires_at: datetime) -> int:
-        inserted = self._c.execute(
-            insert(GRANT).values(
-                learner_id=learner_id,
-                organisation_id=organisation_id,
-                created_at=now,
-                expires_at=expires_at,
-                revoked_reason="",
-            )
+    def add_grant(
+        self, learner_ids: Sequence[int], organisation_id: int, now: datetime, expires_at: datetime
+    ) -> str:
+        key = secrets.token_hex(16)
+        self._c.execute(
+            insert(GRANT),
+            [
+                {
+                    "grant_key": key,
+                    "learner_id": learner_id,
+                    "organisation_id": organisation_id,
+                    "created_at": now,
+                    "expires_at": expires_at,
+                    "revoked_reason": "",
+                }
+                for learner_id in learner_ids
+            ],
         )
-        return int(inserted.inserted_primary_key[0])  # type: ignore[index]
+        return key
 
-    def revoke_grants(self, grant_ids: Sequence[int], now: datetime, reason: str) -> None:
-        if grant_ids:
+    def revoke_grants(self, keys: Sequence[str], now: datetime, reason: str) -> None:
+        if keys:
             self._c.execute(
                 update(GRANT)
-                .where(GRANT.c.id.in_(list(grant_ids)), GRANT.c.revoked_at.is_(None))
+                .where(GRANT.c.grant_key.in_(sorted(set(keys))), GRANT.c.revoked_at.is_(None))
                 .values(revoked_at=now, revoked_reason=reason)
             )
-
-    def merged_at(self, learner_ids: Sequence[int]) -> dict[int, datetime]:
-        if not learner_ids:
-            return {}
-        stmt = select(_MERGES.c.linked_id, _MERGES.c.merged_at).where(
-            _MERGES.c.linked_id.in_(list(learner_ids)), _MERGES.c.undone_at.is_(None)
-        )
-        return {row.linked_id: row.merged_at for row in self._c.execute(stmt)}

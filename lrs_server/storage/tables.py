@@ -214,13 +214,15 @@ class SharingChoiceRecord(SQLModel, table=True):
 
 
 class LearnerGrant(SQLModel, table=True):
-    """A learner's grant of their achievements to one organisation until ``expires_at`` (exclusive).
+    """A learner's grant of one record's achievements to one organisation until ``expires_at``
+    (exclusive). One grant made while records are merged is a row per record, sharing ``grant_key``.
     Ended early by the learner (or an unmerge) with ``revoked_at``; rows are kept, never updated otherwise."""
 
     __tablename__ = "learner_grant"
     __table_args__ = (Index("ix_learner_grant_learner_org", "learner_id", "organisation_id"),)
 
     id: int | None = Field(default=None, primary_key=True)
+    grant_key: str = Field(max_length=32, index=True)
     learner_id: int = Field(foreign_key="learner.id")
     organisation_id: int = Field(foreign_key="organisation.id")
     created_at: datetime
