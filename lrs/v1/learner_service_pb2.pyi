@@ -609,6 +609,7 @@ class SearchOrganisationsRequest(_message.Message):
     TOWN_FIELD_NUMBER: _builtins.int
     PAGE_SIZE_FIELD_NUMBER: _builtins.int
     PAGE_TOKEN_FIELD_NUMBER: _builtins.int
+    REF_FIELD_NUMBER: _builtins.int
     name: _builtins.str
     """Part of the name, any case."""
     kind: Global___OrganisationKind.ValueType
@@ -619,6 +620,8 @@ class SearchOrganisationsRequest(_message.Message):
     """At most this many organisations (default 20, at most 100)."""
     page_token: _builtins.str
     """From a previous response's next_page_token."""
+    ref: _builtins.str
+    """Only the organisation with this reference (e.g. to show the one a learner chose)."""
     def __init__(
         self,
         *,
@@ -627,10 +630,11 @@ class SearchOrganisationsRequest(_message.Message):
         town: _builtins.str = ...,
         page_size: _builtins.int = ...,
         page_token: _builtins.str = ...,
+        ref: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["kind", b"kind", "name", b"name", "page_size", b"page_size", "page_token", b"page_token", "town", b"town"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["kind", b"kind", "name", b"name", "page_size", b"page_size", "page_token", b"page_token", "ref", b"ref", "town", b"town"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

@@ -116,6 +116,7 @@ class LearnerSelfServicer(self_grpc.LearnerSelfServiceServicer):
             request.town,
             request.page_size,
             request.page_token,
+            request.ref,
         )
         return convert_records.organisation_page_to_pb(page)
 

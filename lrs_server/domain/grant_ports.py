@@ -48,10 +48,10 @@ class GrantTransaction(Protocol):
         ...
 
     def search_organisations(
-        self, name: str, kinds: frozenset[OrgKind], town: str, offset: int, limit: int
+        self, name: str, kinds: frozenset[OrgKind], town: str, offset: int, limit: int, ref: str = ""
     ) -> list[OrganisationEntry]:
         """Live organisations of ``kinds`` whose name contains ``name`` and whose town is ``town``
-        (both any case; empty matches all), by name."""
+        (both any case), and whose reference is ``ref`` (empty criteria match all), by name."""
         ...
 
     def grants(self, learner_ids: Sequence[int], organisation_id: int | None = None) -> list[GrantEntry]:

@@ -88,9 +88,17 @@ class GrantService:
         self._readers = readers
 
     def search(
-        self, principal: Principal, name: str, kind: OrgKind | None, town: str, size: int, token: str
+        self,
+        principal: Principal,
+        name: str,
+        kind: OrgKind | None,
+        town: str,
+        size: int,
+        token: str,
+        ref: str = "",
     ) -> OrganisationPage:
         found = Violations()
+        ref = _text(found, "ref", ref, REF_MAX)
         name = _text(found, "name", name, NAME_MAX)
         town = _text(found, "town", town, TOWN_MAX)
         if kind is not None and kind not in self._readers:
@@ -103,7 +111,7 @@ class GrantService:
         kinds = self._readers if kind is None else frozenset({kind})
         with self._store.read() as tx:
             own_learner(tx, principal)
-            rows = tx.search_organisations(name, kinds, town, offset, limit + 1)
+            rows = tx.search_organisations(name, kinds, town, offset, limit + 1, ref)
         more = len(rows) > limit
         return OrganisationPage(tuple(rows[:limit]), str(offset + limit) if more else "")
 

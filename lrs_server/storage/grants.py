@@ -36,7 +36,7 @@ class GrantStatements:
         return None if row is None else _organisation(row)
 
     def search_organisations(
-        self, name: str, kinds: frozenset[OrgKind], town: str, offset: int, limit: int
+        self, name: str, kinds: frozenset[OrgKind], town: str, offset: int, limit: int, ref: str = ""
     ) -> list[OrganisationEntry]:
         stmt = select(*_ORG_COLUMNS).where(
             ORG.c.revoked_at.is_(None), ORG.c.kind.in_(sorted(k.value for k in kinds))
@@ -45,6 +45,8 @@ class GrantStatements:
             stmt = stmt.where(func.lower(ORG.c.name).contains(name.lower(), autoescape=True))
         if town:
             stmt = stmt.where(func.lower(ORG.c.town) == town.lower())
+        if ref:
+            stmt = stmt.where(ORG.c.ref == ref)
         stmt = stmt.order_by(func.lower(ORG.c.name), ORG.c.id).offset(offset).limit(limit)
         return [_organisation(row) for row in self._c.execute(stmt)]
 

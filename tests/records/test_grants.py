@@ -202,6 +202,7 @@ def test_only_organisations_that_read_records_can_be_found_or_granted(api: Api) 
     assert search(town="LEEDS") == ["20000002", "20000001"]  # by name
     assert search(kind=self_pb.ORGANISATION_KIND_AWARDING_BODY) == ["20000003", "10000003"]
     assert search(name="%") == []  # the name is text, not a pattern
+    assert search(ref="20000002") == ["20000002"]
     first = selfservice(api).SearchOrganisations(
         self_pb.SearchOrganisationsRequest(town="Leeds", page_size=1), metadata=bearer(token)
     )
