@@ -123,7 +123,8 @@ class GrantService:
         now = self._clock.now()
         last = parse_expiry(expires_on, now.date(), found)
         found.raise_if_any()
-        with self._store.write(()) as tx:
+        # Serialised per credential's learner, so two grants at once cannot both stay live.
+        with self._store.write((f"grants:{principal.learner_id}",)) as tx:
             learner = own_learner(tx, principal)
             organisation = self._organisation(tx, ref)
             # Granting again replaces the live grant: the new date is the one in force, and the new
@@ -140,7 +141,7 @@ class GrantService:
         if not ref:
             found.add("organisation_ref", Reason.FIELD_REQUIRED, "give the organisation's reference")
         found.raise_if_any()
-        with self._store.write(()) as tx:
+        with self._store.write((f"grants:{principal.learner_id}",)) as tx:
             organisation = self._organisation(tx, ref)
             # None live (expired, or revoked already) is not an error: the outcome asked for holds.
             return self._end(tx, principal, organisation.id, self._clock.now(), "learner")

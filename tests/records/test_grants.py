@@ -219,6 +219,19 @@ def test_only_organisations_that_read_records_can_be_found_or_granted(api: Api) 
     with pytest.raises(grpc.RpcError) as caught:
         _grant(api, token, "")
     assert failure(caught.value).fields == {"organisation_ref": "FIELD_REQUIRED"}
+    for bad, field, reason in (
+        ({"page_size": 101}, "page_size", "PAGE_SIZE_INVALID"),
+        ({"page_token": "abc"}, "page_token", "PAGE_TOKEN_INVALID"),
+        ({"name": "x" * 201}, "name", "FIELD_TOO_LONG"),
+        ({"town": "Leeds\u0000"}, "town", "TEXT_INVALID"),
+    ):
+        with pytest.raises(grpc.RpcError) as caught:
+            search(**bad)
+        refused = failure(caught.value)
+        assert (refused.code, refused.fields) == (grpc.StatusCode.INVALID_ARGUMENT, {field: reason})
+    with pytest.raises(grpc.RpcError) as caught:
+        selfservice(api).ListGrants(self_pb.ListGrantsRequest(page_token="-1"), metadata=bearer(token))
+    assert failure(caught.value).fields == {"page_token": "PAGE_TOKEN_INVALID"}
     # Organisations cannot search or grant: these are the learner's calls.
     with pytest.raises(grpc.RpcError) as caught:
         selfservice(api).SearchOrganisations(self_pb.SearchOrganisationsRequest(), metadata=api.auth())
