@@ -168,11 +168,22 @@ def cmd_migrate(args: argparse.Namespace) -> int:
 def cmd_org_add(args: argparse.Namespace) -> int:
     engine = _engine(args)
     try:
-        issued = OrganisationStore(engine).add(OrgKind(args.kind), args.ref, args.name)
+        issued = OrganisationStore(engine).add(OrgKind(args.kind), args.ref, args.name, args.town)
     except OrganisationAlreadyExists:
         print(f"an organisation with reference {args.ref} exists already", file=sys.stderr)
         return 1
     _print_token(issued, args.json)
+    return 0
+
+
+def cmd_org_town(args: argparse.Namespace) -> int:
+    engine = _engine(args)
+    try:
+        OrganisationStore(engine).set_town(args.ref, args.town)
+    except OrganisationNotFound:
+        print(f"no organisation with reference {args.ref}", file=sys.stderr)
+        return 1
+    print(f"organisation {args.ref} is in {args.town}")
     return 0
 
 
@@ -302,9 +313,15 @@ def parser() -> argparse.ArgumentParser:
     add.add_argument("--kind", required=True, choices=[k.value for k in OrgKind])
     add.add_argument("--ref", required=True, help="URN or UKPRN")
     add.add_argument("--name", required=True)
+    add.add_argument("--town", default="", help="where it is: learners search by name, kind and town")
     add.add_argument("--db", help=db_help)
     add.add_argument("--json", action="store_true")
     add.set_defaults(func=cmd_org_add)
+    town = org.add_parser("town", help="set where an organisation is (learners search by it)")
+    town.add_argument("--ref", required=True)
+    town.add_argument("--town", required=True)
+    town.add_argument("--db", help=db_help)
+    town.set_defaults(func=cmd_org_town)
     revoke = org.add_parser("revoke", help="revoke an organisation and all its tokens")
     revoke.add_argument("--ref", required=True)
     revoke.add_argument("--db", help=db_help)

@@ -46,12 +46,27 @@ POLICY: Mapping[str, frozenset[Caller]] = {
     f"{_SELF}ListMyAccessLog": LEARNER,
     f"{_SELF}ExportMyData": LEARNER,
     f"{_SELF}SignOutEverywhere": LEARNER,
+    # A learner finds organisations and grants them their achievements (lrs_server/domain/grants.py).
+    f"{_SELF}SearchOrganisations": LEARNER,
+    f"{_SELF}CreateGrant": LEARNER,
+    f"{_SELF}DeleteGrant": LEARNER,
+    f"{_SELF}ListGrants": LEARNER,
     f"{_ADMIN}MergeLearners": ADMINS,
     f"{_ADMIN}UnmergeLearners": ADMINS,
     f"{_ADMIN}ListReviewItems": ADMINS,
     f"{_ADMIN}ResolveReviewItem": ADMINS,
     f"{_ADMIN}ListLearnerLinks": ADMINS,
 }
+
+RECORD_READ = f"{_REC}GetLearnerRecord"
+
+
+def record_readers() -> frozenset[OrgKind]:
+    """Kinds of organisation allowed to read learner records: the only ones a learner may grant to
+    (with the kinds a learner can withhold from, domain/grants.py); derived from POLICY, so taking a
+    kind's read right away also stops grants reaching it."""
+    return frozenset(k for k in POLICY[RECORD_READ] if isinstance(k, OrgKind))
+
 
 # RPCs answered without a bearer token, named one by one (errors are still mapped by the interceptor).
 UNAUTHENTICATED_RPCS = frozenset({f"{_SELF}ActivateLearner"})

@@ -12,6 +12,8 @@ from lrs.v1 import learner_service_pb2 as self_pb
 from lrs.v1 import record_service_pb2 as rec_pb
 from lrs_server.convert import SCHOOL_CHOICE_FROM_PB, candidate_to_pb, identity_to_pb, learner_to_pb
 from lrs_server.domain.errors import DomainError
+from lrs_server.domain.grant_ports import GrantEntry, OrganisationEntry
+from lrs_server.domain.grants import GrantPage, OrganisationPage, last_day
 from lrs_server.domain.learner_access import AccessPage, Export
 from lrs_server.domain.merges import Links
 from lrs_server.domain.model import OrgKind
@@ -189,6 +191,42 @@ def export_to_pb(export: Export) -> self_pb.ExportMyDataResponse:
         sharing_history=[sharing_to_pb(e) for e in export.sharing_history],
         access_log=[access_to_pb(e) for e in export.access_log],
         registered_at=_time(export.registered_at),
+        grants=[grant_to_pb(g) for g in export.grants],
+    )
+
+
+def org_kind(value: self_pb.OrganisationKind.ValueType) -> OrgKind | None:
+    """A kind asked for; None for UNSPECIFIED (any kind)."""
+    return ORG_KIND_FROM_PB.get(value)
+
+
+def organisation_to_pb(o: OrganisationEntry) -> self_pb.Organisation:
+    return self_pb.Organisation(
+        ref=o.ref,
+        name=o.name,
+        kind=ORG_KIND_TO_PB.get(o.kind, self_pb.ORGANISATION_KIND_UNSPECIFIED),
+        town=o.town,
+    )
+
+
+def organisation_page_to_pb(page: OrganisationPage) -> self_pb.SearchOrganisationsResponse:
+    return self_pb.SearchOrganisationsResponse(
+        organisations=[organisation_to_pb(o) for o in page.organisations],
+        next_page_token=page.next_page_token,
+    )
+
+
+def grant_to_pb(grant: GrantEntry) -> self_pb.Grant:
+    return self_pb.Grant(
+        organisation=organisation_to_pb(grant.organisation),
+        granted_at=_time(grant.created_at),
+        expires_on=last_day(grant).isoformat(),
+    )
+
+
+def grant_page_to_pb(page: GrantPage) -> self_pb.ListGrantsResponse:
+    return self_pb.ListGrantsResponse(
+        grants=[grant_to_pb(g) for g in page.grants], next_page_token=page.next_page_token
     )
 
 

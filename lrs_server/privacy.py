@@ -6,7 +6,7 @@ access-log entry for each learner disclosed, in the same transaction as the read
 ever see what comes out of here.
 
 Achievements leave only through ``Disclosure.release_record``, which applies the learner's sharing
-preferences (domain/sharing.py) structurally: a ``RecordView`` cannot be built with an achievement
+preferences and grants (domain/sharing.py) structurally: a ``RecordView`` cannot be built with an achievement
 the caller may not see, and the access-log entry says whether achievement data was withheld.
 """
 
@@ -97,18 +97,21 @@ class Disclosure:
         rpc: str,
         learner: Learner,
         achievements: Sequence[StoredAchievement],
-        withheld_from: frozenset[OrgKind],
+        state: sharing.InForce,
         now: datetime,
     ) -> RecordView:
-        """Identity projected as ``release`` does; achievements filtered by the learner's sharing choice."""
+        """Identity projected as ``release`` does; achievements filtered by the learner's sharing choice
+        and grants (domain/sharing.py)."""
         view = project(learner, principal.kind)
-        shown = tuple(a for a in achievements if sharing.may_see(principal, withheld_from, a.submitted_by))
-        withheld = sharing.withheld_for(principal, withheld_from)
+        shown = tuple(a for a in achievements if sharing.may_see(principal, state, a))
+        withheld = sharing.achievements_withheld(principal, state)
         fields = set(view.visible_fields)
         if shown:
             fields.add("achievements")
         if withheld:
             fields.add("achievements_withheld")
+        if state.granted and any(a.learner_id in state.granted for a in shown):
+            fields.add("achievements_granted")  # the learner's grant let this organisation see them
         tx.log_access(principal, [AccessRecord(learner.id, rpc, tuple(sorted(fields)))], now)
         return RecordView(view, shown, withheld)
 

@@ -33,13 +33,15 @@ from lrs.v1 import (
 from lrs_server.api.batch import BatchRegistrationServicer
 from lrs_server.api.records import AdminServicer, LearnerRecordServicer, LearnerSelfServicer
 from lrs_server.api.registration import LearnerRegistrationServicer
-from lrs_server.auth import POLICY, Authoriser
+from lrs_server.auth import POLICY, Authoriser, record_readers
 from lrs_server.domain.batch import BatchRegistration
 from lrs_server.domain.clock import Clock
+from lrs_server.domain.grants import GrantService
 from lrs_server.domain.learner_access import CREDENTIAL_LIFETIME, LearnerAccessService
 from lrs_server.domain.lookup import LookupService
 from lrs_server.domain.merges import MergeService
 from lrs_server.domain.model import Principal
+from lrs_server.domain.record_ports import AUDIENCES
 from lrs_server.domain.records import RecordService
 from lrs_server.domain.registration import RegistrationService
 from lrs_server.domain.review import ReviewHooks, ReviewService
@@ -234,7 +236,12 @@ class LrsServer:
             LearnerRecordServicer(RecordService(store, lookup, clock, disclosure)), self._server
         )
         learner_service_pb2_grpc.add_LearnerSelfServiceServicer_to_server(
-            LearnerSelfServicer(LearnerAccessService(store, clock, disclosure), SharingService(store), clock),
+            LearnerSelfServicer(
+                LearnerAccessService(store, clock, disclosure),
+                SharingService(store),
+                GrantService(store, clock, record_readers() & AUDIENCES),
+                clock,
+            ),
             self._server,
         )
         admin_service_pb2_grpc.add_AdminServiceServicer_to_server(

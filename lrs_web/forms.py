@@ -91,3 +91,28 @@ def uln_search(form: dict[str, str]) -> Checked:
     if not ULN.match(uln):
         errors = (FieldError("uln", "uln", "Enter a ULN as 10 digits"),)
     return Checked({"uln": uln}, errors)
+
+
+def grant_search(query: dict[str, str]) -> Checked:
+    """An organisation's name or town (at least one)."""
+    values = {"name": _text(query, "name"), "town": _text(query, "town")}
+    errors: list[FieldError] = []
+    if not values["name"] and not values["town"]:
+        errors.append(FieldError("name", "name", "Enter the organisation’s name or its town"))
+    for name, limit in (("name", 200), ("town", 50)):
+        if len(values[name]) > limit:
+            errors.append(FieldError(name, name, f"{name.capitalize()} must be {limit} characters or fewer"))
+    return Checked(values, tuple(errors))
+
+
+def grant_until(form: dict[str, str]) -> Checked:
+    """The grant's last day (three boxes); whether it is within the allowed range is the server's rule."""
+    values = {n: _text(form, n) for n in ("until-day", "until-month", "until-year")}
+    parts = (values["until-day"], values["until-month"], values["until-year"])
+    last = _date(*parts)
+    errors: tuple[FieldError, ...] = ()
+    if not any(parts):
+        errors = (FieldError("until", "until-day", "Enter the last day they can see your results"),)
+    elif last is None:
+        errors = (FieldError("until", "until-day", "The date must be a real date, like 31 1 2027"),)
+    return Checked({**values, "until": last or ""}, errors)

@@ -87,6 +87,36 @@ class Gateway:
         )
         return int(response.credentials_revoked)
 
+    async def search_organisations(
+        self, token: str, name: str = "", town: str = "", ref: str = "", page_size: int = 50
+    ) -> list[self_pb.Organisation]:
+        request = self_pb.SearchOrganisationsRequest(name=name, town=town, ref=ref, page_size=page_size)
+        response = await self._call(self._learner.SearchOrganisations, request, token)
+        return list(response.organisations)
+
+    async def grants(self, token: str) -> list[self_pb.Grant]:
+        """Every live grant (a learner has few; the page lists them all)."""
+        found: list[self_pb.Grant] = []
+        page_token = ""
+        while True:
+            request = self_pb.ListGrantsRequest(page_size=1000, page_token=page_token)
+            response = await self._call(self._learner.ListGrants, request, token)
+            found += response.grants
+            page_token = response.next_page_token
+            if not page_token:
+                return found
+
+    async def create_grant(self, token: str, organisation_ref: str, expires_on: str) -> self_pb.Grant:
+        request = self_pb.CreateGrantRequest(organisation_ref=organisation_ref, expires_on=expires_on)
+        response = await self._call(self._learner.CreateGrant, request, token)
+        grant: self_pb.Grant = response.grant
+        return grant
+
+    async def revoke_grant(self, token: str, organisation_ref: str) -> int:
+        request = self_pb.DeleteGrantRequest(organisation_ref=organisation_ref)
+        response = await self._call(self._learner.DeleteGrant, request, token)
+        return int(response.grants_revoked)
+
     # -- review operators
     async def review_items(
         self, token: str, page_size: int, page_token: str, school: str = ""

@@ -53,7 +53,7 @@ PROBLEMS = {
 }
 
 
-def _learner(request: Request) -> Session | Response:
+def learner_session(request: Request) -> Session | Response:
     found = find_session(request)
     if found.status is Lookup.ACTIVE and found.session and found.session.role is Role.LEARNER:
         return found.session
@@ -119,7 +119,7 @@ async def sign_in(request: Request) -> Response:
 
 
 async def record(request: Request) -> Response:
-    session = _learner(request)
+    session = learner_session(request)
     if isinstance(session, Response):
         return session
     response = await services(request).gateway.my_record(session.token)
@@ -129,7 +129,7 @@ async def record(request: Request) -> Response:
 
 
 async def access_log(request: Request) -> Response:
-    session = _learner(request)
+    session = learner_session(request)
     if isinstance(session, Response):
         return session
     token = request.query_params.get("page", "")
@@ -146,7 +146,7 @@ async def access_log(request: Request) -> Response:
 
 async def _sharing_page(request: Request, template: str) -> Response:
     """The learner's current choices, on the sharing page or its confirmation."""
-    session = _learner(request)
+    session = learner_session(request)
     if isinstance(session, Response):
         return session
     preferences = await services(request).gateway.sharing(session.token)
@@ -159,7 +159,7 @@ async def sharing(request: Request) -> Response:
 
 
 async def change_sharing(request: Request) -> Response:
-    session = _learner(request)
+    session = learner_session(request)
     if isinstance(session, Response):
         return session
     form = await request.form()
@@ -176,14 +176,14 @@ async def sharing_saved(request: Request) -> Response:
 
 
 async def download(request: Request) -> Response:
-    session = _learner(request)
+    session = learner_session(request)
     if isinstance(session, Response):
         return session
     return render(request, "learner/download.html", session=session)
 
 
 async def download_file(request: Request) -> Response:
-    session = _learner(request)
+    session = learner_session(request)
     if isinstance(session, Response):
         return session
     export = await services(request).gateway.export(session.token)
@@ -208,14 +208,14 @@ async def sign_out(request: Request) -> Response:
 
 
 async def sign_out_everywhere_page(request: Request) -> Response:
-    session = _learner(request)
+    session = learner_session(request)
     if isinstance(session, Response):
         return session
     return render(request, "learner/sign_out_everywhere.html", session=session)
 
 
 async def sign_out_everywhere(request: Request) -> Response:
-    session = _learner(request)
+    session = learner_session(request)
     if isinstance(session, Response):
         return session
     if not csrf_ok(session, await form_data(request)):

@@ -159,6 +159,8 @@ RPC_WORDS = {
 
 
 def what_was_seen(fields: list[str]) -> str:
+    if "achievements_granted" in fields:
+        return "Your details and the results you let this organisation see"
     if "achievements_withheld" in fields:
         return "Your details. Your results were not shown: you chose not to share them."
     if "achievements" in fields:

@@ -469,6 +469,7 @@ class ExportMyDataResponse(_message.Message):
     SHARING_HISTORY_FIELD_NUMBER: _builtins.int
     ACCESS_LOG_FIELD_NUMBER: _builtins.int
     REGISTERED_AT_FIELD_NUMBER: _builtins.int
+    GRANTS_FIELD_NUMBER: _builtins.int
     registered_at: _builtins.str
     """When the learner was registered (RFC 3339)."""
     @_builtins.property
@@ -499,6 +500,10 @@ class ExportMyDataResponse(_message.Message):
     def access_log(self) -> _containers.RepeatedCompositeFieldContainer[Global___AccessLogEntry]:
         """Every access to the learner's data, newest first."""
 
+    @_builtins.property
+    def grants(self) -> _containers.RepeatedCompositeFieldContainer[Global___Grant]:
+        """The learner's live grants."""
+
     def __init__(
         self,
         *,
@@ -510,10 +515,11 @@ class ExportMyDataResponse(_message.Message):
         sharing_history: _abc.Iterable[Global___SharingPreferences] | None = ...,
         access_log: _abc.Iterable[Global___AccessLogEntry] | None = ...,
         registered_at: _builtins.str = ...,
+        grants: _abc.Iterable[Global___Grant] | None = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["learner", b"learner", "sharing", b"sharing"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["access_log", b"access_log", "achievements", b"achievements", "family_name_history", b"family_name_history", "learner", b"learner", "linked_ulns", b"linked_ulns", "registered_at", b"registered_at", "sharing", b"sharing", "sharing_history", b"sharing_history"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["access_log", b"access_log", "achievements", b"achievements", "family_name_history", b"family_name_history", "grants", b"grants", "learner", b"learner", "linked_ulns", b"linked_ulns", "registered_at", b"registered_at", "sharing", b"sharing", "sharing_history", b"sharing_history"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -557,3 +563,289 @@ class SignOutEverywhereResponse(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___SignOutEverywhereResponse: _TypeAlias = SignOutEverywhereResponse  # noqa: Y015
+
+@_typing.final
+class Organisation(_message.Message):
+    """An organisation a learner may grant access to."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    REF_FIELD_NUMBER: _builtins.int
+    NAME_FIELD_NUMBER: _builtins.int
+    KIND_FIELD_NUMBER: _builtins.int
+    TOWN_FIELD_NUMBER: _builtins.int
+    ref: _builtins.str
+    """The organisation's reference (URN or UKPRN)."""
+    name: _builtins.str
+    """Its name."""
+    kind: Global___OrganisationKind.ValueType
+    """Its kind."""
+    town: _builtins.str
+    """The town it is in (empty when the operator recorded none)."""
+    def __init__(
+        self,
+        *,
+        ref: _builtins.str = ...,
+        name: _builtins.str = ...,
+        kind: Global___OrganisationKind.ValueType = ...,
+        town: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["kind", b"kind", "name", b"name", "ref", b"ref", "town", b"town"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___Organisation: _TypeAlias = Organisation  # noqa: Y015
+
+@_typing.final
+class SearchOrganisationsRequest(_message.Message):
+    """SearchOrganisations request. Every given criterion must match; none lists every organisation."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    NAME_FIELD_NUMBER: _builtins.int
+    KIND_FIELD_NUMBER: _builtins.int
+    TOWN_FIELD_NUMBER: _builtins.int
+    PAGE_SIZE_FIELD_NUMBER: _builtins.int
+    PAGE_TOKEN_FIELD_NUMBER: _builtins.int
+    REF_FIELD_NUMBER: _builtins.int
+    name: _builtins.str
+    """Part of the name, any case."""
+    kind: Global___OrganisationKind.ValueType
+    """Only this kind (UNSPECIFIED: any kind that may read records)."""
+    town: _builtins.str
+    """The town, whole, any case."""
+    page_size: _builtins.int
+    """At most this many organisations (default 20, at most 100)."""
+    page_token: _builtins.str
+    """From a previous response's next_page_token."""
+    ref: _builtins.str
+    """Only the organisation with this reference (e.g. to show the one a learner chose)."""
+    def __init__(
+        self,
+        *,
+        name: _builtins.str = ...,
+        kind: Global___OrganisationKind.ValueType = ...,
+        town: _builtins.str = ...,
+        page_size: _builtins.int = ...,
+        page_token: _builtins.str = ...,
+        ref: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["kind", b"kind", "name", b"name", "page_size", b"page_size", "page_token", b"page_token", "ref", b"ref", "town", b"town"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___SearchOrganisationsRequest: _TypeAlias = SearchOrganisationsRequest  # noqa: Y015
+
+@_typing.final
+class SearchOrganisationsResponse(_message.Message):
+    """SearchOrganisations response."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ORGANISATIONS_FIELD_NUMBER: _builtins.int
+    NEXT_PAGE_TOKEN_FIELD_NUMBER: _builtins.int
+    next_page_token: _builtins.str
+    """Empty on the last page."""
+    @_builtins.property
+    def organisations(self) -> _containers.RepeatedCompositeFieldContainer[Global___Organisation]:
+        """Organisations by name."""
+
+    def __init__(
+        self,
+        *,
+        organisations: _abc.Iterable[Global___Organisation] | None = ...,
+        next_page_token: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["next_page_token", b"next_page_token", "organisations", b"organisations"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___SearchOrganisationsResponse: _TypeAlias = SearchOrganisationsResponse  # noqa: Y015
+
+@_typing.final
+class Grant(_message.Message):
+    """A learner's grant of their achievements to one organisation."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ORGANISATION_FIELD_NUMBER: _builtins.int
+    GRANTED_AT_FIELD_NUMBER: _builtins.int
+    EXPIRES_ON_FIELD_NUMBER: _builtins.int
+    granted_at: _builtins.str
+    """When the learner granted it (RFC 3339)."""
+    expires_on: _builtins.str
+    """The last day it is in force, YYYY-MM-DD (UTC); it ends at the end of that day."""
+    @_builtins.property
+    def organisation(self) -> Global___Organisation:
+        """The organisation granted."""
+
+    def __init__(
+        self,
+        *,
+        organisation: Global___Organisation | None = ...,
+        granted_at: _builtins.str = ...,
+        expires_on: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["organisation", b"organisation"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["expires_on", b"expires_on", "granted_at", b"granted_at", "organisation", b"organisation"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___Grant: _TypeAlias = Grant  # noqa: Y015
+
+@_typing.final
+class CreateGrantRequest(_message.Message):
+    """CreateGrant request."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ORGANISATION_REF_FIELD_NUMBER: _builtins.int
+    EXPIRES_ON_FIELD_NUMBER: _builtins.int
+    organisation_ref: _builtins.str
+    """The reference of the organisation to grant (from SearchOrganisations)."""
+    expires_on: _builtins.str
+    """The last day the grant is in force, YYYY-MM-DD: from today to two years ahead. Empty: 90 days
+    from today.
+    """
+    def __init__(
+        self,
+        *,
+        organisation_ref: _builtins.str = ...,
+        expires_on: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["expires_on", b"expires_on", "organisation_ref", b"organisation_ref"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___CreateGrantRequest: _TypeAlias = CreateGrantRequest  # noqa: Y015
+
+@_typing.final
+class CreateGrantResponse(_message.Message):
+    """CreateGrant response."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    GRANT_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def grant(self) -> Global___Grant:
+        """The grant now in force."""
+
+    def __init__(
+        self,
+        *,
+        grant: Global___Grant | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["grant", b"grant"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["grant", b"grant"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___CreateGrantResponse: _TypeAlias = CreateGrantResponse  # noqa: Y015
+
+@_typing.final
+class DeleteGrantRequest(_message.Message):
+    """DeleteGrant request."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ORGANISATION_REF_FIELD_NUMBER: _builtins.int
+    organisation_ref: _builtins.str
+    """The reference of the organisation whose grant ends."""
+    def __init__(
+        self,
+        *,
+        organisation_ref: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["organisation_ref", b"organisation_ref"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___DeleteGrantRequest: _TypeAlias = DeleteGrantRequest  # noqa: Y015
+
+@_typing.final
+class DeleteGrantResponse(_message.Message):
+    """DeleteGrant response."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    GRANTS_REVOKED_FIELD_NUMBER: _builtins.int
+    grants_revoked: _builtins.int
+    """How many live grants ended (0 when there was none: revoking is idempotent)."""
+    def __init__(
+        self,
+        *,
+        grants_revoked: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["grants_revoked", b"grants_revoked"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___DeleteGrantResponse: _TypeAlias = DeleteGrantResponse  # noqa: Y015
+
+@_typing.final
+class ListGrantsRequest(_message.Message):
+    """ListGrants request (the learner is the caller)."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    PAGE_SIZE_FIELD_NUMBER: _builtins.int
+    PAGE_TOKEN_FIELD_NUMBER: _builtins.int
+    page_size: _builtins.int
+    """At most this many grants (default 100, at most 1000)."""
+    page_token: _builtins.str
+    """From a previous response's next_page_token."""
+    def __init__(
+        self,
+        *,
+        page_size: _builtins.int = ...,
+        page_token: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["page_size", b"page_size", "page_token", b"page_token"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListGrantsRequest: _TypeAlias = ListGrantsRequest  # noqa: Y015
+
+@_typing.final
+class ListGrantsResponse(_message.Message):
+    """ListGrants response."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    GRANTS_FIELD_NUMBER: _builtins.int
+    NEXT_PAGE_TOKEN_FIELD_NUMBER: _builtins.int
+    next_page_token: _builtins.str
+    """Empty on the last page."""
+    @_builtins.property
+    def grants(self) -> _containers.RepeatedCompositeFieldContainer[Global___Grant]:
+        """Live grants, soonest to end first."""
+
+    def __init__(
+        self,
+        *,
+        grants: _abc.Iterable[Global___Grant] | None = ...,
+        next_page_token: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["grants", b"grants", "next_page_token", b"next_page_token"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListGrantsResponse: _TypeAlias = ListGrantsResponse  # noqa: Y015

@@ -26,7 +26,7 @@ if _version_not_supported:
 
 
 class LearnerSelfServiceStub:
-    """Learner self-service: activation, sharing preferences, access log and export.
+    """Learner self-service: activation, sharing preferences, grants, access log and export.
     """
 
     def __init__(self, channel):
@@ -70,10 +70,30 @@ class LearnerSelfServiceStub:
                 request_serializer=lrs_dot_v1_dot_learner__service__pb2.SignOutEverywhereRequest.SerializeToString,
                 response_deserializer=lrs_dot_v1_dot_learner__service__pb2.SignOutEverywhereResponse.FromString,
                 _registered_method=True)
+        self.SearchOrganisations = channel.unary_unary(
+                '/lrs.v1.LearnerSelfService/SearchOrganisations',
+                request_serializer=lrs_dot_v1_dot_learner__service__pb2.SearchOrganisationsRequest.SerializeToString,
+                response_deserializer=lrs_dot_v1_dot_learner__service__pb2.SearchOrganisationsResponse.FromString,
+                _registered_method=True)
+        self.CreateGrant = channel.unary_unary(
+                '/lrs.v1.LearnerSelfService/CreateGrant',
+                request_serializer=lrs_dot_v1_dot_learner__service__pb2.CreateGrantRequest.SerializeToString,
+                response_deserializer=lrs_dot_v1_dot_learner__service__pb2.CreateGrantResponse.FromString,
+                _registered_method=True)
+        self.DeleteGrant = channel.unary_unary(
+                '/lrs.v1.LearnerSelfService/DeleteGrant',
+                request_serializer=lrs_dot_v1_dot_learner__service__pb2.DeleteGrantRequest.SerializeToString,
+                response_deserializer=lrs_dot_v1_dot_learner__service__pb2.DeleteGrantResponse.FromString,
+                _registered_method=True)
+        self.ListGrants = channel.unary_unary(
+                '/lrs.v1.LearnerSelfService/ListGrants',
+                request_serializer=lrs_dot_v1_dot_learner__service__pb2.ListGrantsRequest.SerializeToString,
+                response_deserializer=lrs_dot_v1_dot_learner__service__pb2.ListGrantsResponse.FromString,
+                _registered_method=True)
 
 
 class LearnerSelfServiceServicer:
-    """Learner self-service: activation, sharing preferences, access log and export.
+    """Learner self-service: activation, sharing preferences, grants, access log and export.
     """
 
     def IssueActivationCode(self, request, context):
@@ -127,6 +147,36 @@ class LearnerSelfServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def SearchOrganisations(self, request, context):
+        """Organisations the learner may grant their achievements to: only kinds of organisation allowed
+        to read learner records are listed, never administrators or revoked organisations.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def CreateGrant(self, request, context):
+        """Grants one organisation the learner's achievements until a date, even when the learner withholds
+        them from its kind. A live grant to the same organisation is replaced (its end date changes).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def DeleteGrant(self, request, context):
+        """Ends the learner's grant to an organisation (revoke): from now on it is as if it never was.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListGrants(self, request, context):
+        """The learner's live grants (not expired, not revoked), soonest to end first.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_LearnerSelfServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -165,6 +215,26 @@ def add_LearnerSelfServiceServicer_to_server(servicer, server):
                     request_deserializer=lrs_dot_v1_dot_learner__service__pb2.SignOutEverywhereRequest.FromString,
                     response_serializer=lrs_dot_v1_dot_learner__service__pb2.SignOutEverywhereResponse.SerializeToString,
             ),
+            'SearchOrganisations': grpc.unary_unary_rpc_method_handler(
+                    servicer.SearchOrganisations,
+                    request_deserializer=lrs_dot_v1_dot_learner__service__pb2.SearchOrganisationsRequest.FromString,
+                    response_serializer=lrs_dot_v1_dot_learner__service__pb2.SearchOrganisationsResponse.SerializeToString,
+            ),
+            'CreateGrant': grpc.unary_unary_rpc_method_handler(
+                    servicer.CreateGrant,
+                    request_deserializer=lrs_dot_v1_dot_learner__service__pb2.CreateGrantRequest.FromString,
+                    response_serializer=lrs_dot_v1_dot_learner__service__pb2.CreateGrantResponse.SerializeToString,
+            ),
+            'DeleteGrant': grpc.unary_unary_rpc_method_handler(
+                    servicer.DeleteGrant,
+                    request_deserializer=lrs_dot_v1_dot_learner__service__pb2.DeleteGrantRequest.FromString,
+                    response_serializer=lrs_dot_v1_dot_learner__service__pb2.DeleteGrantResponse.SerializeToString,
+            ),
+            'ListGrants': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListGrants,
+                    request_deserializer=lrs_dot_v1_dot_learner__service__pb2.ListGrantsRequest.FromString,
+                    response_serializer=lrs_dot_v1_dot_learner__service__pb2.ListGrantsResponse.SerializeToString,
+            ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
             'lrs.v1.LearnerSelfService', rpc_method_handlers)
@@ -174,7 +244,7 @@ def add_LearnerSelfServiceServicer_to_server(servicer, server):
 
  # This class is part of an EXPERIMENTAL API.
 class LearnerSelfService:
-    """Learner self-service: activation, sharing preferences, access log and export.
+    """Learner self-service: activation, sharing preferences, grants, access log and export.
     """
 
     @staticmethod
@@ -356,6 +426,114 @@ class LearnerSelfService:
             '/lrs.v1.LearnerSelfService/SignOutEverywhere',
             lrs_dot_v1_dot_learner__service__pb2.SignOutEverywhereRequest.SerializeToString,
             lrs_dot_v1_dot_learner__service__pb2.SignOutEverywhereResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def SearchOrganisations(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/lrs.v1.LearnerSelfService/SearchOrganisations',
+            lrs_dot_v1_dot_learner__service__pb2.SearchOrganisationsRequest.SerializeToString,
+            lrs_dot_v1_dot_learner__service__pb2.SearchOrganisationsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CreateGrant(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/lrs.v1.LearnerSelfService/CreateGrant',
+            lrs_dot_v1_dot_learner__service__pb2.CreateGrantRequest.SerializeToString,
+            lrs_dot_v1_dot_learner__service__pb2.CreateGrantResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def DeleteGrant(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/lrs.v1.LearnerSelfService/DeleteGrant',
+            lrs_dot_v1_dot_learner__service__pb2.DeleteGrantRequest.SerializeToString,
+            lrs_dot_v1_dot_learner__service__pb2.DeleteGrantResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListGrants(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/lrs.v1.LearnerSelfService/ListGrants',
+            lrs_dot_v1_dot_learner__service__pb2.ListGrantsRequest.SerializeToString,
+            lrs_dot_v1_dot_learner__service__pb2.ListGrantsResponse.FromString,
             options,
             channel_credentials,
             insecure,

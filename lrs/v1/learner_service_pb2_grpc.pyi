@@ -27,7 +27,7 @@ GRPC_GENERATED_VERSION: str
 GRPC_VERSION: str
 
 class LearnerSelfServiceStub:
-    """Learner self-service: activation, sharing preferences, access log and export."""
+    """Learner self-service: activation, sharing preferences, grants, access log and export."""
 
     @_typing.overload
     def __new__(cls, channel: _grpc.Channel) -> _Self: ...
@@ -51,10 +51,22 @@ class LearnerSelfServiceStub:
     """Ends every credential of the learner, the calling one included: "sign out everywhere", e.g.
     from a school computer, or after a phone was lost. A new activation code signs in again.
     """
+    SearchOrganisations: _grpc.UnaryUnaryMultiCallable[_learner_service_pb2.SearchOrganisationsRequest, _learner_service_pb2.SearchOrganisationsResponse]
+    """Organisations the learner may grant their achievements to: only kinds of organisation allowed
+    to read learner records are listed, never administrators or revoked organisations.
+    """
+    CreateGrant: _grpc.UnaryUnaryMultiCallable[_learner_service_pb2.CreateGrantRequest, _learner_service_pb2.CreateGrantResponse]
+    """Grants one organisation the learner's achievements until a date, even when the learner withholds
+    them from its kind. A live grant to the same organisation is replaced (its end date changes).
+    """
+    DeleteGrant: _grpc.UnaryUnaryMultiCallable[_learner_service_pb2.DeleteGrantRequest, _learner_service_pb2.DeleteGrantResponse]
+    """Ends the learner's grant to an organisation (revoke): from now on it is as if it never was."""
+    ListGrants: _grpc.UnaryUnaryMultiCallable[_learner_service_pb2.ListGrantsRequest, _learner_service_pb2.ListGrantsResponse]
+    """The learner's live grants (not expired, not revoked), soonest to end first."""
 
 @_typing.type_check_only
 class LearnerSelfServiceAsyncStub(LearnerSelfServiceStub):
-    """Learner self-service: activation, sharing preferences, access log and export."""
+    """Learner self-service: activation, sharing preferences, grants, access log and export."""
 
     def __init__(self, channel: _aio.Channel) -> None: ...
     IssueActivationCode: _aio.UnaryUnaryMultiCallable[_learner_service_pb2.IssueActivationCodeRequest, _learner_service_pb2.IssueActivationCodeResponse]  # type: ignore[assignment]
@@ -75,9 +87,21 @@ class LearnerSelfServiceAsyncStub(LearnerSelfServiceStub):
     """Ends every credential of the learner, the calling one included: "sign out everywhere", e.g.
     from a school computer, or after a phone was lost. A new activation code signs in again.
     """
+    SearchOrganisations: _aio.UnaryUnaryMultiCallable[_learner_service_pb2.SearchOrganisationsRequest, _learner_service_pb2.SearchOrganisationsResponse]  # type: ignore[assignment]
+    """Organisations the learner may grant their achievements to: only kinds of organisation allowed
+    to read learner records are listed, never administrators or revoked organisations.
+    """
+    CreateGrant: _aio.UnaryUnaryMultiCallable[_learner_service_pb2.CreateGrantRequest, _learner_service_pb2.CreateGrantResponse]  # type: ignore[assignment]
+    """Grants one organisation the learner's achievements until a date, even when the learner withholds
+    them from its kind. A live grant to the same organisation is replaced (its end date changes).
+    """
+    DeleteGrant: _aio.UnaryUnaryMultiCallable[_learner_service_pb2.DeleteGrantRequest, _learner_service_pb2.DeleteGrantResponse]  # type: ignore[assignment]
+    """Ends the learner's grant to an organisation (revoke): from now on it is as if it never was."""
+    ListGrants: _aio.UnaryUnaryMultiCallable[_learner_service_pb2.ListGrantsRequest, _learner_service_pb2.ListGrantsResponse]  # type: ignore[assignment]
+    """The learner's live grants (not expired, not revoked), soonest to end first."""
 
 class LearnerSelfServiceServicer(metaclass=_abc_1.ABCMeta):
-    """Learner self-service: activation, sharing preferences, access log and export."""
+    """Learner self-service: activation, sharing preferences, grants, access log and export."""
 
     @_abc_1.abstractmethod
     def IssueActivationCode(
@@ -138,5 +162,41 @@ class LearnerSelfServiceServicer(metaclass=_abc_1.ABCMeta):
         """Ends every credential of the learner, the calling one included: "sign out everywhere", e.g.
         from a school computer, or after a phone was lost. A new activation code signs in again.
         """
+
+    @_abc_1.abstractmethod
+    def SearchOrganisations(
+        self,
+        request: _learner_service_pb2.SearchOrganisationsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_learner_service_pb2.SearchOrganisationsResponse, _abc.Awaitable[_learner_service_pb2.SearchOrganisationsResponse]]:
+        """Organisations the learner may grant their achievements to: only kinds of organisation allowed
+        to read learner records are listed, never administrators or revoked organisations.
+        """
+
+    @_abc_1.abstractmethod
+    def CreateGrant(
+        self,
+        request: _learner_service_pb2.CreateGrantRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_learner_service_pb2.CreateGrantResponse, _abc.Awaitable[_learner_service_pb2.CreateGrantResponse]]:
+        """Grants one organisation the learner's achievements until a date, even when the learner withholds
+        them from its kind. A live grant to the same organisation is replaced (its end date changes).
+        """
+
+    @_abc_1.abstractmethod
+    def DeleteGrant(
+        self,
+        request: _learner_service_pb2.DeleteGrantRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_learner_service_pb2.DeleteGrantResponse, _abc.Awaitable[_learner_service_pb2.DeleteGrantResponse]]:
+        """Ends the learner's grant to an organisation (revoke): from now on it is as if it never was."""
+
+    @_abc_1.abstractmethod
+    def ListGrants(
+        self,
+        request: _learner_service_pb2.ListGrantsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_learner_service_pb2.ListGrantsResponse, _abc.Awaitable[_learner_service_pb2.ListGrantsResponse]]:
+        """The learner's live grants (not expired, not revoked), soonest to end first."""
 
 def add_LearnerSelfServiceServicer_to_server(servicer: LearnerSelfServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...

@@ -14,6 +14,7 @@ from lrs.v1 import record_service_pb2 as rec_pb
 from lrs.v1 import record_service_pb2_grpc as rec_grpc
 from lrs_server import convert, convert_records
 from lrs_server.domain.clock import Clock
+from lrs_server.domain.grants import GrantService
 from lrs_server.domain.learner_access import LearnerAccessService
 from lrs_server.domain.merges import MergeService
 from lrs_server.domain.records import RecordService
@@ -54,9 +55,12 @@ class LearnerRecordServicer(rec_grpc.LearnerRecordServiceServicer):
 
 
 class LearnerSelfServicer(self_grpc.LearnerSelfServiceServicer):
-    def __init__(self, access: LearnerAccessService, sharing: SharingService, clock: Clock) -> None:
+    def __init__(
+        self, access: LearnerAccessService, sharing: SharingService, grants: GrantService, clock: Clock
+    ) -> None:
         self._access = access
         self._sharing = sharing
+        self._grants = grants
         self._clock = clock
 
     def IssueActivationCode(
@@ -101,6 +105,38 @@ class LearnerSelfServicer(self_grpc.LearnerSelfServiceServicer):
     ) -> self_pb.SignOutEverywhereResponse:
         revoked = self._access.sign_out_everywhere(current_principal())
         return self_pb.SignOutEverywhereResponse(credentials_revoked=revoked)
+
+    def SearchOrganisations(
+        self, request: self_pb.SearchOrganisationsRequest, context: grpc.ServicerContext
+    ) -> self_pb.SearchOrganisationsResponse:
+        page = self._grants.search(
+            current_principal(),
+            request.name,
+            convert_records.org_kind(request.kind),
+            request.town,
+            request.page_size,
+            request.page_token,
+            request.ref,
+        )
+        return convert_records.organisation_page_to_pb(page)
+
+    def CreateGrant(
+        self, request: self_pb.CreateGrantRequest, context: grpc.ServicerContext
+    ) -> self_pb.CreateGrantResponse:
+        grant = self._grants.create(current_principal(), request.organisation_ref, request.expires_on)
+        return self_pb.CreateGrantResponse(grant=convert_records.grant_to_pb(grant))
+
+    def DeleteGrant(
+        self, request: self_pb.DeleteGrantRequest, context: grpc.ServicerContext
+    ) -> self_pb.DeleteGrantResponse:
+        ended = self._grants.revoke(current_principal(), request.organisation_ref)
+        return self_pb.DeleteGrantResponse(grants_revoked=ended)
+
+    def ListGrants(
+        self, request: self_pb.ListGrantsRequest, context: grpc.ServicerContext
+    ) -> self_pb.ListGrantsResponse:
+        page = self._grants.live_grants(current_principal(), request.page_size, request.page_token)
+        return convert_records.grant_page_to_pb(page)
 
 
 class AdminServicer(admin_grpc.AdminServiceServicer):

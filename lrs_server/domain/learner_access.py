@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 
 from lrs_server.domain.clock import Clock
 from lrs_server.domain.errors import DomainError, ErrorKind, Reason, invalid, not_found
+from lrs_server.domain.grant_ports import GrantEntry, distinct
 from lrs_server.domain.merged import resolve_master
 from lrs_server.domain.model import OrgKind, Principal
 from lrs_server.domain.record_ports import (
@@ -69,6 +70,7 @@ class Export:
     sharing_history: tuple[SharingEntry, ...]
     access_log: tuple[AccessView, ...]
     registered_at: datetime | None
+    grants: tuple[GrantEntry, ...] = ()
 
 
 def page_size(value: int, default: int, limit: int) -> int:
@@ -197,4 +199,5 @@ class LearnerAccessService:
                 sharing_history=tuple(history),
                 access_log=tuple(tx.access_log(ids, None, EXPORT_LOG_LIMIT)),
                 registered_at=tx.registered_at(learner.id),
+                grants=tuple(distinct([g for g in tx.grants(ids) if g.live(now)])),
             )

@@ -10,7 +10,7 @@ from lrs_server.domain.errors import DomainError, ErrorKind, Reason, not_found
 from lrs_server.domain.merged import MAX_LINKS, resolve_master
 from lrs_server.domain.model import Learner, Principal
 from lrs_server.domain.record_ports import RecordStore, RecordTransaction
-from lrs_server.domain.sharing import merged_entry, unmerged_entry, withheld_from
+from lrs_server.domain.sharing import grants_made_while_merged, merged_entry, unmerged_entry, withheld_from
 from lrs_server.domain.validation import Violations, parse_text, parse_uln
 from lrs_server.privacy import Disclosure, LearnerView
 
@@ -110,6 +110,9 @@ class MergeService:
                 )
                 if entry is not None:
                     tx.add_sharing([(i, entry) for i in dict.fromkeys((master.id, linked.id, top.id))])
+                group = [top.id, *(lr.id for lr in tx.linked_learners(top.id))]
+                parted = [linked.id, *(lr.id for lr in tx.linked_learners(linked.id))]
+                tx.revoke_grants(grants_made_while_merged(tx, group, parted), now, "unmerge")
             tx.set_master(linked.id, None, now)
             tx.close_merge(merge.id, principal.org_id, why, now)
             return (master.uln if master else "", linked.uln)

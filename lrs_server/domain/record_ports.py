@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Protocol, runtime_checkable
 
+from lrs_server.domain.grant_ports import GrantTransaction
 from lrs_server.domain.model import Identity, Learner, OrgKind
 from lrs_server.domain.ports import LearnerTransaction
 
@@ -149,7 +150,7 @@ class MergeEntry:
 
 
 @runtime_checkable
-class RecordTransaction(LearnerTransaction, Protocol):
+class RecordTransaction(LearnerTransaction, GrantTransaction, Protocol):
     # -- achievements
     def upsert_achievement(
         self, learner_id: int, organisation_id: int, data: AchievementData, now: datetime

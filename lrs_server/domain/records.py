@@ -25,7 +25,7 @@ from lrs_server.domain.record_ports import (
     RecordTransaction,
     SubmitOutcome,
 )
-from lrs_server.domain.sharing import own_learner, withheld_from
+from lrs_server.domain.sharing import in_force_for, own_learner
 from lrs_server.domain.validation import Violations, parse_iso_date, parse_name, parse_text, parse_uln
 from lrs_server.privacy import Disclosure, RecordView
 
@@ -187,13 +187,14 @@ class RecordService:
             return RecordResult(self._release(tx, principal, learner, rpc), substituted)
 
     def _release(self, tx: RecordTransaction, principal: Principal, learner: Learner, rpc: str) -> RecordView:
-        ids = [learner.id, *(lr.id for lr in tx.linked_learners(learner.id))]
+        linked = tx.linked_learners(learner.id)
+        now = self._clock.now()
         return self._disclosure.release_record(
             tx,
             principal,
             rpc,
             learner,
-            tx.achievements(ids),
-            withheld_from(tx.sharing_entries(learner.id)),
-            self._clock.now(),
+            tx.achievements([learner.id, *(lr.id for lr in linked)]),
+            in_force_for(tx, principal, learner, linked, now),
+            now,
         )

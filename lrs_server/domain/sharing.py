@@ -7,12 +7,18 @@ Rules (docs/PRIVACY.md):
 - with no choice recorded (or "privacy notice not seen") achievements are shared, as the privacy notice says;
   a school's "not seen" never undoes an earlier school's recorded choice;
 - an organisation always sees the results it submitted itself; a learner always sees their own record;
-- an administrator sees achievements only when the learner withholds them from nobody.
+- an administrator sees achievements only when the learner withholds them from nobody;
+- a learner's live grant to one organisation opens the achievements of the records it covers to that
+  organisation alone, whatever its kind's choice (only a kind a learner can withhold from: never an
+  administrator); expired or revoked, it is as if it never was. A grant covers the learner's records
+  as they were when it was made (one record, or every record merged together then), never a record
+  merged in later; grants made while merged end when the merge is undone (``grants_made_while_merged``).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 
 from lrs_server.domain.errors import DomainError, ErrorKind, FieldViolation, Reason, ValidationError
@@ -25,6 +31,7 @@ from lrs_server.domain.record_ports import (
     SchoolChoice,
     SharingEntry,
     SharingSource,
+    StoredAchievement,
 )
 
 _DECIDING = (SharingSource.LEARNER, SharingSource.MERGE)
@@ -92,7 +99,7 @@ def unmerged_entry(
 
 
 def withheld_for(viewer: Principal, withheld: frozenset[OrgKind]) -> bool:
-    """True when the learner's choice withholds achievement data from this caller."""
+    """True when the learner's kind-level choice withholds achievement data from this caller."""
     if viewer.is_learner:
         return False
     if viewer.kind is OrgKind.ADMIN:
@@ -100,11 +107,50 @@ def withheld_for(viewer: Principal, withheld: frozenset[OrgKind]) -> bool:
     return viewer.kind in withheld
 
 
-def may_see(viewer: Principal, withheld: frozenset[OrgKind], submitted_by: int) -> bool:
-    """Whether ``viewer`` may see one achievement: never withheld from the organisation that submitted it."""
-    if not viewer.is_learner and submitted_by == viewer.org_id:
+@dataclass(frozen=True, slots=True)
+class InForce:
+    """What decides what one caller sees of a learner's achievements: the kinds the choice in force
+    withholds them from, the records (learner ids) of the learner's merge group, and those of them
+    whose achievements the caller holds a live grant for."""
+
+    withheld_from: frozenset[OrgKind]
+    group: frozenset[int] = frozenset()
+    granted: frozenset[int] = frozenset()
+
+
+def in_force_for(
+    tx: RecordTransaction, viewer: Principal, learner: Learner, linked: Sequence[Learner], now: datetime
+) -> InForce:
+    """The sharing state ``viewer`` meets reading ``learner`` (the master) and the records merged into it."""
+    withheld = withheld_from(tx.sharing_entries(learner.id))
+    group = frozenset({learner.id, *(lr.id for lr in linked)})
+    if viewer.is_learner or viewer.kind not in AUDIENCES or viewer.kind not in withheld:
+        return InForce(withheld, group)  # grants matter only against a kind-level opt-out
+    live = tx.grants(sorted(group), viewer.org_id)
+    return InForce(withheld, group, frozenset(g.learner_id for g in live if g.live(now)))
+
+
+def achievements_withheld(viewer: Principal, state: InForce) -> bool:
+    """True when the learner's choice keeps some of the record's achievements from this caller."""
+    return withheld_for(viewer, state.withheld_from) and not state.group <= state.granted
+
+
+def may_see(viewer: Principal, state: InForce, achievement: StoredAchievement) -> bool:
+    """Whether ``viewer`` may see one achievement: never withheld from the organisation that submitted
+    it, nor from one the learner granted that achievement's record."""
+    if not viewer.is_learner and achievement.submitted_by == viewer.org_id:
         return True
-    return not withheld_for(viewer, withheld)
+    return not withheld_for(viewer, state.withheld_from) or achievement.learner_id in state.granted
+
+
+def grants_made_while_merged(tx: RecordTransaction, group: Sequence[int], parted: Sequence[int]) -> list[str]:
+    """Grants to end when ``parted`` (a record and those merged into it) leaves ``group``: those made
+    while merged, which cover records on both sides. Which of the two people made each is not known,
+    so neither keeps it (as for choices made while merged, the stricter outcome); each can grant again.
+    Grants made before the merge cover one side only and stay with it."""
+    rows = tx.grants(group)
+    inside = {g.key for g in rows if g.learner_id in parted}
+    return sorted(inside & {g.key for g in rows if g.learner_id not in parted})
 
 
 def own_learner(tx: RecordTransaction, principal: Principal) -> Learner:

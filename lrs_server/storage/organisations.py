@@ -38,7 +38,7 @@ class OrganisationStore:
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
 
-    def add(self, kind: OrgKind, ref: str, name: str) -> IssuedToken:
+    def add(self, kind: OrgKind, ref: str, name: str, town: str = "") -> IssuedToken:
         """Create an organisation and its first token. The token is returned once and never stored."""
         token = f"lrs_{secrets.token_urlsafe(32)}"
         now = datetime.now(UTC)
@@ -46,7 +46,7 @@ class OrganisationStore:
             if c.execute(select(ORG.c.id).where(ORG.c.ref == ref)).first() is not None:
                 raise OrganisationAlreadyExists(ref)
             org_id = c.execute(
-                insert(ORG).values(kind=kind.value, ref=ref, name=name, created_at=now)
+                insert(ORG).values(kind=kind.value, ref=ref, name=name, town=town, created_at=now)
             ).inserted_primary_key[0]  # type: ignore[index]
             c.execute(
                 insert(TOKEN).values(organisation_id=org_id, token_hash=hash_token(token), created_at=now)
@@ -70,6 +70,12 @@ class OrganisationStore:
                 )
             )
         return IssuedToken(Principal(row.id, OrgKind(row.kind), row.ref, row.name), token)
+
+    def set_town(self, ref: str, town: str) -> None:
+        """Where the organisation is (learners search by it when granting)."""
+        with self._engine.begin() as c:
+            if c.execute(update(ORG).where(ORG.c.ref == ref).values(town=town)).rowcount == 0:
+                raise OrganisationNotFound(ref)
 
     def revoke(self, ref: str) -> None:
         now = datetime.now(UTC)

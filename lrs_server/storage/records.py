@@ -29,6 +29,7 @@ from lrs_server.domain.record_ports import (
     StoredAchievement,
     SubmitOutcome,
 )
+from lrs_server.storage.grants import GrantStatements
 from lrs_server.storage.learners import DECISIONS, HISTORY, LEARNER, MIS, SqlStore, SqlTransaction, among
 from lrs_server.storage.organisations import ORG, hash_token
 from lrs_server.storage.tables import (
@@ -72,7 +73,7 @@ def identity_from_json(text: str) -> Identity:
     return Identity(**values)
 
 
-class SqlRecordTransaction(SqlTransaction):
+class SqlRecordTransaction(GrantStatements, SqlTransaction):
     """Implements ``domain.record_ports.RecordTransaction``."""
 
     # -- achievements ----------------------------------------------------------------------

@@ -15,6 +15,8 @@ class Organisation(SQLModel, table=True):
     kind: str = Field(max_length=20)
     ref: str = Field(max_length=20, unique=True)
     name: str = Field(max_length=200)
+    # Where the organisation is, so a learner can tell two of the same name apart when granting.
+    town: str = Field(default="", max_length=50, sa_column_kwargs={"server_default": ""})
     created_at: datetime
     revoked_at: datetime | None = None
 
@@ -211,6 +213,24 @@ class SharingChoiceRecord(SQLModel, table=True):
     at: datetime
 
 
+class LearnerGrant(SQLModel, table=True):
+    """A learner's grant of one record's achievements to one organisation until ``expires_at``
+    (exclusive). One grant made while records are merged is a row per record, sharing ``grant_key``.
+    Ended early by the learner (or an unmerge) with ``revoked_at``; rows are kept, never updated otherwise."""
+
+    __tablename__ = "learner_grant"
+    __table_args__ = (Index("ix_learner_grant_learner_org", "learner_id", "organisation_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    grant_key: str = Field(max_length=32, index=True)
+    learner_id: int = Field(foreign_key="learner.id")
+    organisation_id: int = Field(foreign_key="organisation.id")
+    created_at: datetime
+    expires_at: datetime
+    revoked_at: datetime | None = None
+    revoked_reason: str = Field(default="", max_length=16)
+
+
 class ActivationCode(SQLModel, table=True):
     """One-time learner activation codes, stored only as SHA-256 hashes."""
 
@@ -295,6 +315,7 @@ __all__ = [
     "BlockingKey",
     "FamilyNameHistory",
     "LearnerCredential",
+    "LearnerGrant",
     "LearnerMerge",
     "LearnerTable",
     "MatchDecisionRecord",

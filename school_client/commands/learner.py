@@ -1,4 +1,5 @@
-"""Learner self-service: ``lrs-school learner activate|sharing|access-log|export``.
+"""Learner self-service: ``lrs-school learner activate|sharing|access-log|export|sign-out`` (and the
+grant commands of ``grants.py``).
 
 A learner activates with the code their school gave them (no token needed) and then uses the
 learner token printed once (``--token`` or ``$LRS_TOKEN``) for everything else.
@@ -14,7 +15,7 @@ from typing import Any
 
 from lrs.v1 import learner_service_pb2 as self_pb
 from school_client import messages
-from school_client.commands import common
+from school_client.commands import common, grants
 from school_client.commands.common import subcommand
 from school_client.commands.records import ORG_KINDS, achievement_dict, sharing_dict
 from school_client.connection import Client
@@ -100,6 +101,7 @@ def export_dict(response: self_pb.ExportMyDataResponse) -> dict[str, Any]:
         "sharing": sharing_dict(response.sharing),
         "sharing_history": [sharing_dict(s) for s in response.sharing_history],
         "access_log": [access_dict(e) for e in response.access_log],
+        "grants": [grants.grant_dict(g) for g in response.grants],
     }
 
 
@@ -216,3 +218,5 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
 
     out = subcommand(actions, "sign-out", "end every learner token of yours, this one included")
     out.set_defaults(handler=sign_out)
+
+    grants.register(actions)
