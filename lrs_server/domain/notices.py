@@ -196,7 +196,7 @@ class NoticeService:
             raise invalid("code", Reason.DIGEST_CODE_INVALID, "give the code from the confirmation email")
         now = self._clock.now()
         with self._store.write(_lock(principal)) as tx:
-            master, _ = learner_ids(tx, principal)
+            master, ids = learner_ids(tx, principal)
             state = tx.notice_state(master) or NoticeState()
             live = state.pending_email and state.pending_expires_at and state.pending_expires_at > now
             if live and secrets.compare_digest(hash_secret(normalised), state.pending_code_hash):
@@ -207,8 +207,8 @@ class NoticeService:
                     pending_code_hash="",
                     pending_expires_at=None,
                     pending_failures=0,
-                    # The digest tells of notices from now on, not of everything before it.
-                    digest_sent_seq=max(state.digest_sent_seq, state.seen_seq),
+                    # The digest tells of looks from now on; earlier ones are on the learner's pages.
+                    digest_sent_seq=max(state.digest_sent_seq, tx.newest_organisation_access(ids)),
                 )
                 tx.save_notice_state(master, confirmed, now)
                 return confirmed
