@@ -14,7 +14,7 @@ import pytest
 from aiosmtpd.controller import Controller
 
 from lrs.v1 import learner_service_pb2 as self_pb
-from tests.records.conftest import api as api_fixture  # noqa: F401
+from tests.records.conftest import api as api_fixture
 from tests.records.conftest import bearer, learner_token, selfservice
 from tests.service.conftest import Api
 from tests.service.factories import register_new

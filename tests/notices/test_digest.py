@@ -12,10 +12,9 @@ from sqlalchemy import Engine
 
 from lrs.v1 import learner_service_pb2 as self_pb
 from lrs_server import app
+from lrs_server.domain.clock import Clock
 from lrs_server.mail import SmtpMailer, SmtpSettings
 from lrs_server.server import LrsServer, ServerConfig
-from lrs_server.domain.clock import Clock
-from lrs_server.domain.model import OrgKind
 from tests.conftest import TODAY
 from tests.notices.conftest import Sink, body, signed_in_learner
 from tests.notices.test_notices import look_in_every_way
@@ -186,4 +185,3 @@ def test_send_digests_needs_its_mail_server(db_url: str, engine: Engine) -> None
         app.main(["send-digests", "--db", db_url])
     with pytest.raises(SystemExit, match="HOST:PORT"):
         app.main(["send-digests", "--db", db_url, "--smtp-server", "nohost", "--smtp-from", "a@b.org"])
-    assert OrgKind  # (imported for the server fixture's tokens)

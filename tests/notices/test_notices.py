@@ -53,6 +53,7 @@ def test_a_learner_sees_a_notice_for_each_look_naming_the_organisation(api: Api)
     refused, read, verified, found = by_college
     assert "achievements_withheld" in refused.given and "achievements" not in refused.given
     assert "achievements" in read.given and "sharing choice" in refused.summary
+    assert "given_name" in verified.given and "achievements" not in verified.given
     assert "postcode" not in found.given  # a college is given no address: the notice says what it got
     assert {n.organisation_kind for n in by_college} == {"post16"} and by_college[0].organisation_ref
     assert all(n.uln == learner.uln and n.at for n in by_college)
