@@ -62,6 +62,9 @@ def _learner(request: Request) -> Session | Response:
     return redirect("/")
 
 
+learner_session = _learner  # the signed-in learner, or where to go instead (for notice_pages too)
+
+
 def _sign_in_page(
     request: Request, session: Session, checked: Checked, problem: str = "", new: bool = False, **extra: Any
 ) -> Response:
@@ -122,10 +125,11 @@ async def record(request: Request) -> Response:
     session = _learner(request)
     if isinstance(session, Response):
         return session
-    response = await services(request).gateway.my_record(session.token)
-    return render(
-        request, "learner/record.html", {"record": presenters.record_page(response)}, session=session
-    )
+    gateway = services(request).gateway
+    response = await gateway.my_record(session.token)
+    new_notices = (await gateway.notices(session.token, 1, "")).new_count
+    context = {"record": presenters.record_page(response), "new_notices": new_notices}
+    return render(request, "learner/record.html", context, session=session)
 
 
 async def access_log(request: Request) -> Response:

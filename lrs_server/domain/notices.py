@@ -52,7 +52,7 @@ SUMMARIES = {
     NoticeKind.VERIFIED: "checked that a ULN and details belong to you",
     NoticeKind.RECORD_READ: "read your learner record",
     NoticeKind.RECORD_REFUSED: (
-        "asked for your learner record: your sharing choice withheld your achievements"
+        "asked for your learner record: your sharing choice withheld your results"
     ),
     NoticeKind.OTHER: "saw your details (registering you, or managing duplicate records)",
 }
