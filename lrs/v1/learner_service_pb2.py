@@ -26,19 +26,19 @@ from lrs.v1 import learner_pb2 as lrs_dot_v1_dot_learner__pb2
 from lrs.v1 import record_service_pb2 as lrs_dot_v1_dot_record__service__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1clrs/v1/learner_service.proto\x12\x06lrs.v1\x1a\x14lrs/v1/learner.proto\x1a\x1blrs/v1/record_service.proto\"\xc8\x01\n\x12SharingPreferences\x12/\n\rwithheld_from\x18\x01 \x03(\x0e\x32\x18.lrs.v1.OrganisationKind\x12%\n\x06source\x18\x02 \x01(\x0e\x32\x15.lrs.v1.SharingSource\x12\x17\n\x0frecorded_by_ref\x18\x03 \x01(\t\x12\x13\n\x0brecorded_at\x18\x04 \x01(\t\x12,\n\rschool_choice\x18\x05 \x01(\x0e\x32\x15.lrs.v1.SharingChoice\")\n\x1aIssueActivationCodeRequest\x12\x0b\n\x03uln\x18\x01 \x01(\t\"?\n\x1bIssueActivationCodeResponse\x12\x0c\n\x04\x63ode\x18\x01 \x01(\t\x12\x12\n\nexpires_at\x18\x02 \x01(\t\"J\n\x16\x41\x63tivateLearnerRequest\x12\x0b\n\x03uln\x18\x01 \x01(\t\x12\x15\n\rdate_of_birth\x18\x02 \x01(\t\x12\x0c\n\x04\x63ode\x18\x03 \x01(\t\"(\n\x17\x41\x63tivateLearnerResponse\x12\r\n\x05token\x18\x01 \x01(\t\"\x1e\n\x1cGetSharingPreferencesRequest\"P\n\x1dGetSharingPreferencesResponse\x12/\n\x0bpreferences\x18\x01 \x01(\x0b\x32\x1a.lrs.v1.SharingPreferences\"c\n\x1cSetSharingPreferencesRequest\x12\x12\n\nrequest_id\x18\x01 \x01(\t\x12/\n\rwithheld_from\x18\x02 \x03(\x0e\x32\x18.lrs.v1.OrganisationKind\"P\n\x1dSetSharingPreferencesResponse\x12/\n\x0bpreferences\x18\x01 \x01(\x0b\x32\x1a.lrs.v1.SharingPreferences\"\x92\x01\n\x0e\x41\x63\x63\x65ssLogEntry\x12\n\n\x02\x61t\x18\x01 \x01(\t\x12\x18\n\x10organisation_ref\x18\x02 \x01(\t\x12\x19\n\x11organisation_name\x18\x03 \x01(\t\x12\x15\n\raccessor_kind\x18\x04 \x01(\t\x12\x0b\n\x03rpc\x18\x05 \x01(\t\x12\x0e\n\x06\x66ields\x18\x06 \x03(\t\x12\x0b\n\x03uln\x18\x07 \x01(\t\"?\n\x16ListMyAccessLogRequest\x12\x11\n\tpage_size\x18\x01 \x01(\x05\x12\x12\n\npage_token\x18\x02 \x01(\t\"[\n\x17ListMyAccessLogResponse\x12\'\n\x07\x65ntries\x18\x01 \x03(\x0b\x32\x16.lrs.v1.AccessLogEntry\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"\x15\n\x13\x45xportMyDataRequest\"<\n\x10\x46\x61milyNameChange\x12\x13\n\x0b\x66\x61mily_name\x18\x01 \x01(\t\x12\x13\n\x0breplaced_at\x18\x02 \x01(\t\"\xd4\x02\n\x14\x45xportMyDataResponse\x12 \n\x07learner\x18\x01 \x01(\x0b\x32\x0f.lrs.v1.Learner\x12\x35\n\x13\x66\x61mily_name_history\x18\x02 \x03(\x0b\x32\x18.lrs.v1.FamilyNameChange\x12\x13\n\x0blinked_ulns\x18\x03 \x03(\t\x12)\n\x0c\x61\x63hievements\x18\x04 \x03(\x0b\x32\x13.lrs.v1.Achievement\x12+\n\x07sharing\x18\x05 \x01(\x0b\x32\x1a.lrs.v1.SharingPreferences\x12\x33\n\x0fsharing_history\x18\x06 \x03(\x0b\x32\x1a.lrs.v1.SharingPreferences\x12*\n\naccess_log\x18\x07 \x03(\x0b\x32\x16.lrs.v1.AccessLogEntry\x12\x15\n\rregistered_at\x18\x08 \x01(\t\"\x1a\n\x18SignOutEverywhereRequest\"8\n\x19SignOutEverywhereResponse\x12\x1b\n\x13\x63redentials_revoked\x18\x01 \x01(\x05\"\xcc\x01\n\x06Notice\x12\n\n\x02id\x18\x01 \x01(\t\x12\n\n\x02\x61t\x18\x02 \x01(\t\x12\x19\n\x11organisation_name\x18\x03 \x01(\t\x12\x18\n\x10organisation_ref\x18\x04 \x01(\t\x12\x19\n\x11organisation_kind\x18\x05 \x01(\t\x12 \n\x04kind\x18\x06 \x01(\x0e\x32\x12.lrs.v1.NoticeKind\x12\x0f\n\x07summary\x18\x07 \x01(\t\x12\r\n\x05given\x18\x08 \x03(\t\x12\x0b\n\x03uln\x18\t \x01(\t\x12\x0b\n\x03new\x18\n \x01(\x08\";\n\x12ListNoticesRequest\x12\x11\n\tpage_size\x18\x01 \x01(\x05\x12\x12\n\npage_token\x18\x02 \x01(\t\"x\n\x13ListNoticesResponse\x12\x1f\n\x07notices\x18\x01 \x03(\x0b\x32\x0e.lrs.v1.Notice\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\x12\x11\n\tnew_count\x18\x03 \x01(\x05\x12\x14\n\x0clast_seen_at\x18\x04 \x01(\t\"3\n\x16MarkNoticesSeenRequest\x12\x19\n\x11through_notice_id\x18\x01 \x01(\t\",\n\x17MarkNoticesSeenResponse\x12\x11\n\tnew_count\x18\x01 \x01(\x05\"f\n\x0cNoticeDigest\x12\r\n\x05\x65mail\x18\x01 \x01(\t\x12\x15\n\rpending_email\x18\x02 \x01(\t\x12\x1a\n\x12pending_expires_at\x18\x03 \x01(\t\x12\x14\n\x0clast_sent_at\x18\x04 \x01(\t\"\x18\n\x16GetNoticeDigestRequest\"?\n\x17GetNoticeDigestResponse\x12$\n\x06\x64igest\x18\x01 \x01(\x0b\x32\x14.lrs.v1.NoticeDigest\")\n\x18StartNoticeDigestRequest\x12\r\n\x05\x65mail\x18\x01 \x01(\t\"A\n\x19StartNoticeDigestResponse\x12$\n\x06\x64igest\x18\x01 \x01(\x0b\x32\x14.lrs.v1.NoticeDigest\"*\n\x1a\x43onfirmNoticeDigestRequest\x12\x0c\n\x04\x63ode\x18\x01 \x01(\t\"C\n\x1b\x43onfirmNoticeDigestResponse\x12$\n\x06\x64igest\x18\x01 \x01(\x0b\x32\x14.lrs.v1.NoticeDigest\"\x19\n\x17StopNoticeDigestRequest\"@\n\x18StopNoticeDigestResponse\x12$\n\x06\x64igest\x18\x01 \x01(\x0b\x32\x14.lrs.v1.NoticeDigest*\x96\x01\n\x10OrganisationKind\x12!\n\x1dORGANISATION_KIND_UNSPECIFIED\x10\x00\x12\x1c\n\x18ORGANISATION_KIND_SCHOOL\x10\x01\x12\x1c\n\x18ORGANISATION_KIND_POST16\x10\x02\x12#\n\x1fORGANISATION_KIND_AWARDING_BODY\x10\x03*\x80\x01\n\rSharingSource\x12\x1e\n\x1aSHARING_SOURCE_UNSPECIFIED\x10\x00\x12\x1a\n\x16SHARING_SOURCE_LEARNER\x10\x01\x12\x19\n\x15SHARING_SOURCE_SCHOOL\x10\x02\x12\x18\n\x14SHARING_SOURCE_MERGE\x10\x03*\xd7\x01\n\nNoticeKind\x12\x1b\n\x17NOTICE_KIND_UNSPECIFIED\x10\x00\x12 \n\x1cNOTICE_KIND_FOUND_BY_DETAILS\x10\x01\x12\x1c\n\x18NOTICE_KIND_FOUND_BY_ULN\x10\x02\x12\x18\n\x14NOTICE_KIND_VERIFIED\x10\x03\x12\x1b\n\x17NOTICE_KIND_RECORD_READ\x10\x04\x12\x1e\n\x1aNOTICE_KIND_RECORD_REFUSED\x10\x05\x12\x15\n\x11NOTICE_KIND_OTHER\x10\x06\x32\x8e\t\n\x12LearnerSelfService\x12^\n\x13IssueActivationCode\x12\".lrs.v1.IssueActivationCodeRequest\x1a#.lrs.v1.IssueActivationCodeResponse\x12R\n\x0f\x41\x63tivateLearner\x12\x1e.lrs.v1.ActivateLearnerRequest\x1a\x1f.lrs.v1.ActivateLearnerResponse\x12\x64\n\x15GetSharingPreferences\x12$.lrs.v1.GetSharingPreferencesRequest\x1a%.lrs.v1.GetSharingPreferencesResponse\x12\x64\n\x15SetSharingPreferences\x12$.lrs.v1.SetSharingPreferencesRequest\x1a%.lrs.v1.SetSharingPreferencesResponse\x12R\n\x0fListMyAccessLog\x12\x1e.lrs.v1.ListMyAccessLogRequest\x1a\x1f.lrs.v1.ListMyAccessLogResponse\x12I\n\x0c\x45xportMyData\x12\x1b.lrs.v1.ExportMyDataRequest\x1a\x1c.lrs.v1.ExportMyDataResponse\x12X\n\x11SignOutEverywhere\x12 .lrs.v1.SignOutEverywhereRequest\x1a!.lrs.v1.SignOutEverywhereResponse\x12\x46\n\x0bListNotices\x12\x1a.lrs.v1.ListNoticesRequest\x1a\x1b.lrs.v1.ListNoticesResponse\x12R\n\x0fMarkNoticesSeen\x12\x1e.lrs.v1.MarkNoticesSeenRequest\x1a\x1f.lrs.v1.MarkNoticesSeenResponse\x12R\n\x0fGetNoticeDigest\x12\x1e.lrs.v1.GetNoticeDigestRequest\x1a\x1f.lrs.v1.GetNoticeDigestResponse\x12X\n\x11StartNoticeDigest\x12 .lrs.v1.StartNoticeDigestRequest\x1a!.lrs.v1.StartNoticeDigestResponse\x12^\n\x13\x43onfirmNoticeDigest\x12\".lrs.v1.ConfirmNoticeDigestRequest\x1a#.lrs.v1.ConfirmNoticeDigestResponse\x12U\n\x10StopNoticeDigest\x12\x1f.lrs.v1.StopNoticeDigestRequest\x1a .lrs.v1.StopNoticeDigestResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1clrs/v1/learner_service.proto\x12\x06lrs.v1\x1a\x14lrs/v1/learner.proto\x1a\x1blrs/v1/record_service.proto\"\xc8\x01\n\x12SharingPreferences\x12/\n\rwithheld_from\x18\x01 \x03(\x0e\x32\x18.lrs.v1.OrganisationKind\x12%\n\x06source\x18\x02 \x01(\x0e\x32\x15.lrs.v1.SharingSource\x12\x17\n\x0frecorded_by_ref\x18\x03 \x01(\t\x12\x13\n\x0brecorded_at\x18\x04 \x01(\t\x12,\n\rschool_choice\x18\x05 \x01(\x0e\x32\x15.lrs.v1.SharingChoice\")\n\x1aIssueActivationCodeRequest\x12\x0b\n\x03uln\x18\x01 \x01(\t\"?\n\x1bIssueActivationCodeResponse\x12\x0c\n\x04\x63ode\x18\x01 \x01(\t\x12\x12\n\nexpires_at\x18\x02 \x01(\t\"J\n\x16\x41\x63tivateLearnerRequest\x12\x0b\n\x03uln\x18\x01 \x01(\t\x12\x15\n\rdate_of_birth\x18\x02 \x01(\t\x12\x0c\n\x04\x63ode\x18\x03 \x01(\t\"(\n\x17\x41\x63tivateLearnerResponse\x12\r\n\x05token\x18\x01 \x01(\t\"\x1e\n\x1cGetSharingPreferencesRequest\"P\n\x1dGetSharingPreferencesResponse\x12/\n\x0bpreferences\x18\x01 \x01(\x0b\x32\x1a.lrs.v1.SharingPreferences\"c\n\x1cSetSharingPreferencesRequest\x12\x12\n\nrequest_id\x18\x01 \x01(\t\x12/\n\rwithheld_from\x18\x02 \x03(\x0e\x32\x18.lrs.v1.OrganisationKind\"P\n\x1dSetSharingPreferencesResponse\x12/\n\x0bpreferences\x18\x01 \x01(\x0b\x32\x1a.lrs.v1.SharingPreferences\"\x92\x01\n\x0e\x41\x63\x63\x65ssLogEntry\x12\n\n\x02\x61t\x18\x01 \x01(\t\x12\x18\n\x10organisation_ref\x18\x02 \x01(\t\x12\x19\n\x11organisation_name\x18\x03 \x01(\t\x12\x15\n\raccessor_kind\x18\x04 \x01(\t\x12\x0b\n\x03rpc\x18\x05 \x01(\t\x12\x0e\n\x06\x66ields\x18\x06 \x03(\t\x12\x0b\n\x03uln\x18\x07 \x01(\t\"?\n\x16ListMyAccessLogRequest\x12\x11\n\tpage_size\x18\x01 \x01(\x05\x12\x12\n\npage_token\x18\x02 \x01(\t\"[\n\x17ListMyAccessLogResponse\x12\'\n\x07\x65ntries\x18\x01 \x03(\x0b\x32\x16.lrs.v1.AccessLogEntry\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"\x15\n\x13\x45xportMyDataRequest\"<\n\x10\x46\x61milyNameChange\x12\x13\n\x0b\x66\x61mily_name\x18\x01 \x01(\t\x12\x13\n\x0breplaced_at\x18\x02 \x01(\t\"\x81\x03\n\x14\x45xportMyDataResponse\x12 \n\x07learner\x18\x01 \x01(\x0b\x32\x0f.lrs.v1.Learner\x12\x35\n\x13\x66\x61mily_name_history\x18\x02 \x03(\x0b\x32\x18.lrs.v1.FamilyNameChange\x12\x13\n\x0blinked_ulns\x18\x03 \x03(\t\x12)\n\x0c\x61\x63hievements\x18\x04 \x03(\x0b\x32\x13.lrs.v1.Achievement\x12+\n\x07sharing\x18\x05 \x01(\x0b\x32\x1a.lrs.v1.SharingPreferences\x12\x33\n\x0fsharing_history\x18\x06 \x03(\x0b\x32\x1a.lrs.v1.SharingPreferences\x12*\n\naccess_log\x18\x07 \x03(\x0b\x32\x16.lrs.v1.AccessLogEntry\x12\x15\n\rregistered_at\x18\x08 \x01(\t\x12+\n\rnotice_digest\x18\t \x01(\x0b\x32\x14.lrs.v1.NoticeDigest\"\x1a\n\x18SignOutEverywhereRequest\"8\n\x19SignOutEverywhereResponse\x12\x1b\n\x13\x63redentials_revoked\x18\x01 \x01(\x05\"\xcc\x01\n\x06Notice\x12\n\n\x02id\x18\x01 \x01(\t\x12\n\n\x02\x61t\x18\x02 \x01(\t\x12\x19\n\x11organisation_name\x18\x03 \x01(\t\x12\x18\n\x10organisation_ref\x18\x04 \x01(\t\x12\x19\n\x11organisation_kind\x18\x05 \x01(\t\x12 \n\x04kind\x18\x06 \x01(\x0e\x32\x12.lrs.v1.NoticeKind\x12\x0f\n\x07summary\x18\x07 \x01(\t\x12\r\n\x05given\x18\x08 \x03(\t\x12\x0b\n\x03uln\x18\t \x01(\t\x12\x0b\n\x03new\x18\n \x01(\x08\";\n\x12ListNoticesRequest\x12\x11\n\tpage_size\x18\x01 \x01(\x05\x12\x12\n\npage_token\x18\x02 \x01(\t\"x\n\x13ListNoticesResponse\x12\x1f\n\x07notices\x18\x01 \x03(\x0b\x32\x0e.lrs.v1.Notice\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\x12\x11\n\tnew_count\x18\x03 \x01(\x05\x12\x14\n\x0clast_seen_at\x18\x04 \x01(\t\"3\n\x16MarkNoticesSeenRequest\x12\x19\n\x11through_notice_id\x18\x01 \x01(\t\",\n\x17MarkNoticesSeenResponse\x12\x11\n\tnew_count\x18\x01 \x01(\x05\"f\n\x0cNoticeDigest\x12\r\n\x05\x65mail\x18\x01 \x01(\t\x12\x15\n\rpending_email\x18\x02 \x01(\t\x12\x1a\n\x12pending_expires_at\x18\x03 \x01(\t\x12\x14\n\x0clast_sent_at\x18\x04 \x01(\t\"\x18\n\x16GetNoticeDigestRequest\"?\n\x17GetNoticeDigestResponse\x12$\n\x06\x64igest\x18\x01 \x01(\x0b\x32\x14.lrs.v1.NoticeDigest\")\n\x18StartNoticeDigestRequest\x12\r\n\x05\x65mail\x18\x01 \x01(\t\"A\n\x19StartNoticeDigestResponse\x12$\n\x06\x64igest\x18\x01 \x01(\x0b\x32\x14.lrs.v1.NoticeDigest\"*\n\x1a\x43onfirmNoticeDigestRequest\x12\x0c\n\x04\x63ode\x18\x01 \x01(\t\"C\n\x1b\x43onfirmNoticeDigestResponse\x12$\n\x06\x64igest\x18\x01 \x01(\x0b\x32\x14.lrs.v1.NoticeDigest\"\x19\n\x17StopNoticeDigestRequest\"@\n\x18StopNoticeDigestResponse\x12$\n\x06\x64igest\x18\x01 \x01(\x0b\x32\x14.lrs.v1.NoticeDigest*\x96\x01\n\x10OrganisationKind\x12!\n\x1dORGANISATION_KIND_UNSPECIFIED\x10\x00\x12\x1c\n\x18ORGANISATION_KIND_SCHOOL\x10\x01\x12\x1c\n\x18ORGANISATION_KIND_POST16\x10\x02\x12#\n\x1fORGANISATION_KIND_AWARDING_BODY\x10\x03*\x80\x01\n\rSharingSource\x12\x1e\n\x1aSHARING_SOURCE_UNSPECIFIED\x10\x00\x12\x1a\n\x16SHARING_SOURCE_LEARNER\x10\x01\x12\x19\n\x15SHARING_SOURCE_SCHOOL\x10\x02\x12\x18\n\x14SHARING_SOURCE_MERGE\x10\x03*\xd7\x01\n\nNoticeKind\x12\x1b\n\x17NOTICE_KIND_UNSPECIFIED\x10\x00\x12 \n\x1cNOTICE_KIND_FOUND_BY_DETAILS\x10\x01\x12\x1c\n\x18NOTICE_KIND_FOUND_BY_ULN\x10\x02\x12\x18\n\x14NOTICE_KIND_VERIFIED\x10\x03\x12\x1b\n\x17NOTICE_KIND_RECORD_READ\x10\x04\x12\x1e\n\x1aNOTICE_KIND_RECORD_REFUSED\x10\x05\x12\x15\n\x11NOTICE_KIND_OTHER\x10\x06\x32\x8e\t\n\x12LearnerSelfService\x12^\n\x13IssueActivationCode\x12\".lrs.v1.IssueActivationCodeRequest\x1a#.lrs.v1.IssueActivationCodeResponse\x12R\n\x0f\x41\x63tivateLearner\x12\x1e.lrs.v1.ActivateLearnerRequest\x1a\x1f.lrs.v1.ActivateLearnerResponse\x12\x64\n\x15GetSharingPreferences\x12$.lrs.v1.GetSharingPreferencesRequest\x1a%.lrs.v1.GetSharingPreferencesResponse\x12\x64\n\x15SetSharingPreferences\x12$.lrs.v1.SetSharingPreferencesRequest\x1a%.lrs.v1.SetSharingPreferencesResponse\x12R\n\x0fListMyAccessLog\x12\x1e.lrs.v1.ListMyAccessLogRequest\x1a\x1f.lrs.v1.ListMyAccessLogResponse\x12I\n\x0c\x45xportMyData\x12\x1b.lrs.v1.ExportMyDataRequest\x1a\x1c.lrs.v1.ExportMyDataResponse\x12X\n\x11SignOutEverywhere\x12 .lrs.v1.SignOutEverywhereRequest\x1a!.lrs.v1.SignOutEverywhereResponse\x12\x46\n\x0bListNotices\x12\x1a.lrs.v1.ListNoticesRequest\x1a\x1b.lrs.v1.ListNoticesResponse\x12R\n\x0fMarkNoticesSeen\x12\x1e.lrs.v1.MarkNoticesSeenRequest\x1a\x1f.lrs.v1.MarkNoticesSeenResponse\x12R\n\x0fGetNoticeDigest\x12\x1e.lrs.v1.GetNoticeDigestRequest\x1a\x1f.lrs.v1.GetNoticeDigestResponse\x12X\n\x11StartNoticeDigest\x12 .lrs.v1.StartNoticeDigestRequest\x1a!.lrs.v1.StartNoticeDigestResponse\x12^\n\x13\x43onfirmNoticeDigest\x12\".lrs.v1.ConfirmNoticeDigestRequest\x1a#.lrs.v1.ConfirmNoticeDigestResponse\x12U\n\x10StopNoticeDigest\x12\x1f.lrs.v1.StopNoticeDigestRequest\x1a .lrs.v1.StopNoticeDigestResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'lrs.v1.learner_service_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_ORGANISATIONKIND']._serialized_start=2639
-  _globals['_ORGANISATIONKIND']._serialized_end=2789
-  _globals['_SHARINGSOURCE']._serialized_start=2792
-  _globals['_SHARINGSOURCE']._serialized_end=2920
-  _globals['_NOTICEKIND']._serialized_start=2923
-  _globals['_NOTICEKIND']._serialized_end=3138
+  _globals['_ORGANISATIONKIND']._serialized_start=2684
+  _globals['_ORGANISATIONKIND']._serialized_end=2834
+  _globals['_SHARINGSOURCE']._serialized_start=2837
+  _globals['_SHARINGSOURCE']._serialized_end=2965
+  _globals['_NOTICEKIND']._serialized_start=2968
+  _globals['_NOTICEKIND']._serialized_end=3183
   _globals['_SHARINGPREFERENCES']._serialized_start=92
   _globals['_SHARINGPREFERENCES']._serialized_end=292
   _globals['_ISSUEACTIVATIONCODEREQUEST']._serialized_start=294
@@ -68,39 +68,39 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_FAMILYNAMECHANGE']._serialized_start=1147
   _globals['_FAMILYNAMECHANGE']._serialized_end=1207
   _globals['_EXPORTMYDATARESPONSE']._serialized_start=1210
-  _globals['_EXPORTMYDATARESPONSE']._serialized_end=1550
-  _globals['_SIGNOUTEVERYWHEREREQUEST']._serialized_start=1552
-  _globals['_SIGNOUTEVERYWHEREREQUEST']._serialized_end=1578
-  _globals['_SIGNOUTEVERYWHERERESPONSE']._serialized_start=1580
-  _globals['_SIGNOUTEVERYWHERERESPONSE']._serialized_end=1636
-  _globals['_NOTICE']._serialized_start=1639
-  _globals['_NOTICE']._serialized_end=1843
-  _globals['_LISTNOTICESREQUEST']._serialized_start=1845
-  _globals['_LISTNOTICESREQUEST']._serialized_end=1904
-  _globals['_LISTNOTICESRESPONSE']._serialized_start=1906
-  _globals['_LISTNOTICESRESPONSE']._serialized_end=2026
-  _globals['_MARKNOTICESSEENREQUEST']._serialized_start=2028
-  _globals['_MARKNOTICESSEENREQUEST']._serialized_end=2079
-  _globals['_MARKNOTICESSEENRESPONSE']._serialized_start=2081
-  _globals['_MARKNOTICESSEENRESPONSE']._serialized_end=2125
-  _globals['_NOTICEDIGEST']._serialized_start=2127
-  _globals['_NOTICEDIGEST']._serialized_end=2229
-  _globals['_GETNOTICEDIGESTREQUEST']._serialized_start=2231
-  _globals['_GETNOTICEDIGESTREQUEST']._serialized_end=2255
-  _globals['_GETNOTICEDIGESTRESPONSE']._serialized_start=2257
-  _globals['_GETNOTICEDIGESTRESPONSE']._serialized_end=2320
-  _globals['_STARTNOTICEDIGESTREQUEST']._serialized_start=2322
-  _globals['_STARTNOTICEDIGESTREQUEST']._serialized_end=2363
-  _globals['_STARTNOTICEDIGESTRESPONSE']._serialized_start=2365
-  _globals['_STARTNOTICEDIGESTRESPONSE']._serialized_end=2430
-  _globals['_CONFIRMNOTICEDIGESTREQUEST']._serialized_start=2432
-  _globals['_CONFIRMNOTICEDIGESTREQUEST']._serialized_end=2474
-  _globals['_CONFIRMNOTICEDIGESTRESPONSE']._serialized_start=2476
-  _globals['_CONFIRMNOTICEDIGESTRESPONSE']._serialized_end=2543
-  _globals['_STOPNOTICEDIGESTREQUEST']._serialized_start=2545
-  _globals['_STOPNOTICEDIGESTREQUEST']._serialized_end=2570
-  _globals['_STOPNOTICEDIGESTRESPONSE']._serialized_start=2572
-  _globals['_STOPNOTICEDIGESTRESPONSE']._serialized_end=2636
-  _globals['_LEARNERSELFSERVICE']._serialized_start=3141
-  _globals['_LEARNERSELFSERVICE']._serialized_end=4307
+  _globals['_EXPORTMYDATARESPONSE']._serialized_end=1595
+  _globals['_SIGNOUTEVERYWHEREREQUEST']._serialized_start=1597
+  _globals['_SIGNOUTEVERYWHEREREQUEST']._serialized_end=1623
+  _globals['_SIGNOUTEVERYWHERERESPONSE']._serialized_start=1625
+  _globals['_SIGNOUTEVERYWHERERESPONSE']._serialized_end=1681
+  _globals['_NOTICE']._serialized_start=1684
+  _globals['_NOTICE']._serialized_end=1888
+  _globals['_LISTNOTICESREQUEST']._serialized_start=1890
+  _globals['_LISTNOTICESREQUEST']._serialized_end=1949
+  _globals['_LISTNOTICESRESPONSE']._serialized_start=1951
+  _globals['_LISTNOTICESRESPONSE']._serialized_end=2071
+  _globals['_MARKNOTICESSEENREQUEST']._serialized_start=2073
+  _globals['_MARKNOTICESSEENREQUEST']._serialized_end=2124
+  _globals['_MARKNOTICESSEENRESPONSE']._serialized_start=2126
+  _globals['_MARKNOTICESSEENRESPONSE']._serialized_end=2170
+  _globals['_NOTICEDIGEST']._serialized_start=2172
+  _globals['_NOTICEDIGEST']._serialized_end=2274
+  _globals['_GETNOTICEDIGESTREQUEST']._serialized_start=2276
+  _globals['_GETNOTICEDIGESTREQUEST']._serialized_end=2300
+  _globals['_GETNOTICEDIGESTRESPONSE']._serialized_start=2302
+  _globals['_GETNOTICEDIGESTRESPONSE']._serialized_end=2365
+  _globals['_STARTNOTICEDIGESTREQUEST']._serialized_start=2367
+  _globals['_STARTNOTICEDIGESTREQUEST']._serialized_end=2408
+  _globals['_STARTNOTICEDIGESTRESPONSE']._serialized_start=2410
+  _globals['_STARTNOTICEDIGESTRESPONSE']._serialized_end=2475
+  _globals['_CONFIRMNOTICEDIGESTREQUEST']._serialized_start=2477
+  _globals['_CONFIRMNOTICEDIGESTREQUEST']._serialized_end=2519
+  _globals['_CONFIRMNOTICEDIGESTRESPONSE']._serialized_start=2521
+  _globals['_CONFIRMNOTICEDIGESTRESPONSE']._serialized_end=2588
+  _globals['_STOPNOTICEDIGESTREQUEST']._serialized_start=2590
+  _globals['_STOPNOTICEDIGESTREQUEST']._serialized_end=2615
+  _globals['_STOPNOTICEDIGESTRESPONSE']._serialized_start=2617
+  _globals['_STOPNOTICEDIGESTRESPONSE']._serialized_end=2681
+  _globals['_LEARNERSELFSERVICE']._serialized_start=3186
+  _globals['_LEARNERSELFSERVICE']._serialized_end=4352
 # @@protoc_insertion_point(module_scope)

@@ -509,6 +509,7 @@ class ExportMyDataResponse(_message.Message):
     SHARING_HISTORY_FIELD_NUMBER: _builtins.int
     ACCESS_LOG_FIELD_NUMBER: _builtins.int
     REGISTERED_AT_FIELD_NUMBER: _builtins.int
+    NOTICE_DIGEST_FIELD_NUMBER: _builtins.int
     registered_at: _builtins.str
     """When the learner was registered (RFC 3339)."""
     @_builtins.property
@@ -539,6 +540,10 @@ class ExportMyDataResponse(_message.Message):
     def access_log(self) -> _containers.RepeatedCompositeFieldContainer[Global___AccessLogEntry]:
         """Every access to the learner's data, newest first."""
 
+    @_builtins.property
+    def notice_digest(self) -> Global___NoticeDigest:
+        """The notice email digest: its confirmed (or pending) address."""
+
     def __init__(
         self,
         *,
@@ -550,10 +555,11 @@ class ExportMyDataResponse(_message.Message):
         sharing_history: _abc.Iterable[Global___SharingPreferences] | None = ...,
         access_log: _abc.Iterable[Global___AccessLogEntry] | None = ...,
         registered_at: _builtins.str = ...,
+        notice_digest: Global___NoticeDigest | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["learner", b"learner", "sharing", b"sharing"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["learner", b"learner", "notice_digest", b"notice_digest", "sharing", b"sharing"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["access_log", b"access_log", "achievements", b"achievements", "family_name_history", b"family_name_history", "learner", b"learner", "linked_ulns", b"linked_ulns", "registered_at", b"registered_at", "sharing", b"sharing", "sharing_history", b"sharing_history"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["access_log", b"access_log", "achievements", b"achievements", "family_name_history", b"family_name_history", "learner", b"learner", "linked_ulns", b"linked_ulns", "notice_digest", b"notice_digest", "registered_at", b"registered_at", "sharing", b"sharing", "sharing_history", b"sharing_history"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

@@ -98,7 +98,10 @@ class LearnerSelfServicer(self_grpc.LearnerSelfServiceServicer):
     def ExportMyData(
         self, request: self_pb.ExportMyDataRequest, context: grpc.ServicerContext
     ) -> self_pb.ExportMyDataResponse:
-        return convert_records.export_to_pb(self._access.export(current_principal(), f"{_SELF}/ExportMyData"))
+        principal = current_principal()
+        response = convert_records.export_to_pb(self._access.export(principal, f"{_SELF}/ExportMyData"))
+        response.notice_digest.CopyFrom(convert_notices.digest_to_pb(self._notices.digest(principal)))
+        return response
 
     def SignOutEverywhere(
         self, request: self_pb.SignOutEverywhereRequest, context: grpc.ServicerContext

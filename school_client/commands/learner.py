@@ -174,6 +174,7 @@ def export_dict(response: self_pb.ExportMyDataResponse) -> dict[str, Any]:
         "sharing": sharing_dict(response.sharing),
         "sharing_history": [sharing_dict(s) for s in response.sharing_history],
         "access_log": [access_dict(e) for e in response.access_log],
+        "notice_digest": digest_dict(response.notice_digest),
     }
 
 

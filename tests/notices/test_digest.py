@@ -99,6 +99,9 @@ def test_the_digest_reaches_the_mailbox_without_any_achievement(
         assert secret not in text and secret not in digest["Subject"], secret
     # A second run the same day has nothing new to tell, and sends nothing.
     assert send_digests(db_url, smtp_sink) == 0 and len(smtp_sink.messages) == 2
+    # The address is held about the learner, so it is in their export.
+    exported = selfservice(mailing).ExportMyData(self_pb.ExportMyDataRequest(), metadata=learner.md)
+    assert exported.notice_digest.email == ADDRESS and exported.notice_digest.last_sent_at
     stopped = selfservice(mailing).StopNoticeDigest(self_pb.StopNoticeDigestRequest(), metadata=learner.md)
     assert stopped.digest.email == ""
     assert (
