@@ -173,3 +173,28 @@ def test_only_a_learner_reads_notices(api: Api, kind: OrgKind) -> None:
     with pytest.raises(grpc.RpcError) as caught:
         selfservice(api).ListNotices(self_pb.ListNoticesRequest())
     assert failure(caught.value).code == grpc.StatusCode.UNAUTHENTICATED
+
+
+def test_looks_at_a_record_merged_into_mine_are_my_notices(api: Api) -> None:
+    from lrs.v1 import admin_service_pb2 as admin_pb
+    from tests.records.conftest import admin
+    from tests.service.factories import register_new
+
+    learner = signed_in_learner(api)
+    linked = register_new(
+        api, given_name="Amarah", family_name="Okafor", date_of_birth="2010-07-15", postcode="M1 1AE"
+    ).uln
+    # A college verifies the duplicate record before anyone knew it was the same learner.
+    api.registration.VerifyLearner(
+        reg_pb.VerifyLearnerRequest(uln=linked, given_name="Amarah", family_name="Okafor"),
+        metadata=api.auth(OrgKind.POST16),
+    )
+    assert all(n.uln != linked for n in notices(api, learner).notices)
+    admin(api).MergeLearners(
+        admin_pb.MergeLearnersRequest(master_uln=learner.uln, linked_uln=linked, reason="duplicate"),
+        metadata=api.auth(OrgKind.ADMIN),
+    )
+    on_linked = [n for n in notices(api, learner).notices if n.uln == linked]
+    assert [(n.organisation_name, n.kind) for n in on_linked if n.organisation_kind == "post16"] == [
+        ("Test post16", KIND.NOTICE_KIND_VERIFIED)
+    ]
