@@ -51,9 +51,7 @@ SUMMARIES = {
     NoticeKind.FOUND_BY_ULN: "looked you up by your ULN and names",
     NoticeKind.VERIFIED: "checked that a ULN and details belong to you",
     NoticeKind.RECORD_READ: "read your learner record",
-    NoticeKind.RECORD_REFUSED: (
-        "asked for your learner record: your sharing choice withheld your results"
-    ),
+    NoticeKind.RECORD_REFUSED: "asked for your learner record: your sharing choice withheld your results",
     NoticeKind.OTHER: "saw your details (registering you, or managing duplicate records)",
 }
 _BY_METHOD = {
