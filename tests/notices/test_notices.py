@@ -6,13 +6,14 @@ from __future__ import annotations
 import grpc
 import pytest
 
+from lrs.v1 import admin_service_pb2 as admin_pb
 from lrs.v1 import learner_service_pb2 as self_pb
 from lrs.v1 import registration_service_pb2 as reg_pb
 from lrs_server.domain.model import OrgKind
 from tests.notices.conftest import Learner, notices, signed_in_learner
-from tests.records.conftest import record, result_row, selfservice, submit
+from tests.records.conftest import admin, record, result_row, selfservice, submit
 from tests.service.conftest import Api, failure
-from tests.service.factories import identity
+from tests.service.factories import identity, register_new
 
 KIND = self_pb.NoticeKind
 
@@ -176,10 +177,6 @@ def test_only_a_learner_reads_notices(api: Api, kind: OrgKind) -> None:
 
 
 def test_looks_at_a_record_merged_into_mine_are_my_notices(api: Api) -> None:
-    from lrs.v1 import admin_service_pb2 as admin_pb
-    from tests.records.conftest import admin
-    from tests.service.factories import register_new
-
     learner = signed_in_learner(api)
     linked = register_new(
         api, given_name="Amarah", family_name="Okafor", date_of_birth="2010-07-15", postcode="M1 1AE"

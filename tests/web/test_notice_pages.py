@@ -8,6 +8,7 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
+import httpx
 import pytest
 from playwright.sync_api import expect
 
@@ -21,6 +22,7 @@ from tests.notices.conftest import Sink, body
 from tests.notices.conftest import smtp_sink as smtp_sink_fixture
 from tests.service.conftest import Api
 from tests.service.factories import identity
+from tests.web import http as web_http
 from tests.web.conftest import Visit, Web, open_visit, start_web
 from tests.web.journeys import college_reads, school_registers_with_result
 from tests.web.test_learner_journey import sign_in
@@ -164,3 +166,23 @@ def test_notice_pages_need_a_signed_in_learner(web: Web, visit: Visit) -> None:
     for path in ("/notices", "/notices/email", "/notices/email/confirm"):
         visit.page.goto(f"{web.url}{path}")
         expect(visit.page).to_have_url(f"{web.url}/")
+
+
+def test_notice_forms_without_the_token_change_nothing(api: Api, mailing_web: Web, smtp_sink: Sink) -> None:
+    learner = school_registers_with_result(api)
+    with httpx.Client(base_url=mailing_web.url, follow_redirects=False) as client:
+        assert web_http.sign_in(client, learner.uln, learner.code).status_code == 303
+        for path, form in (
+            ("/notices/email", {"email": "amara@example.org"}),
+            ("/notices/email/confirm", {"code": "ABCDEFGH"}),
+            ("/notices/email/stop", {}),
+        ):
+            assert client.post(path, data=form).status_code == 403, path
+            assert client.post(path, data={**form, "csrf_token": "not-the-token"}).status_code == 403, path
+        assert smtp_sink.messages == []
+        assert "We do not email you." in client.get("/notices/email").text
+        # With the token the same form goes through.
+        csrf = web_http.csrf_of(client.get("/notices/email").text)
+        sent = client.post("/notices/email", data={"email": "amara@example.org", "csrf_token": csrf})
+        assert sent.status_code == 303 and sent.headers["location"] == "/notices/email/confirm"
+        assert len(smtp_sink.wait_for(1)) == 1
