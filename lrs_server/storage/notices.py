@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, Engine, and_, func, insert, or_, select, update
+from sqlalchemy import ColumnElement, Engine, and_, func, or_, select
 
 from lrs_server.domain.notice_ports import NoticeState
 from lrs_server.domain.record_ports import AccessView
@@ -64,10 +64,11 @@ class SqlNoticeTransaction(SqlRecordTransaction):
         return None if row is None else NoticeState(**{f: getattr(row, f) for f in _STATE_FIELDS})
 
     def save_notice_state(self, learner_id: int, state: NoticeState, now: datetime) -> None:
+        # An upsert: two credentials on records merged into one learner lock different keys, and
+        # both may create the row at once.
         values = {f: getattr(state, f) for f in _STATE_FIELDS} | {"updated_at": now}
-        done = self._c.execute(update(STATE).where(STATE.c.learner_id == learner_id).values(**values))
-        if done.rowcount == 0:
-            self._c.execute(insert(STATE).values(learner_id=learner_id, **values))
+        stmt = self._upsert(STATE).values(learner_id=learner_id, **values)
+        self._c.execute(stmt.on_conflict_do_update(index_elements=[STATE.c.learner_id], set_=values))
 
     def digest_recipients(self, last_sent_before: datetime) -> list[tuple[int, NoticeState]]:
         stmt = (
