@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from pathlib import Path
 
 import grpc
 import pytest
 from sqlalchemy import Engine
 
 from lrs.v1 import learner_service_pb2 as self_pb
+from lrs.v1 import learner_service_pb2_grpc
 from lrs_server import app
 from lrs_server.domain.clock import Clock
 from lrs_server.mail import SmtpMailer, SmtpSettings
@@ -20,6 +22,7 @@ from tests.notices.conftest import Sink, body, signed_in_learner
 from tests.notices.test_notices import look_in_every_way
 from tests.records.conftest import selfservice
 from tests.service.conftest import Api, failure
+from tests.service.operations import serving
 
 ADDRESS = "amara@example.org"
 
@@ -188,3 +191,21 @@ def test_send_digests_needs_its_mail_server(db_url: str, engine: Engine) -> None
         app.main(["send-digests", "--db", db_url])
     with pytest.raises(SystemExit, match="HOST:PORT"):
         app.main(["send-digests", "--db", db_url, "--smtp-server", "nohost", "--smtp-from", "a@b.org"])
+
+
+def test_serve_with_a_mail_server_emails_the_code_from_its_workers(
+    api: Api, db_url: str, smtp_sink: Sink, tmp_path: Path
+) -> None:
+    """``lrs-server serve --workers 2 --smtp-server ...``: the option reaches the spawned workers."""
+    learner = signed_in_learner(api)
+    options = ("--workers", "2", "--smtp-server", smtp_sink.address, "--smtp-from", "lrs@example.org")
+    with serving(db_url, tmp_path / "served", *options) as served:
+        channel = served.channel()
+        stub = learner_service_pb2_grpc.LearnerSelfServiceStub(channel)
+        stub.StartNoticeDigest(
+            self_pb.StartNoticeDigestRequest(email=ADDRESS), metadata=learner.md, timeout=30
+        )
+        (message,) = smtp_sink.wait_for(1)
+        assert message["To"] == ADDRESS and message["From"] == "lrs@example.org"
+        assert confirmation_code(body(message))
+        channel.close()
