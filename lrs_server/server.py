@@ -41,6 +41,8 @@ from lrs_server.domain.learner_access import CREDENTIAL_LIFETIME, LearnerAccessS
 from lrs_server.domain.lookup import LookupService
 from lrs_server.domain.merges import MergeService
 from lrs_server.domain.model import Principal
+from lrs_server.domain.notice_ports import Mailer
+from lrs_server.domain.notices import NoticeService
 from lrs_server.domain.record_ports import AUDIENCES
 from lrs_server.domain.records import RecordService
 from lrs_server.domain.registration import RegistrationService
@@ -52,6 +54,7 @@ from lrs_server.limits import Admission, RateLimiter
 from lrs_server.observe import Observer
 from lrs_server.privacy import Disclosure
 from lrs_server.storage.engine import WalCheckpointer, database_reachable, is_database_unavailable
+from lrs_server.storage.notices import SqlNoticeStore
 from lrs_server.storage.organisations import OrganisationStore
 from lrs_server.storage.records import SqlRecordStore, principal_for_learner_token
 from matching import default_matcher
@@ -199,6 +202,7 @@ class LrsServer:
         clock: Clock | None = None,
         limiter: RateLimiter | None = None,
         observer: Observer | None = None,
+        mailer: Mailer | None = None,
     ) -> None:
         _check_policy()
         check_listen(config)
@@ -241,6 +245,7 @@ class LrsServer:
                 SharingService(store),
                 GrantService(store, clock, record_readers() & AUDIENCES),
                 clock,
+                NoticeService(SqlNoticeStore(engine), clock, mailer),
             ),
             self._server,
         )

@@ -24,6 +24,7 @@ from multiprocessing.synchronize import Event as MpEvent
 from types import FrameType
 
 from lrs_server.limits import RateLimiter, RateLimits
+from lrs_server.mail import SmtpMailer, SmtpSettings
 from lrs_server.observe import Observer
 from lrs_server.server import LrsServer, ServerConfig, tune_garbage_collector
 from lrs_server.storage.engine import make_engine
@@ -43,6 +44,7 @@ class WorkerSpec:
     redis_prefix: str = "lrs:ratelimit:"
     metrics: bool = False
     grace: float = 10.0
+    smtp: SmtpSettings | None = None
 
 
 def build_server(spec: WorkerSpec) -> LrsServer:
@@ -61,7 +63,8 @@ def build_server(spec: WorkerSpec) -> LrsServer:
         from lrs_server.storage.redis_buckets import RedisTokenBuckets
 
         limiter = RateLimiter(spec.limits, RedisTokenBuckets.from_url(spec.redis_url, spec.redis_prefix))
-    return LrsServer(engine, spec.config, limiter=limiter, observer=observer)
+    mailer = SmtpMailer(spec.smtp) if spec.smtp is not None else None
+    return LrsServer(engine, spec.config, limiter=limiter, observer=observer, mailer=mailer)
 
 
 def _die_with_parent(parent: int | None) -> None:

@@ -15,7 +15,7 @@ from starlette.responses import Response
 from starlette.routing import Mount
 from starlette.staticfiles import StaticFiles
 
-from lrs_web import grant_pages, learner_pages, review_pages
+from lrs_web import grant_pages, learner_pages, notice_pages, review_pages
 from lrs_web.config import WebSettings
 from lrs_web.errors import ServerError
 from lrs_web.gateway import Gateway
@@ -79,6 +79,7 @@ def create_app(settings: WebSettings) -> Starlette:
         routes=[
             *learner_pages.routes,
             *grant_pages.routes,
+            *notice_pages.routes,
             *review_pages.routes,
             Mount("/assets", StaticFiles(directory=VENDOR / "assets"), name="assets"),
             Mount("/static", StaticFiles(directory=STATIC), name="static"),

@@ -117,6 +117,33 @@ class Gateway:
         response = await self._call(self._learner.DeleteGrant, request, token)
         return int(response.grants_revoked)
 
+    async def notices(self, token: str, page_size: int, page_token: str) -> self_pb.ListNoticesResponse:
+        request = self_pb.ListNoticesRequest(page_size=page_size, page_token=page_token)
+        return await self._call(self._learner.ListNotices, request, token)
+
+    async def mark_notices_seen(self, token: str, through_id: str) -> int:
+        request = self_pb.MarkNoticesSeenRequest(through_notice_id=through_id)
+        response = await self._call(self._learner.MarkNoticesSeen, request, token)
+        return int(response.new_count)
+
+    async def digest(self, token: str) -> self_pb.NoticeDigest:
+        response = await self._call(self._learner.GetNoticeDigest, self_pb.GetNoticeDigestRequest(), token)
+        digest: self_pb.NoticeDigest = response.digest
+        return digest
+
+    async def start_digest(self, token: str, email: str) -> None:
+        await self._call(
+            self._learner.StartNoticeDigest, self_pb.StartNoticeDigestRequest(email=email), token
+        )
+
+    async def confirm_digest(self, token: str, code: str) -> None:
+        await self._call(
+            self._learner.ConfirmNoticeDigest, self_pb.ConfirmNoticeDigestRequest(code=code), token
+        )
+
+    async def stop_digest(self, token: str) -> None:
+        await self._call(self._learner.StopNoticeDigest, self_pb.StopNoticeDigestRequest(), token)
+
     # -- review operators
     async def review_items(
         self, token: str, page_size: int, page_token: str, school: str = ""

@@ -122,10 +122,11 @@ async def record(request: Request) -> Response:
     session = learner_session(request)
     if isinstance(session, Response):
         return session
-    response = await services(request).gateway.my_record(session.token)
-    return render(
-        request, "learner/record.html", {"record": presenters.record_page(response)}, session=session
-    )
+    gateway = services(request).gateway
+    response = await gateway.my_record(session.token)
+    new_notices = (await gateway.notices(session.token, 1, "")).new_count
+    context = {"record": presenters.record_page(response), "new_notices": new_notices}
+    return render(request, "learner/record.html", context, session=session)
 
 
 async def access_log(request: Request) -> Response:

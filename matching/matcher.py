@@ -247,7 +247,8 @@ class ProbabilisticMatcher:
             upper = max(upper, config.unplaced_upper_threshold)
         # Exactly one candidate above the upper threshold, clearly ahead of the next; else never auto-link.
         if (
-            runner_up < config.upper_threshold and upper <= best.match_weight
+            runner_up < config.upper_threshold
+            and upper <= best.match_weight
             and best.match_weight - runner_up >= config.margin
             and levels.isdisjoint(config.review_only)
         ):

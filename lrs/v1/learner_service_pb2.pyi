@@ -77,6 +77,46 @@ SHARING_SOURCE_MERGE: SharingSource.ValueType  # 3
 """A merge of two records: the more restrictive choice applies until the learner chooses again."""
 Global___SharingSource: _TypeAlias = SharingSource  # noqa: Y015
 
+class _NoticeKind:
+    ValueType = _typing.NewType("ValueType", _builtins.int)
+    V: _TypeAlias = ValueType  # noqa: Y015
+
+class _NoticeKindEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_NoticeKind.ValueType], _builtins.type):
+    DESCRIPTOR: _descriptor.EnumDescriptor
+    NOTICE_KIND_UNSPECIFIED: _NoticeKind.ValueType  # 0
+    """Never sent."""
+    NOTICE_KIND_FOUND_BY_DETAILS: _NoticeKind.ValueType  # 1
+    """Found the learner by name, date of birth and postcode (FindLearnerByDemographics)."""
+    NOTICE_KIND_FOUND_BY_ULN: _NoticeKind.ValueType  # 2
+    """Looked the learner up by ULN and names (FindLearnerByUln)."""
+    NOTICE_KIND_VERIFIED: _NoticeKind.ValueType  # 3
+    """Checked that a ULN and details belong together (VerifyLearner, or sending results)."""
+    NOTICE_KIND_RECORD_READ: _NoticeKind.ValueType  # 4
+    """Read the learner's record, achievements included."""
+    NOTICE_KIND_RECORD_REFUSED: _NoticeKind.ValueType  # 5
+    """Asked for the learner's record and was refused their achievements by the learner's sharing choice."""
+    NOTICE_KIND_OTHER: _NoticeKind.ValueType  # 6
+    """Saw the learner's details another way (e.g. registering them, a merge, the review queue)."""
+
+class NoticeKind(_NoticeKind, metaclass=_NoticeKindEnumTypeWrapper):
+    """What an organisation did that a notice tells the learner about."""
+
+NOTICE_KIND_UNSPECIFIED: NoticeKind.ValueType  # 0
+"""Never sent."""
+NOTICE_KIND_FOUND_BY_DETAILS: NoticeKind.ValueType  # 1
+"""Found the learner by name, date of birth and postcode (FindLearnerByDemographics)."""
+NOTICE_KIND_FOUND_BY_ULN: NoticeKind.ValueType  # 2
+"""Looked the learner up by ULN and names (FindLearnerByUln)."""
+NOTICE_KIND_VERIFIED: NoticeKind.ValueType  # 3
+"""Checked that a ULN and details belong together (VerifyLearner, or sending results)."""
+NOTICE_KIND_RECORD_READ: NoticeKind.ValueType  # 4
+"""Read the learner's record, achievements included."""
+NOTICE_KIND_RECORD_REFUSED: NoticeKind.ValueType  # 5
+"""Asked for the learner's record and was refused their achievements by the learner's sharing choice."""
+NOTICE_KIND_OTHER: NoticeKind.ValueType  # 6
+"""Saw the learner's details another way (e.g. registering them, a merge, the review queue)."""
+Global___NoticeKind: _TypeAlias = NoticeKind  # noqa: Y015
+
 @_typing.final
 class SharingPreferences(_message.Message):
     """A learner's sharing preferences."""
@@ -470,6 +510,7 @@ class ExportMyDataResponse(_message.Message):
     ACCESS_LOG_FIELD_NUMBER: _builtins.int
     REGISTERED_AT_FIELD_NUMBER: _builtins.int
     GRANTS_FIELD_NUMBER: _builtins.int
+    NOTICE_DIGEST_FIELD_NUMBER: _builtins.int
     registered_at: _builtins.str
     """When the learner was registered (RFC 3339)."""
     @_builtins.property
@@ -504,6 +545,10 @@ class ExportMyDataResponse(_message.Message):
     def grants(self) -> _containers.RepeatedCompositeFieldContainer[Global___Grant]:
         """The learner's live grants."""
 
+    @_builtins.property
+    def notice_digest(self) -> Global___NoticeDigest:
+        """The notice email digest: its confirmed (or pending) address."""
+
     def __init__(
         self,
         *,
@@ -516,10 +561,11 @@ class ExportMyDataResponse(_message.Message):
         access_log: _abc.Iterable[Global___AccessLogEntry] | None = ...,
         registered_at: _builtins.str = ...,
         grants: _abc.Iterable[Global___Grant] | None = ...,
+        notice_digest: Global___NoticeDigest | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["learner", b"learner", "sharing", b"sharing"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["learner", b"learner", "notice_digest", b"notice_digest", "sharing", b"sharing"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["access_log", b"access_log", "achievements", b"achievements", "family_name_history", b"family_name_history", "grants", b"grants", "learner", b"learner", "linked_ulns", b"linked_ulns", "registered_at", b"registered_at", "sharing", b"sharing", "sharing_history", b"sharing_history"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["access_log", b"access_log", "achievements", b"achievements", "family_name_history", b"family_name_history", "grants", b"grants", "learner", b"learner", "linked_ulns", b"linked_ulns", "notice_digest", b"notice_digest", "registered_at", b"registered_at", "sharing", b"sharing", "sharing_history", b"sharing_history"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -849,3 +895,377 @@ class ListGrantsResponse(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___ListGrantsResponse: _TypeAlias = ListGrantsResponse  # noqa: Y015
+
+@_typing.final
+class Notice(_message.Message):
+    """One look at the learner's data by an organisation."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ID_FIELD_NUMBER: _builtins.int
+    AT_FIELD_NUMBER: _builtins.int
+    ORGANISATION_NAME_FIELD_NUMBER: _builtins.int
+    ORGANISATION_REF_FIELD_NUMBER: _builtins.int
+    ORGANISATION_KIND_FIELD_NUMBER: _builtins.int
+    KIND_FIELD_NUMBER: _builtins.int
+    SUMMARY_FIELD_NUMBER: _builtins.int
+    GIVEN_FIELD_NUMBER: _builtins.int
+    ULN_FIELD_NUMBER: _builtins.int
+    NEW_FIELD_NUMBER: _builtins.int
+    id: _builtins.str
+    """The notice's identifier (its access-log sequence number): pass it to MarkNoticesSeen."""
+    at: _builtins.str
+    """When (RFC 3339)."""
+    organisation_name: _builtins.str
+    """The organisation's name."""
+    organisation_ref: _builtins.str
+    """The organisation's reference (URN, UKPRN)."""
+    organisation_kind: _builtins.str
+    """The organisation's kind (school, post16, awarding_body, admin)."""
+    kind: Global___NoticeKind.ValueType
+    """What it did."""
+    summary: _builtins.str
+    """What it asked, in plain English."""
+    uln: _builtins.str
+    """The ULN it concerned."""
+    new: _builtins.bool
+    """True when it came after the learner last marked notices seen."""
+    @_builtins.property
+    def given(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """What it was given (field names; "achievements" or "achievements_withheld" for records)."""
+
+    def __init__(
+        self,
+        *,
+        id: _builtins.str = ...,
+        at: _builtins.str = ...,
+        organisation_name: _builtins.str = ...,
+        organisation_ref: _builtins.str = ...,
+        organisation_kind: _builtins.str = ...,
+        kind: Global___NoticeKind.ValueType = ...,
+        summary: _builtins.str = ...,
+        given: _abc.Iterable[_builtins.str] | None = ...,
+        uln: _builtins.str = ...,
+        new: _builtins.bool = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["at", b"at", "given", b"given", "id", b"id", "kind", b"kind", "new", b"new", "organisation_kind", b"organisation_kind", "organisation_name", b"organisation_name", "organisation_ref", b"organisation_ref", "summary", b"summary", "uln", b"uln"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___Notice: _TypeAlias = Notice  # noqa: Y015
+
+@_typing.final
+class ListNoticesRequest(_message.Message):
+    """ListNotices request."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    PAGE_SIZE_FIELD_NUMBER: _builtins.int
+    PAGE_TOKEN_FIELD_NUMBER: _builtins.int
+    page_size: _builtins.int
+    """At most this many notices (default 100, at most 1000)."""
+    page_token: _builtins.str
+    """From a previous response's next_page_token."""
+    def __init__(
+        self,
+        *,
+        page_size: _builtins.int = ...,
+        page_token: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["page_size", b"page_size", "page_token", b"page_token"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListNoticesRequest: _TypeAlias = ListNoticesRequest  # noqa: Y015
+
+@_typing.final
+class ListNoticesResponse(_message.Message):
+    """ListNotices response."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    NOTICES_FIELD_NUMBER: _builtins.int
+    NEXT_PAGE_TOKEN_FIELD_NUMBER: _builtins.int
+    NEW_COUNT_FIELD_NUMBER: _builtins.int
+    LAST_SEEN_AT_FIELD_NUMBER: _builtins.int
+    next_page_token: _builtins.str
+    """Empty on the last page."""
+    new_count: _builtins.int
+    """How many notices are new (on every page, not only this one)."""
+    last_seen_at: _builtins.str
+    """When the learner last marked notices seen (RFC 3339); empty if never."""
+    @_builtins.property
+    def notices(self) -> _containers.RepeatedCompositeFieldContainer[Global___Notice]:
+        """Notices, newest first."""
+
+    def __init__(
+        self,
+        *,
+        notices: _abc.Iterable[Global___Notice] | None = ...,
+        next_page_token: _builtins.str = ...,
+        new_count: _builtins.int = ...,
+        last_seen_at: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["last_seen_at", b"last_seen_at", "new_count", b"new_count", "next_page_token", b"next_page_token", "notices", b"notices"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListNoticesResponse: _TypeAlias = ListNoticesResponse  # noqa: Y015
+
+@_typing.final
+class MarkNoticesSeenRequest(_message.Message):
+    """MarkNoticesSeen request."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    THROUGH_NOTICE_ID_FIELD_NUMBER: _builtins.int
+    through_notice_id: _builtins.str
+    """Notices up to and including this one are seen (a Notice.id)."""
+    def __init__(
+        self,
+        *,
+        through_notice_id: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["through_notice_id", b"through_notice_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___MarkNoticesSeenRequest: _TypeAlias = MarkNoticesSeenRequest  # noqa: Y015
+
+@_typing.final
+class MarkNoticesSeenResponse(_message.Message):
+    """MarkNoticesSeen response."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    NEW_COUNT_FIELD_NUMBER: _builtins.int
+    new_count: _builtins.int
+    """How many notices are still new (those after through_notice_id)."""
+    def __init__(
+        self,
+        *,
+        new_count: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["new_count", b"new_count"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___MarkNoticesSeenResponse: _TypeAlias = MarkNoticesSeenResponse  # noqa: Y015
+
+@_typing.final
+class NoticeDigest(_message.Message):
+    """The learner's email digest."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    EMAIL_FIELD_NUMBER: _builtins.int
+    PENDING_EMAIL_FIELD_NUMBER: _builtins.int
+    PENDING_EXPIRES_AT_FIELD_NUMBER: _builtins.int
+    LAST_SENT_AT_FIELD_NUMBER: _builtins.int
+    email: _builtins.str
+    """The confirmed address the daily digest goes to; empty when there is none."""
+    pending_email: _builtins.str
+    """An address waiting for its confirmation code; empty when none."""
+    pending_expires_at: _builtins.str
+    """When the pending confirmation code expires (RFC 3339)."""
+    last_sent_at: _builtins.str
+    """When the last digest was sent (RFC 3339); empty if never."""
+    def __init__(
+        self,
+        *,
+        email: _builtins.str = ...,
+        pending_email: _builtins.str = ...,
+        pending_expires_at: _builtins.str = ...,
+        last_sent_at: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["email", b"email", "last_sent_at", b"last_sent_at", "pending_email", b"pending_email", "pending_expires_at", b"pending_expires_at"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___NoticeDigest: _TypeAlias = NoticeDigest  # noqa: Y015
+
+@_typing.final
+class GetNoticeDigestRequest(_message.Message):
+    """GetNoticeDigest request."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    def __init__(
+        self,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetNoticeDigestRequest: _TypeAlias = GetNoticeDigestRequest  # noqa: Y015
+
+@_typing.final
+class GetNoticeDigestResponse(_message.Message):
+    """GetNoticeDigest response."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    DIGEST_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def digest(self) -> Global___NoticeDigest:
+        """The digest settings."""
+
+    def __init__(
+        self,
+        *,
+        digest: Global___NoticeDigest | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["digest", b"digest"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["digest", b"digest"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetNoticeDigestResponse: _TypeAlias = GetNoticeDigestResponse  # noqa: Y015
+
+@_typing.final
+class StartNoticeDigestRequest(_message.Message):
+    """StartNoticeDigest request."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    EMAIL_FIELD_NUMBER: _builtins.int
+    email: _builtins.str
+    """The address to send the digest to."""
+    def __init__(
+        self,
+        *,
+        email: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["email", b"email"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___StartNoticeDigestRequest: _TypeAlias = StartNoticeDigestRequest  # noqa: Y015
+
+@_typing.final
+class StartNoticeDigestResponse(_message.Message):
+    """StartNoticeDigest response."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    DIGEST_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def digest(self) -> Global___NoticeDigest:
+        """The digest settings (the address is pending until confirmed)."""
+
+    def __init__(
+        self,
+        *,
+        digest: Global___NoticeDigest | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["digest", b"digest"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["digest", b"digest"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___StartNoticeDigestResponse: _TypeAlias = StartNoticeDigestResponse  # noqa: Y015
+
+@_typing.final
+class ConfirmNoticeDigestRequest(_message.Message):
+    """ConfirmNoticeDigest request."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CODE_FIELD_NUMBER: _builtins.int
+    code: _builtins.str
+    """The code emailed to the pending address."""
+    def __init__(
+        self,
+        *,
+        code: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["code", b"code"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ConfirmNoticeDigestRequest: _TypeAlias = ConfirmNoticeDigestRequest  # noqa: Y015
+
+@_typing.final
+class ConfirmNoticeDigestResponse(_message.Message):
+    """ConfirmNoticeDigest response."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    DIGEST_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def digest(self) -> Global___NoticeDigest:
+        """The digest settings (the address is confirmed)."""
+
+    def __init__(
+        self,
+        *,
+        digest: Global___NoticeDigest | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["digest", b"digest"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["digest", b"digest"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ConfirmNoticeDigestResponse: _TypeAlias = ConfirmNoticeDigestResponse  # noqa: Y015
+
+@_typing.final
+class StopNoticeDigestRequest(_message.Message):
+    """StopNoticeDigest request."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    def __init__(
+        self,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___StopNoticeDigestRequest: _TypeAlias = StopNoticeDigestRequest  # noqa: Y015
+
+@_typing.final
+class StopNoticeDigestResponse(_message.Message):
+    """StopNoticeDigest response."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    DIGEST_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def digest(self) -> Global___NoticeDigest:
+        """The digest settings (empty)."""
+
+    def __init__(
+        self,
+        *,
+        digest: Global___NoticeDigest | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["digest", b"digest"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["digest", b"digest"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___StopNoticeDigestResponse: _TypeAlias = StopNoticeDigestResponse  # noqa: Y015

@@ -90,6 +90,36 @@ class LearnerSelfServiceStub:
                 request_serializer=lrs_dot_v1_dot_learner__service__pb2.ListGrantsRequest.SerializeToString,
                 response_deserializer=lrs_dot_v1_dot_learner__service__pb2.ListGrantsResponse.FromString,
                 _registered_method=True)
+        self.ListNotices = channel.unary_unary(
+                '/lrs.v1.LearnerSelfService/ListNotices',
+                request_serializer=lrs_dot_v1_dot_learner__service__pb2.ListNoticesRequest.SerializeToString,
+                response_deserializer=lrs_dot_v1_dot_learner__service__pb2.ListNoticesResponse.FromString,
+                _registered_method=True)
+        self.MarkNoticesSeen = channel.unary_unary(
+                '/lrs.v1.LearnerSelfService/MarkNoticesSeen',
+                request_serializer=lrs_dot_v1_dot_learner__service__pb2.MarkNoticesSeenRequest.SerializeToString,
+                response_deserializer=lrs_dot_v1_dot_learner__service__pb2.MarkNoticesSeenResponse.FromString,
+                _registered_method=True)
+        self.GetNoticeDigest = channel.unary_unary(
+                '/lrs.v1.LearnerSelfService/GetNoticeDigest',
+                request_serializer=lrs_dot_v1_dot_learner__service__pb2.GetNoticeDigestRequest.SerializeToString,
+                response_deserializer=lrs_dot_v1_dot_learner__service__pb2.GetNoticeDigestResponse.FromString,
+                _registered_method=True)
+        self.StartNoticeDigest = channel.unary_unary(
+                '/lrs.v1.LearnerSelfService/StartNoticeDigest',
+                request_serializer=lrs_dot_v1_dot_learner__service__pb2.StartNoticeDigestRequest.SerializeToString,
+                response_deserializer=lrs_dot_v1_dot_learner__service__pb2.StartNoticeDigestResponse.FromString,
+                _registered_method=True)
+        self.ConfirmNoticeDigest = channel.unary_unary(
+                '/lrs.v1.LearnerSelfService/ConfirmNoticeDigest',
+                request_serializer=lrs_dot_v1_dot_learner__service__pb2.ConfirmNoticeDigestRequest.SerializeToString,
+                response_deserializer=lrs_dot_v1_dot_learner__service__pb2.ConfirmNoticeDigestResponse.FromString,
+                _registered_method=True)
+        self.StopNoticeDigest = channel.unary_unary(
+                '/lrs.v1.LearnerSelfService/StopNoticeDigest',
+                request_serializer=lrs_dot_v1_dot_learner__service__pb2.StopNoticeDigestRequest.SerializeToString,
+                response_deserializer=lrs_dot_v1_dot_learner__service__pb2.StopNoticeDigestResponse.FromString,
+                _registered_method=True)
 
 
 class LearnerSelfServiceServicer:
@@ -177,6 +207,52 @@ class LearnerSelfServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def ListNotices(self, request, context):
+        """Every time an organisation found, verified or read the learner (or was refused their
+        achievements), newest first, each marked new if it came after the learner last marked them seen.
+        Derived from the access log: nothing is recorded twice.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def MarkNoticesSeen(self, request, context):
+        """Marks notices seen, up to and including one notice (normally the newest the learner was shown).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetNoticeDigest(self, request, context):
+        """The learner's daily email digest of new notices: the address, and any waiting for confirmation.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def StartNoticeDigest(self, request, context):
+        """Asks for the digest at an address: a confirmation code is emailed there, and nothing is sent to
+        it until ConfirmNoticeDigest gives that code back. FAILED_PRECONDITION DIGEST_UNAVAILABLE when
+        the server has no mail server configured.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ConfirmNoticeDigest(self, request, context):
+        """Confirms the address with the emailed code; the digest goes there from then on.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def StopNoticeDigest(self, request, context):
+        """Stops the digest and forgets the address.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_LearnerSelfServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -234,6 +310,36 @@ def add_LearnerSelfServiceServicer_to_server(servicer, server):
                     servicer.ListGrants,
                     request_deserializer=lrs_dot_v1_dot_learner__service__pb2.ListGrantsRequest.FromString,
                     response_serializer=lrs_dot_v1_dot_learner__service__pb2.ListGrantsResponse.SerializeToString,
+            ),
+            'ListNotices': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListNotices,
+                    request_deserializer=lrs_dot_v1_dot_learner__service__pb2.ListNoticesRequest.FromString,
+                    response_serializer=lrs_dot_v1_dot_learner__service__pb2.ListNoticesResponse.SerializeToString,
+            ),
+            'MarkNoticesSeen': grpc.unary_unary_rpc_method_handler(
+                    servicer.MarkNoticesSeen,
+                    request_deserializer=lrs_dot_v1_dot_learner__service__pb2.MarkNoticesSeenRequest.FromString,
+                    response_serializer=lrs_dot_v1_dot_learner__service__pb2.MarkNoticesSeenResponse.SerializeToString,
+            ),
+            'GetNoticeDigest': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetNoticeDigest,
+                    request_deserializer=lrs_dot_v1_dot_learner__service__pb2.GetNoticeDigestRequest.FromString,
+                    response_serializer=lrs_dot_v1_dot_learner__service__pb2.GetNoticeDigestResponse.SerializeToString,
+            ),
+            'StartNoticeDigest': grpc.unary_unary_rpc_method_handler(
+                    servicer.StartNoticeDigest,
+                    request_deserializer=lrs_dot_v1_dot_learner__service__pb2.StartNoticeDigestRequest.FromString,
+                    response_serializer=lrs_dot_v1_dot_learner__service__pb2.StartNoticeDigestResponse.SerializeToString,
+            ),
+            'ConfirmNoticeDigest': grpc.unary_unary_rpc_method_handler(
+                    servicer.ConfirmNoticeDigest,
+                    request_deserializer=lrs_dot_v1_dot_learner__service__pb2.ConfirmNoticeDigestRequest.FromString,
+                    response_serializer=lrs_dot_v1_dot_learner__service__pb2.ConfirmNoticeDigestResponse.SerializeToString,
+            ),
+            'StopNoticeDigest': grpc.unary_unary_rpc_method_handler(
+                    servicer.StopNoticeDigest,
+                    request_deserializer=lrs_dot_v1_dot_learner__service__pb2.StopNoticeDigestRequest.FromString,
+                    response_serializer=lrs_dot_v1_dot_learner__service__pb2.StopNoticeDigestResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -534,6 +640,168 @@ class LearnerSelfService:
             '/lrs.v1.LearnerSelfService/ListGrants',
             lrs_dot_v1_dot_learner__service__pb2.ListGrantsRequest.SerializeToString,
             lrs_dot_v1_dot_learner__service__pb2.ListGrantsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListNotices(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/lrs.v1.LearnerSelfService/ListNotices',
+            lrs_dot_v1_dot_learner__service__pb2.ListNoticesRequest.SerializeToString,
+            lrs_dot_v1_dot_learner__service__pb2.ListNoticesResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def MarkNoticesSeen(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/lrs.v1.LearnerSelfService/MarkNoticesSeen',
+            lrs_dot_v1_dot_learner__service__pb2.MarkNoticesSeenRequest.SerializeToString,
+            lrs_dot_v1_dot_learner__service__pb2.MarkNoticesSeenResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetNoticeDigest(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/lrs.v1.LearnerSelfService/GetNoticeDigest',
+            lrs_dot_v1_dot_learner__service__pb2.GetNoticeDigestRequest.SerializeToString,
+            lrs_dot_v1_dot_learner__service__pb2.GetNoticeDigestResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def StartNoticeDigest(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/lrs.v1.LearnerSelfService/StartNoticeDigest',
+            lrs_dot_v1_dot_learner__service__pb2.StartNoticeDigestRequest.SerializeToString,
+            lrs_dot_v1_dot_learner__service__pb2.StartNoticeDigestResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ConfirmNoticeDigest(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/lrs.v1.LearnerSelfService/ConfirmNoticeDigest',
+            lrs_dot_v1_dot_learner__service__pb2.ConfirmNoticeDigestRequest.SerializeToString,
+            lrs_dot_v1_dot_learner__service__pb2.ConfirmNoticeDigestResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def StopNoticeDigest(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/lrs.v1.LearnerSelfService/StopNoticeDigest',
+            lrs_dot_v1_dot_learner__service__pb2.StopNoticeDigestRequest.SerializeToString,
+            lrs_dot_v1_dot_learner__service__pb2.StopNoticeDigestResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -63,6 +63,24 @@ class LearnerSelfServiceStub:
     """Ends the learner's grant to an organisation (revoke): from now on it is as if it never was."""
     ListGrants: _grpc.UnaryUnaryMultiCallable[_learner_service_pb2.ListGrantsRequest, _learner_service_pb2.ListGrantsResponse]
     """The learner's live grants (not expired, not revoked), soonest to end first."""
+    ListNotices: _grpc.UnaryUnaryMultiCallable[_learner_service_pb2.ListNoticesRequest, _learner_service_pb2.ListNoticesResponse]
+    """Every time an organisation found, verified or read the learner (or was refused their
+    achievements), newest first, each marked new if it came after the learner last marked them seen.
+    Derived from the access log: nothing is recorded twice.
+    """
+    MarkNoticesSeen: _grpc.UnaryUnaryMultiCallable[_learner_service_pb2.MarkNoticesSeenRequest, _learner_service_pb2.MarkNoticesSeenResponse]
+    """Marks notices seen, up to and including one notice (normally the newest the learner was shown)."""
+    GetNoticeDigest: _grpc.UnaryUnaryMultiCallable[_learner_service_pb2.GetNoticeDigestRequest, _learner_service_pb2.GetNoticeDigestResponse]
+    """The learner's daily email digest of new notices: the address, and any waiting for confirmation."""
+    StartNoticeDigest: _grpc.UnaryUnaryMultiCallable[_learner_service_pb2.StartNoticeDigestRequest, _learner_service_pb2.StartNoticeDigestResponse]
+    """Asks for the digest at an address: a confirmation code is emailed there, and nothing is sent to
+    it until ConfirmNoticeDigest gives that code back. FAILED_PRECONDITION DIGEST_UNAVAILABLE when
+    the server has no mail server configured.
+    """
+    ConfirmNoticeDigest: _grpc.UnaryUnaryMultiCallable[_learner_service_pb2.ConfirmNoticeDigestRequest, _learner_service_pb2.ConfirmNoticeDigestResponse]
+    """Confirms the address with the emailed code; the digest goes there from then on."""
+    StopNoticeDigest: _grpc.UnaryUnaryMultiCallable[_learner_service_pb2.StopNoticeDigestRequest, _learner_service_pb2.StopNoticeDigestResponse]
+    """Stops the digest and forgets the address."""
 
 @_typing.type_check_only
 class LearnerSelfServiceAsyncStub(LearnerSelfServiceStub):
@@ -99,6 +117,24 @@ class LearnerSelfServiceAsyncStub(LearnerSelfServiceStub):
     """Ends the learner's grant to an organisation (revoke): from now on it is as if it never was."""
     ListGrants: _aio.UnaryUnaryMultiCallable[_learner_service_pb2.ListGrantsRequest, _learner_service_pb2.ListGrantsResponse]  # type: ignore[assignment]
     """The learner's live grants (not expired, not revoked), soonest to end first."""
+    ListNotices: _aio.UnaryUnaryMultiCallable[_learner_service_pb2.ListNoticesRequest, _learner_service_pb2.ListNoticesResponse]  # type: ignore[assignment]
+    """Every time an organisation found, verified or read the learner (or was refused their
+    achievements), newest first, each marked new if it came after the learner last marked them seen.
+    Derived from the access log: nothing is recorded twice.
+    """
+    MarkNoticesSeen: _aio.UnaryUnaryMultiCallable[_learner_service_pb2.MarkNoticesSeenRequest, _learner_service_pb2.MarkNoticesSeenResponse]  # type: ignore[assignment]
+    """Marks notices seen, up to and including one notice (normally the newest the learner was shown)."""
+    GetNoticeDigest: _aio.UnaryUnaryMultiCallable[_learner_service_pb2.GetNoticeDigestRequest, _learner_service_pb2.GetNoticeDigestResponse]  # type: ignore[assignment]
+    """The learner's daily email digest of new notices: the address, and any waiting for confirmation."""
+    StartNoticeDigest: _aio.UnaryUnaryMultiCallable[_learner_service_pb2.StartNoticeDigestRequest, _learner_service_pb2.StartNoticeDigestResponse]  # type: ignore[assignment]
+    """Asks for the digest at an address: a confirmation code is emailed there, and nothing is sent to
+    it until ConfirmNoticeDigest gives that code back. FAILED_PRECONDITION DIGEST_UNAVAILABLE when
+    the server has no mail server configured.
+    """
+    ConfirmNoticeDigest: _aio.UnaryUnaryMultiCallable[_learner_service_pb2.ConfirmNoticeDigestRequest, _learner_service_pb2.ConfirmNoticeDigestResponse]  # type: ignore[assignment]
+    """Confirms the address with the emailed code; the digest goes there from then on."""
+    StopNoticeDigest: _aio.UnaryUnaryMultiCallable[_learner_service_pb2.StopNoticeDigestRequest, _learner_service_pb2.StopNoticeDigestResponse]  # type: ignore[assignment]
+    """Stops the digest and forgets the address."""
 
 class LearnerSelfServiceServicer(metaclass=_abc_1.ABCMeta):
     """Learner self-service: activation, sharing preferences, grants, access log and export."""
@@ -198,5 +234,59 @@ class LearnerSelfServiceServicer(metaclass=_abc_1.ABCMeta):
         context: _ServicerContext,
     ) -> _typing.Union[_learner_service_pb2.ListGrantsResponse, _abc.Awaitable[_learner_service_pb2.ListGrantsResponse]]:
         """The learner's live grants (not expired, not revoked), soonest to end first."""
+
+    @_abc_1.abstractmethod
+    def ListNotices(
+        self,
+        request: _learner_service_pb2.ListNoticesRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_learner_service_pb2.ListNoticesResponse, _abc.Awaitable[_learner_service_pb2.ListNoticesResponse]]:
+        """Every time an organisation found, verified or read the learner (or was refused their
+        achievements), newest first, each marked new if it came after the learner last marked them seen.
+        Derived from the access log: nothing is recorded twice.
+        """
+
+    @_abc_1.abstractmethod
+    def MarkNoticesSeen(
+        self,
+        request: _learner_service_pb2.MarkNoticesSeenRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_learner_service_pb2.MarkNoticesSeenResponse, _abc.Awaitable[_learner_service_pb2.MarkNoticesSeenResponse]]:
+        """Marks notices seen, up to and including one notice (normally the newest the learner was shown)."""
+
+    @_abc_1.abstractmethod
+    def GetNoticeDigest(
+        self,
+        request: _learner_service_pb2.GetNoticeDigestRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_learner_service_pb2.GetNoticeDigestResponse, _abc.Awaitable[_learner_service_pb2.GetNoticeDigestResponse]]:
+        """The learner's daily email digest of new notices: the address, and any waiting for confirmation."""
+
+    @_abc_1.abstractmethod
+    def StartNoticeDigest(
+        self,
+        request: _learner_service_pb2.StartNoticeDigestRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_learner_service_pb2.StartNoticeDigestResponse, _abc.Awaitable[_learner_service_pb2.StartNoticeDigestResponse]]:
+        """Asks for the digest at an address: a confirmation code is emailed there, and nothing is sent to
+        it until ConfirmNoticeDigest gives that code back. FAILED_PRECONDITION DIGEST_UNAVAILABLE when
+        the server has no mail server configured.
+        """
+
+    @_abc_1.abstractmethod
+    def ConfirmNoticeDigest(
+        self,
+        request: _learner_service_pb2.ConfirmNoticeDigestRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_learner_service_pb2.ConfirmNoticeDigestResponse, _abc.Awaitable[_learner_service_pb2.ConfirmNoticeDigestResponse]]:
+        """Confirms the address with the emailed code; the digest goes there from then on."""
+
+    @_abc_1.abstractmethod
+    def StopNoticeDigest(
+        self,
+        request: _learner_service_pb2.StopNoticeDigestRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_learner_service_pb2.StopNoticeDigestResponse, _abc.Awaitable[_learner_service_pb2.StopNoticeDigestResponse]]:
+        """Stops the digest and forgets the address."""
 
 def add_LearnerSelfServiceServicer_to_server(servicer: LearnerSelfServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...

@@ -12,11 +12,12 @@ from lrs.v1 import learner_service_pb2 as self_pb
 from lrs.v1 import learner_service_pb2_grpc as self_grpc
 from lrs.v1 import record_service_pb2 as rec_pb
 from lrs.v1 import record_service_pb2_grpc as rec_grpc
-from lrs_server import convert, convert_records
+from lrs_server import convert, convert_notices, convert_records
 from lrs_server.domain.clock import Clock
 from lrs_server.domain.grants import GrantService
 from lrs_server.domain.learner_access import LearnerAccessService
 from lrs_server.domain.merges import MergeService
+from lrs_server.domain.notices import NoticeService
 from lrs_server.domain.records import RecordService
 from lrs_server.domain.review import ReviewService
 from lrs_server.domain.sharing import SharingService
@@ -56,12 +57,18 @@ class LearnerRecordServicer(rec_grpc.LearnerRecordServiceServicer):
 
 class LearnerSelfServicer(self_grpc.LearnerSelfServiceServicer):
     def __init__(
-        self, access: LearnerAccessService, sharing: SharingService, grants: GrantService, clock: Clock
+        self,
+        access: LearnerAccessService,
+        sharing: SharingService,
+        grants: GrantService,
+        clock: Clock,
+        notices: NoticeService,
     ) -> None:
         self._access = access
         self._sharing = sharing
         self._grants = grants
         self._clock = clock
+        self._notices = notices
 
     def IssueActivationCode(
         self, request: self_pb.IssueActivationCodeRequest, context: grpc.ServicerContext
@@ -98,7 +105,10 @@ class LearnerSelfServicer(self_grpc.LearnerSelfServiceServicer):
     def ExportMyData(
         self, request: self_pb.ExportMyDataRequest, context: grpc.ServicerContext
     ) -> self_pb.ExportMyDataResponse:
-        return convert_records.export_to_pb(self._access.export(current_principal(), f"{_SELF}/ExportMyData"))
+        principal = current_principal()
+        response = convert_records.export_to_pb(self._access.export(principal, f"{_SELF}/ExportMyData"))
+        response.notice_digest.CopyFrom(convert_notices.digest_to_pb(self._notices.digest(principal)))
+        return response
 
     def SignOutEverywhere(
         self, request: self_pb.SignOutEverywhereRequest, context: grpc.ServicerContext
@@ -137,6 +147,42 @@ class LearnerSelfServicer(self_grpc.LearnerSelfServiceServicer):
     ) -> self_pb.ListGrantsResponse:
         page = self._grants.live_grants(current_principal(), request.page_size, request.page_token)
         return convert_records.grant_page_to_pb(page)
+
+    def ListNotices(
+        self, request: self_pb.ListNoticesRequest, context: grpc.ServicerContext
+    ) -> self_pb.ListNoticesResponse:
+        page = self._notices.list(current_principal(), request.page_size, request.page_token)
+        return convert_notices.notice_page_to_pb(page)
+
+    def MarkNoticesSeen(
+        self, request: self_pb.MarkNoticesSeenRequest, context: grpc.ServicerContext
+    ) -> self_pb.MarkNoticesSeenResponse:
+        still_new = self._notices.mark_seen(current_principal(), request.through_notice_id)
+        return self_pb.MarkNoticesSeenResponse(new_count=still_new)
+
+    def GetNoticeDigest(
+        self, request: self_pb.GetNoticeDigestRequest, context: grpc.ServicerContext
+    ) -> self_pb.GetNoticeDigestResponse:
+        state = self._notices.digest(current_principal())
+        return self_pb.GetNoticeDigestResponse(digest=convert_notices.digest_to_pb(state))
+
+    def StartNoticeDigest(
+        self, request: self_pb.StartNoticeDigestRequest, context: grpc.ServicerContext
+    ) -> self_pb.StartNoticeDigestResponse:
+        state = self._notices.start_digest(current_principal(), request.email)
+        return self_pb.StartNoticeDigestResponse(digest=convert_notices.digest_to_pb(state))
+
+    def ConfirmNoticeDigest(
+        self, request: self_pb.ConfirmNoticeDigestRequest, context: grpc.ServicerContext
+    ) -> self_pb.ConfirmNoticeDigestResponse:
+        state = self._notices.confirm_digest(current_principal(), request.code)
+        return self_pb.ConfirmNoticeDigestResponse(digest=convert_notices.digest_to_pb(state))
+
+    def StopNoticeDigest(
+        self, request: self_pb.StopNoticeDigestRequest, context: grpc.ServicerContext
+    ) -> self_pb.StopNoticeDigestResponse:
+        state = self._notices.stop_digest(current_principal())
+        return self_pb.StopNoticeDigestResponse(digest=convert_notices.digest_to_pb(state))
 
 
 class AdminServicer(admin_grpc.AdminServiceServicer):

@@ -2,7 +2,10 @@
 
 Every entry carries ``seq`` (1, 2, 3...), the previous entry's hash and its own hash, computed over the
 previous hash and the entry's content. The head row (``access_log_head``, id 1) holds the number of
-entries and the last hash, so deleting the newest entries is detected too. Appends lock the head row
+entries and the last hash, so deleting the newest entries is detected too. Entries past retention
+are purged (storage/purge.py): their detail (who, whose, what) is blanked and ``purged`` set, but
+seq and both hashes stay, so the chain still links through them; the head's ``purged_through`` says
+how far the purge went, and a purged entry beyond it is reported as tampering. Appends lock the head row
 (``SELECT ... FOR UPDATE`` on PostgreSQL; SQLite writers are serialised already), so concurrent
 transactions extend the chain one after another and it stays linear.
 """
@@ -97,7 +100,9 @@ def verify(engine: Engine, batch: int = 5000) -> ChainReport:
     """Walk the chain in ``seq`` order; report the first entry that does not check out."""
     previous, expected, checked = "", 1, 0
     with engine.connect() as c:
-        head = c.execute(select(HEAD.c.entries, HEAD.c.last_hash).where(HEAD.c.id == 1)).first()
+        head = c.execute(
+            select(HEAD.c.entries, HEAD.c.last_hash, HEAD.c.purged_through).where(HEAD.c.id == 1)
+        ).first()
         if head is None:
             return ChainReport(False, 0, problem="the chain head row is missing")
         unsequenced = c.execute(select(ACCESS.c.id).where(ACCESS.c.seq.is_(None)).limit(1)).first()
@@ -111,17 +116,15 @@ def verify(engine: Engine, batch: int = 5000) -> ChainReport:
             if not rows:
                 break
             for row in rows:
-                entry = NewEntry(
-                    row.learner_id, row.organisation_id, row.accessor_kind, row.rpc, row.fields, row.at
-                )
                 if row.seq != expected:
                     return ChainReport(
                         False, checked, expected, row.id, f"entry {expected} is missing (next is {row.seq})"
                     )
                 if row.prev_hash != previous:
                     return ChainReport(False, checked, row.seq, row.id, "does not follow the entry before it")
-                if entry_hash(previous, row.seq, entry) != row.entry_hash:
-                    return ChainReport(False, checked, row.seq, row.id, "its content was altered")
+                problem = _content_problem(row, previous, head.purged_through)
+                if problem:
+                    return ChainReport(False, checked, row.seq, row.id, problem)
                 previous, expected, checked = row.entry_hash, expected + 1, checked + 1
                 last = row.seq
         if head.entries != checked or head.last_hash != previous:
@@ -133,3 +136,19 @@ def verify(engine: Engine, batch: int = 5000) -> ChainReport:
                 f"the head records {head.entries} entries, the chain holds {checked}: entries were deleted",
             )
     return ChainReport(True, checked)
+
+
+def _content_problem(row: Any, previous: str, purged_through: int) -> str:
+    """Why an entry's content does not check out ("" when it does). A purged entry has no content
+    left to hash: it is checked by its place in the chain (its stored hash is the next entry's
+    previous hash, which that entry's own hash covers) and by lying within the purged range."""
+    if row.purged:
+        if row.seq > purged_through:
+            return f"it is marked purged, but the purge went only to entry {purged_through}"
+        return ""
+    if row.learner_id is None:
+        return "its content was altered"
+    entry = NewEntry(row.learner_id, row.organisation_id, row.accessor_kind, row.rpc, row.fields, row.at)
+    if entry_hash(previous, row.seq, entry) != row.entry_hash:
+        return "its content was altered"
+    return ""

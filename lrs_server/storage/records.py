@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Engine, and_, func, insert, select, update
+from sqlalchemy import Engine, Select, and_, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from lrs_server.domain.merged import MAX_LINKS
@@ -71,6 +71,30 @@ def identity_from_json(text: str) -> Identity:
     values["date_of_birth"] = date.fromisoformat(values["date_of_birth"])
     values["gender"] = Gender(values["gender"])
     return Identity(**values)
+
+
+def access_select(learner_ids: Sequence[int]) -> Select[Any]:
+    """Access-log entries about these learners, with the ULN and the organisation (purged entries,
+    whose learner is gone, never match)."""
+    return (
+        select(ACCESS, LEARNER.c.uln, ORG.c.ref.label("org_ref"), ORG.c.name.label("org_name"))
+        .join(LEARNER, LEARNER.c.id == ACCESS.c.learner_id)
+        .outerjoin(ORG, ORG.c.id == ACCESS.c.organisation_id)
+        .where(ACCESS.c.learner_id.in_(list(learner_ids)))
+    )
+
+
+def access_view(row: Any) -> AccessView:
+    return AccessView(
+        row.seq,
+        row.at,
+        row.uln,
+        row.org_ref or "",
+        row.org_name or ("you" if row.accessor_kind == LearnerKind.LEARNER.value else ""),
+        row.accessor_kind,
+        row.rpc,
+        tuple(f for f in row.fields.split(",") if f),
+    )
 
 
 class SqlRecordTransaction(GrantStatements, SqlTransaction):
@@ -265,29 +289,10 @@ class SqlRecordTransaction(GrantStatements, SqlTransaction):
         return int(result.rowcount)
 
     def access_log(self, learner_ids: Sequence[int], before_seq: int | None, limit: int) -> list[AccessView]:
-        stmt = (
-            select(ACCESS, LEARNER.c.uln, ORG.c.ref.label("org_ref"), ORG.c.name.label("org_name"))
-            .join(LEARNER, LEARNER.c.id == ACCESS.c.learner_id)
-            .outerjoin(ORG, ORG.c.id == ACCESS.c.organisation_id)
-            .where(ACCESS.c.learner_id.in_(list(learner_ids)))
-            .order_by(ACCESS.c.seq.desc())
-            .limit(limit)
-        )
+        stmt = access_select(learner_ids).order_by(ACCESS.c.seq.desc()).limit(limit)
         if before_seq is not None:
             stmt = stmt.where(ACCESS.c.seq < before_seq)
-        return [
-            AccessView(
-                row.seq,
-                row.at,
-                row.uln,
-                row.org_ref or "",
-                row.org_name or ("you" if row.accessor_kind == LearnerKind.LEARNER.value else ""),
-                row.accessor_kind,
-                row.rpc,
-                tuple(f for f in row.fields.split(",") if f),
-            )
-            for row in self._c.execute(stmt)
-        ]
+        return [access_view(row) for row in self._c.execute(stmt)]
 
     def family_name_history(self, learner_id: int) -> list[tuple[str, datetime]]:
         stmt = (

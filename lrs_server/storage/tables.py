@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import Column, Index, String, Text, UniqueConstraint
+from sqlalchemy import Column, Index, String, Text, UniqueConstraint, false
 from sqlmodel import Field, SQLModel
 
 
@@ -145,7 +145,8 @@ class AccessLogEntry(SQLModel, table=True):
     )
 
     id: int | None = Field(default=None, primary_key=True)
-    learner_id: int = Field(foreign_key="learner.id")
+    # None (and organisation, rpc, fields, kind blanked) once ``purged`` past retention (storage/purge.py).
+    learner_id: int | None = Field(default=None, foreign_key="learner.id")
     organisation_id: int | None = Field(default=None, foreign_key="organisation.id")
     rpc: str = Field(max_length=100)
     fields: str = Field(sa_column=Column(Text, nullable=False))
@@ -155,6 +156,7 @@ class AccessLogEntry(SQLModel, table=True):
     seq: int | None = None
     prev_hash: str = Field(default="", max_length=64)
     entry_hash: str = Field(default="", max_length=64)
+    purged: bool = Field(default=False, sa_column_kwargs={"server_default": false()})
 
 
 class AccessLogHead(SQLModel, table=True):
@@ -165,6 +167,8 @@ class AccessLogHead(SQLModel, table=True):
     id: int = Field(primary_key=True)
     entries: int = 0
     last_hash: str = Field(default="", max_length=64)
+    # Entries 1..purged_through have had their detail purged (only their hashes remain).
+    purged_through: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
 
 
 class AchievementRecord(SQLModel, table=True):
@@ -305,6 +309,27 @@ class LearnerMerge(SQLModel, table=True):
     undone_at: datetime | None = None
 
 
+class LearnerNoticeState(SQLModel, table=True):
+    """Per learner (the master record): which notices the learner has seen, and the email digest.
+
+    Notices themselves are the learner's access-log entries made by organisations (domain/notices.py);
+    this row only marks how far the learner (and the digest) has got through them."""
+
+    __tablename__ = "learner_notice_state"
+
+    learner_id: int = Field(foreign_key="learner.id", primary_key=True)
+    seen_seq: int = 0
+    seen_at: datetime | None = None
+    digest_email: str = Field(default="", max_length=254)
+    pending_email: str = Field(default="", max_length=254)
+    pending_code_hash: str = Field(default="", max_length=64)
+    pending_expires_at: datetime | None = None
+    pending_failures: int = 0
+    digest_sent_seq: int = 0
+    digest_sent_at: datetime | None = None
+    updated_at: datetime
+
+
 __all__ = [
     "AccessLogEntry",
     "AccessLogHead",
@@ -317,6 +342,7 @@ __all__ = [
     "LearnerCredential",
     "LearnerGrant",
     "LearnerMerge",
+    "LearnerNoticeState",
     "LearnerTable",
     "MatchDecisionRecord",
     "MisLink",

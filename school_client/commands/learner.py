@@ -1,5 +1,5 @@
-"""Learner self-service: ``lrs-school learner activate|sharing|access-log|export|sign-out`` (and the
-grant commands of ``grants.py``).
+"""Learner self-service: ``lrs-school learner activate|sharing|access-log|notices|digest|export|sign-out``
+(and the grant commands of ``grants.py``).
 
 A learner activates with the code their school gave them (no token needed) and then uses the
 learner token printed once (``--token`` or ``$LRS_TOKEN``) for everything else.
@@ -89,6 +89,80 @@ def access_log(client: Client, args: argparse.Namespace) -> dict[str, Any]:
     return {"access_log": entries}
 
 
+def notice_dict(notice: self_pb.Notice) -> dict[str, Any]:
+    return {
+        "id": notice.id,
+        "at": notice.at,
+        "organisation_name": notice.organisation_name,
+        "organisation_ref": notice.organisation_ref,
+        "organisation_kind": notice.organisation_kind,
+        "kind": self_pb.NoticeKind.Name(notice.kind).removeprefix("NOTICE_KIND_").lower(),
+        "summary": notice.summary,
+        "given": list(notice.given),
+        "uln": notice.uln,
+        "new": notice.new,
+    }
+
+
+def notices(client: Client, args: argparse.Namespace) -> dict[str, Any]:
+    """Every notice (following page tokens), then, unless --keep-new, marks them seen: the next
+    look shows only what came after this one as new."""
+
+    def page(token: str) -> self_pb.ListNoticesResponse:
+        request = self_pb.ListNoticesRequest(page_size=ACCESS_LOG_PAGE, page_token=token)
+        response: self_pb.ListNoticesResponse = call_with_retry(
+            lambda: client.learner.ListNotices(request, metadata=client.metadata)
+        )
+        return response
+
+    first = current = page("")
+    found = list(first.notices)
+    while current.next_page_token:
+        current = page(current.next_page_token)
+        found += current.notices
+    if found and first.new_count and not args.keep_new:
+        seen = self_pb.MarkNoticesSeenRequest(through_notice_id=found[0].id)
+        # Marking seen again through the same notice changes nothing, so a retry is harmless.
+        call_with_retry(lambda: client.learner.MarkNoticesSeen(seen, metadata=client.metadata))
+    return {
+        "notices": [notice_dict(n) for n in found],
+        "new_count": first.new_count,
+        "last_seen_at": first.last_seen_at,
+    }
+
+
+def digest_dict(digest: self_pb.NoticeDigest) -> dict[str, Any]:
+    return {
+        "email": digest.email,
+        "pending_email": digest.pending_email,
+        "pending_expires_at": digest.pending_expires_at,
+        "last_sent_at": digest.last_sent_at,
+    }
+
+
+def digest(client: Client, args: argparse.Namespace) -> dict[str, Any]:
+    """Show the digest; or ask for it (--email), confirm the emailed code (--confirm), or --stop it."""
+    learner, md = client.learner, client.metadata
+    if args.email is not None:
+        # Not retried: each attempt emails a new code, and only the last one works.
+        response: Any = learner.StartNoticeDigest(
+            self_pb.StartNoticeDigestRequest(email=args.email), metadata=md
+        )
+    elif args.confirm is not None:
+        response = learner.ConfirmNoticeDigest(
+            self_pb.ConfirmNoticeDigestRequest(code=args.confirm), metadata=md
+        )
+    elif args.stop:
+        response = call_with_retry(
+            lambda: learner.StopNoticeDigest(self_pb.StopNoticeDigestRequest(), metadata=md)
+        )
+    else:
+        response = call_with_retry(
+            lambda: learner.GetNoticeDigest(self_pb.GetNoticeDigestRequest(), metadata=md)
+        )
+    return {"digest": digest_dict(response.digest)}
+
+
 def export_dict(response: self_pb.ExportMyDataResponse) -> dict[str, Any]:
     return {
         "learner": messages.learner_dict(response.learner),
@@ -102,6 +176,7 @@ def export_dict(response: self_pb.ExportMyDataResponse) -> dict[str, Any]:
         "sharing_history": [sharing_dict(s) for s in response.sharing_history],
         "access_log": [access_dict(e) for e in response.access_log],
         "grants": [grants.grant_dict(g) for g in response.grants],
+        "notice_digest": digest_dict(response.notice_digest),
     }
 
 
@@ -160,6 +235,33 @@ def _human_access_log(result: dict[str, Any]) -> str | None:
     return "\n".join(lines)
 
 
+def _human_notices(result: dict[str, Any]) -> str | None:
+    if "notices" not in result:
+        return None
+    since = f" (you last looked on {result['last_seen_at']})" if result["last_seen_at"] else ""
+    lines = [f"{result['new_count']} new since you last looked{since}; {len(result['notices'])} in all"]
+    for n in result["notices"]:
+        mark = "NEW " if n["new"] else "    "
+        given = f" (given: {', '.join(n['given'])})" if n["given"] else ""
+        lines.append(
+            f"{mark}{n['at']}  {n['organisation_name']} ({n['organisation_kind']}) {n['summary']}{given}"
+        )
+    return "\n".join(lines)
+
+
+def _human_digest(result: dict[str, Any]) -> str | None:
+    if set(result) != {"digest"}:
+        return None
+    d = result["digest"]
+    lines = [f"daily email of new notices: {'to ' + d['email'] if d['email'] else 'off'}"]
+    if d["pending_email"]:
+        lines.append(
+            f"waiting for the code emailed to {d['pending_email']} (until {d['pending_expires_at']}):"
+            " give it with --confirm CODE"
+        )
+    return "\n".join(lines)
+
+
 def _human_token(result: dict[str, Any]) -> str | None:
     if set(result) != {"uln", "token"}:
         return None
@@ -185,7 +287,15 @@ def _human_sign_out(result: dict[str, Any]) -> str | None:
 
 
 common.HUMAN_FORMATTERS.extend(
-    (_human_sharing, _human_access_log, _human_token, _human_export, _human_sign_out)
+    (
+        _human_sharing,
+        _human_access_log,
+        _human_notices,
+        _human_digest,
+        _human_token,
+        _human_export,
+        _human_sign_out,
+    )
 )
 
 
@@ -211,6 +321,23 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
 
     log = subcommand(actions, "access-log", "every access to your data: who, when, what")
     log.set_defaults(handler=access_log)
+
+    note = subcommand(
+        actions,
+        "notices",
+        "every time an organisation found, checked or read your record; new ones first marked",
+    )
+    note.add_argument(
+        "--keep-new", action="store_true", help="do not mark the notices seen (they stay new next time)"
+    )
+    note.set_defaults(handler=notices)
+
+    dig = subcommand(actions, "digest", "a daily email when organisations look at your record")
+    choice = dig.add_mutually_exclusive_group()
+    choice.add_argument("--email", help="send the digest to this address (a code is emailed to confirm it)")
+    choice.add_argument("--confirm", metavar="CODE", help="the code emailed to the address")
+    choice.add_argument("--stop", action="store_true", help="stop the digest and forget the address")
+    dig.set_defaults(handler=digest)
 
     exp = subcommand(actions, "export", "write everything held about you to a JSON file")
     exp.add_argument("--out", type=Path, required=True, help="the JSON file to write")

@@ -197,6 +197,7 @@ def test_the_learner_journey(desk: Desk, tmp_path: Path) -> None:
         "sharing_history",
         "access_log",
         "grants",
+        "notice_digest",
     }
     assert data["learner"]["uln"] == uln and data["learner"]["postcode"] == "SW1A 1AA"
     assert len(data["achievements"]) == 3 and data["registered_at"]

@@ -1,0 +1,105 @@
+"""Purging what is past retention (``lrs-server purge``), safe while the service is serving.
+
+The access log is purged as a prefix of the hash chain: entries 1..N, where N is the last entry
+before the first one still within retention (entries are appended in time order by one chain, so a
+replica whose clock lagged cannot leave a hole). Each purged entry keeps seq, at and both hashes;
+learner, organisation, accessor kind, RPC and fields are blanked and ``purged`` is set, and the
+head's ``purged_through`` moves to N (storage/audit.py verifies against it). Work is done in
+batches, each in a transaction that locks the chain's head row as appends do, so appends wait for
+one batch at most and the chain is never seen half-purged.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import Connection, Engine, and_, delete, func, or_, select, true, update
+
+from lrs_server.domain.retention import Cutoffs
+from lrs_server.storage.audit import ACCESS, HEAD
+from lrs_server.storage.tables import ActivationAttempt, ActivationCode, LearnerNoticeState
+
+CODES = ActivationCode.__table__  # type: ignore[attr-defined]
+ATTEMPTS = ActivationAttempt.__table__  # type: ignore[attr-defined]
+STATE = LearnerNoticeState.__table__  # type: ignore[attr-defined]
+BATCH = 5000
+
+
+@dataclass(frozen=True, slots=True)
+class PurgeReport:
+    access_log_entries: int
+    notice_states: int
+    pending_emails: int
+    activation_codes: int
+    activation_attempts: int
+
+
+def purge(engine: Engine, cut: Cutoffs, now: datetime, batch: int = BATCH) -> PurgeReport:
+    entries = _purge_access_log(engine, cut.access_log, batch)
+    with _writer(engine) as c:
+        states = c.execute(
+            delete(STATE).where(
+                STATE.c.digest_email == "",
+                func.coalesce(STATE.c.seen_at, STATE.c.updated_at) < cut.notice_state,
+            )
+        ).rowcount
+        pending = c.execute(
+            update(STATE)
+            .where(STATE.c.pending_expires_at < now)
+            .values(pending_email="", pending_code_hash="", pending_expires_at=None, pending_failures=0)
+        ).rowcount
+        codes = c.execute(
+            delete(CODES).where(
+                or_(
+                    CODES.c.used_at < cut.activation_code,
+                    and_(CODES.c.used_at.is_(None), CODES.c.expires_at < cut.activation_code),
+                )
+            )
+        ).rowcount
+        # Failed activations whose window and lock are both over count for nothing any more.
+        attempts = c.execute(
+            delete(ATTEMPTS).where(
+                ATTEMPTS.c.window_start < cut.activation_code,
+                or_(ATTEMPTS.c.locked_until.is_(None), ATTEMPTS.c.locked_until < now),
+            )
+        ).rowcount
+    return PurgeReport(entries, int(states), int(pending), int(codes), int(attempts))
+
+
+@contextmanager
+def _writer(engine: Engine) -> Iterator[Connection]:
+    """One write transaction (begun IMMEDIATE on SQLite, so it queues behind other writers)."""
+    with engine.connect() as connection:
+        connection = connection.execution_options(sqlite_immediate=True)
+        with connection.begin():
+            yield connection
+
+
+def _purge_access_log(engine: Engine, cutoff: datetime, batch: int) -> int:
+    purged = 0
+    while True:
+        with _writer(engine) as c:
+            head = c.execute(
+                select(HEAD.c.entries, HEAD.c.purged_through).where(HEAD.c.id == 1).with_for_update()
+            ).one()
+            first_recent = c.execute(
+                select(func.min(ACCESS.c.seq)).where(
+                    ACCESS.c.seq > head.purged_through, ACCESS.c.at >= cutoff
+                )
+            ).scalar_one_or_none()
+            through = head.entries if first_recent is None else first_recent - 1
+            upto = min(through, head.purged_through + batch)
+            if upto <= head.purged_through:
+                return purged
+            done = c.execute(
+                update(ACCESS)
+                .where(ACCESS.c.seq > head.purged_through, ACCESS.c.seq <= upto)
+                .values(
+                    learner_id=None, organisation_id=None, accessor_kind="", rpc="", fields="", purged=true()
+                )
+            ).rowcount
+            c.execute(update(HEAD).where(HEAD.c.id == 1).values(purged_through=upto))
+            purged += int(done)
