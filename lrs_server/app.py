@@ -10,12 +10,20 @@ import shutil
 import sys
 import time
 from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
 
 from sqlalchemy import Engine
 
 from lrs_server.domain.model import OrgKind
+from lrs_server.domain.retention import (
+    ACCESS_LOG_DAYS,
+    ACTIVATION_CODE_DAYS,
+    ENDED_GRANT_DAYS,
+    NOTICE_STATE_DAYS,
+)
 from lrs_server.limits import Bucket, LimitKind, RateLimits
+from lrs_server.mail import SmtpSettings
 from lrs_server.server import InsecureListenRefused, ServerConfig, TlsConfig, check_listen
 from lrs_server.storage import migrate
 from lrs_server.storage.engine import is_sqlite, make_engine, refresh_statistics, statistics_warning
@@ -98,6 +106,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         redis_url=args.redis_url,
         redis_prefix=args.redis_prefix,
         metrics=args.metrics_listen is not None,
+        smtp=_smtp(args),
     )
     if args.demo:
         _print_demo(engine, args.listen)
@@ -240,6 +249,71 @@ def cmd_audit_verify(args: argparse.Namespace) -> int:
     return 1
 
 
+def _smtp(args: argparse.Namespace) -> SmtpSettings | None:
+    if not args.smtp_server:
+        if args.smtp_from:
+            raise SystemExit("--smtp-from goes with --smtp-server HOST:PORT")
+        return None
+    if not args.smtp_from:
+        raise SystemExit("--smtp-server needs --smtp-from ADDRESS (the sender of the emails)")
+    try:
+        return SmtpSettings.parse(args.smtp_server, args.smtp_from, args.smtp_starttls)
+    except ValueError as bad:
+        raise SystemExit(str(bad)) from None
+
+
+def _add_smtp(p: argparse.ArgumentParser, required: bool) -> None:
+    p.add_argument(
+        "--smtp-server",
+        required=required,
+        metavar="HOST:PORT",
+        help="mail server for the notice digest and its address confirmations"
+        + ("" if required else " (default: none; learners cannot ask for the digest)"),
+    )
+    p.add_argument("--smtp-from", required=required, metavar="ADDRESS", help="sender of those emails")
+    p.add_argument(
+        "--smtp-starttls",
+        action="store_true",
+        help="upgrade to TLS before sending; logs in when $LRS_SMTP_USER and $LRS_SMTP_PASSWORD are set",
+    )
+
+
+def cmd_send_digests(args: argparse.Namespace) -> int:
+    from lrs_server.domain.clock import Clock
+    from lrs_server.domain.digest import DigestSender
+    from lrs_server.mail import SmtpMailer
+    from lrs_server.storage.notices import SqlNoticeStore
+
+    settings = _smtp(args)
+    assert settings is not None  # both options are required on this command
+    report = DigestSender(SqlNoticeStore(_engine(args)), Clock(), SmtpMailer(settings)).send_due()
+    print(
+        f"notice digests: {report.sent} sent, {report.nothing_new} with nothing new, {report.failed} failed"
+    )
+    return 1 if report.failed else 0
+
+
+def cmd_purge(args: argparse.Namespace) -> int:
+    from lrs_server.domain.retention import RetentionPolicy, cutoffs
+    from lrs_server.storage.purge import purge
+
+    try:
+        policy = RetentionPolicy(
+            args.access_log_days, args.notice_state_days, args.activation_code_days, args.ended_grant_days
+        )
+    except ValueError as bad:
+        raise SystemExit(str(bad)) from None
+    now = datetime.now(UTC)
+    report = purge(_engine(args), cutoffs(policy, now), now)
+    print(
+        f"purged: {report.access_log_entries} access-log entries (hashes kept), "
+        f"{report.notice_states} notice markers, {report.pending_emails} unconfirmed digest addresses, "
+        f"{report.activation_codes} activation codes, "
+        f"{report.activation_attempts} activation attempt records, {report.ended_grants} ended grant rows"
+    )
+    return 0
+
+
 def parser() -> argparse.ArgumentParser:
     root = argparse.ArgumentParser(prog="lrs-server", description="The Learner Registration Service.")
     commands = root.add_subparsers(dest="command", required=True)
@@ -299,6 +373,7 @@ def parser() -> argparse.ArgumentParser:
             help=f"per organisation: {calls} a minute, bursts up to BURST (default: one minute's worth); "
             "needs --redis-url; default: no limit",
         )
+    _add_smtp(serve, required=False)
     serve.add_argument("--demo", action="store_true", help="create a demo school and print how to call it")
     serve.set_defaults(func=cmd_serve)
 
@@ -346,6 +421,31 @@ def parser() -> argparse.ArgumentParser:
     verify = audit_cmd.add_parser("verify", help="check the access log's hash chain (exit 1 on tampering)")
     verify.add_argument("--db", help=db_help)
     verify.set_defaults(func=cmd_audit_verify)
+
+    purge = commands.add_parser(
+        "purge",
+        help="remove what is past retention (docs/PRIVACY.md); safe while serving, "
+        "the access log's hash chain stays verifiable",
+    )
+    purge.add_argument("--db", help=db_help)
+    for name, default, what in (
+        ("access-log-days", ACCESS_LOG_DAYS, "access-log detail (and so the notices derived from it)"),
+        ("notice-state-days", NOTICE_STATE_DAYS, "a learner's notice marker, unused for this long"),
+        ("activation-code-days", ACTIVATION_CODE_DAYS, "activation codes after use or expiry"),
+        ("ended-grant-days", ENDED_GRANT_DAYS, "a learner's grant after it expired or was revoked"),
+    ):
+        purge.add_argument(
+            f"--{name}", type=int, default=default, metavar="DAYS", help=f"keep {what} (default {default})"
+        )
+    purge.set_defaults(func=cmd_purge)
+
+    digests = commands.add_parser(
+        "send-digests",
+        help="email each learner who asked for it their new notices (run daily, e.g. by cron)",
+    )
+    digests.add_argument("--db", help=db_help)
+    _add_smtp(digests, required=True)
+    digests.set_defaults(func=cmd_send_digests)
     return root
 
 

@@ -2,7 +2,7 @@
 
 Identity and achievements are the record itself and are kept; what is purged here is the trail
 around it: who looked (access-log detail, and so the notices derived from it), the learner's
-"seen" marker and digest state, and activation codes once used or expired.
+"seen" marker and digest state, activation codes once used or expired, and grants once ended.
 """
 
 from __future__ import annotations
@@ -19,6 +19,10 @@ NOTICE_STATE_DAYS = 730
 # A used or expired activation code says who issued a learner's sign-in: kept a year, for a
 # learner to query a sign-in they did not make (credentials last 90 days, codes 14).
 ACTIVATION_CODE_DAYS = 365
+# A grant that has ended (expired, revoked, or ended by an unmerge) opens nothing; kept a year so a
+# learner can still see in their export whom they let in and until when (what was read under it stays
+# in the access log, marked ``achievements_granted``, for the access log's own period).
+ENDED_GRANT_DAYS = 365
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,9 +30,10 @@ class RetentionPolicy:
     access_log_days: int = ACCESS_LOG_DAYS
     notice_state_days: int = NOTICE_STATE_DAYS
     activation_code_days: int = ACTIVATION_CODE_DAYS
+    ended_grant_days: int = ENDED_GRANT_DAYS
 
     def __post_init__(self) -> None:
-        for name in ("access_log_days", "notice_state_days", "activation_code_days"):
+        for name in ("access_log_days", "notice_state_days", "activation_code_days", "ended_grant_days"):
             if getattr(self, name) < 1:
                 raise ValueError(f"{name} is at least 1")
 
@@ -40,6 +45,7 @@ class Cutoffs:
     access_log: datetime
     notice_state: datetime
     activation_code: datetime
+    ended_grant: datetime
 
 
 def cutoffs(policy: RetentionPolicy, now: datetime) -> Cutoffs:
@@ -47,4 +53,5 @@ def cutoffs(policy: RetentionPolicy, now: datetime) -> Cutoffs:
         now - timedelta(days=policy.access_log_days),
         now - timedelta(days=policy.notice_state_days),
         now - timedelta(days=policy.activation_code_days),
+        now - timedelta(days=policy.ended_grant_days),
     )

@@ -20,11 +20,12 @@ from sqlalchemy import Connection, Engine, and_, delete, func, or_, select, true
 
 from lrs_server.domain.retention import Cutoffs
 from lrs_server.storage.audit import ACCESS, HEAD
-from lrs_server.storage.tables import ActivationAttempt, ActivationCode, LearnerNoticeState
+from lrs_server.storage.tables import ActivationAttempt, ActivationCode, LearnerGrant, LearnerNoticeState
 
 CODES = ActivationCode.__table__  # type: ignore[attr-defined]
 ATTEMPTS = ActivationAttempt.__table__  # type: ignore[attr-defined]
 STATE = LearnerNoticeState.__table__  # type: ignore[attr-defined]
+GRANTS = LearnerGrant.__table__  # type: ignore[attr-defined]
 BATCH = 5000
 
 
@@ -35,6 +36,7 @@ class PurgeReport:
     pending_emails: int
     activation_codes: int
     activation_attempts: int
+    ended_grants: int = 0
 
 
 def purge(engine: Engine, cut: Cutoffs, now: datetime, batch: int = BATCH) -> PurgeReport:
@@ -66,7 +68,12 @@ def purge(engine: Engine, cut: Cutoffs, now: datetime, batch: int = BATCH) -> Pu
                 or_(ATTEMPTS.c.locked_until.is_(None), ATTEMPTS.c.locked_until < now),
             )
         ).rowcount
-    return PurgeReport(entries, int(states), int(pending), int(codes), int(attempts))
+        # A grant ended (revoked, or past its end) before the cut-off; every row of a grant made while
+        # merged ends at once, so a grant is removed whole.
+        grants = c.execute(
+            delete(GRANTS).where(func.coalesce(GRANTS.c.revoked_at, GRANTS.c.expires_at) < cut.ended_grant)
+        ).rowcount
+    return PurgeReport(entries, int(states), int(pending), int(codes), int(attempts), int(grants))
 
 
 @contextmanager

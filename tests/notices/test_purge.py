@@ -164,7 +164,8 @@ def test_purge_while_serving_keeps_one_chain(api: Api, later: Api, engine: Engin
     looking = threading.Thread(target=keep_looking)
     looking.start()
     now = datetime.now(UTC)
-    cut = Cutoffs(TODAY + timedelta(days=1), now - timedelta(days=3650), now - timedelta(days=3650))
+    far = now - timedelta(days=3650)
+    cut = Cutoffs(TODAY + timedelta(days=1), far, far, far)
     report = purge(engine, cut, now, batch=1)  # one entry a transaction: appends interleave
     looking.join()
     assert failures == []
@@ -177,3 +178,30 @@ def test_purge_while_serving_keeps_one_chain(api: Api, later: Api, engine: Engin
 def test_purge_refuses_a_retention_under_a_day(db_url: str, engine: Engine) -> None:
     with pytest.raises(SystemExit, match="at least 1"):
         app.main(["purge", "--db", db_url, "--access-log-days", "0"])
+
+
+def test_purge_removes_grants_ended_before_the_cut_off_and_keeps_live_ones(api: Api) -> None:
+    from lrs_server.storage.organisations import OrganisationStore
+    from tests.records.test_grants import _grant, _opted_out_learner, _revoke
+
+    stores = OrganisationStore(api.engine)
+    riverside = stores.add(OrgKind.POST16, "20000001", "Riverside College", town="Leeds")
+    hillside = stores.add(OrgKind.POST16, "20000002", "Hillside College", town="Leeds")
+    c, d = bearer(riverside.token), bearer(hillside.token)
+    uln, token = _opted_out_learner(api)
+    _grant(api, token, "20000001")
+    _grant(api, token, "20000002")
+    assert _revoke(api, token, "20000001") == 1
+
+    def grant_rows() -> set[int]:
+        with api.engine.connect() as connection:
+            return set(connection.execute(text("SELECT organisation_id FROM learner_grant")).scalars())
+
+    assert len(grant_rows()) == 2
+    far = TODAY - timedelta(days=3650)
+    report = purge(api.engine, Cutoffs(far, far, far, TODAY + timedelta(days=1)), TODAY)
+    assert report.ended_grants == 1
+    assert grant_rows() == {hillside.principal.org_id}
+    assert not record(api, d, uln).achievements_withheld  # the live grant still opens the record
+    assert record(api, c, uln).achievements_withheld
+    assert audit.verify(api.engine).ok
