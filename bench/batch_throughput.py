@@ -31,6 +31,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import uuid
 from collections.abc import Iterator, Sequence
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
@@ -89,6 +90,27 @@ def postgres_copy(template: str) -> Iterator[str]:
         c.exec_driver_sql(f'CREATE DATABASE "{name}" TEMPLATE "{url.database}"')
     try:
         yield url.set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as c:
+            c.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.dispose()
+
+
+@contextmanager
+def scratch_postgres(server_url: str, prefix: str = "lrs_bench") -> Iterator[str]:
+    """A new, migrated database ``PREFIX_<random>`` under a PostgreSQL server URL (its database part
+    is ignored); dropped afterwards."""
+    url = make_url(server_url)
+    name = f"{prefix}_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as c:
+        c.exec_driver_sql(f'CREATE DATABASE "{name}"')
+    try:
+        db = url.set(database=name).render_as_string(hide_password=False)
+        subprocess.run(
+            [str(BIN / "lrs-server"), "migrate", "--db", db], check=True, env=_env(), capture_output=True
+        )
+        yield db
     finally:
         with admin.connect() as c:
             c.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
