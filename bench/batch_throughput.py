@@ -60,9 +60,15 @@ def _proc_status(pid: int, field: str) -> int:
     return 0
 
 
-def _cpu_seconds(pid: int) -> float:
+def cpu_times(pid: int) -> tuple[float, float]:
+    """User and system CPU seconds of process ``pid`` (all its threads), from /proc/PID/stat."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    tick = os.sysconf("SC_CLK_TCK")
+    return int(fields[11]) / tick, int(fields[12]) / tick
+
+
+def _cpu_seconds(pid: int) -> float:
+    return sum(cpu_times(pid))
 
 
 def cached_database(learners: int) -> Path:
@@ -158,10 +164,12 @@ def _register(address: str, token: str, source: Path, results: Path) -> dict[str
     return summary
 
 
-def _profile(pid: int, output: str) -> subprocess.Popen[bytes]:
-    """py-spy sampling the server (raw collapsed stacks, or an SVG flame graph for ``.svg``)."""
+def _profile(pid: int, output: str, gil: bool = False) -> subprocess.Popen[bytes]:
+    """py-spy sampling the server (raw collapsed stacks, or an SVG flame graph for ``.svg``);
+    ``gil``: only the thread holding the GIL (Python's CPU, not threads waiting on I/O)."""
     form = "flamegraph" if output.endswith(".svg") else "raw"
     command = [str(BIN / "py-spy"), "record", "--pid", str(pid), "-o", output, "-f", form, "--nonblocking"]
+    command += ["--gil"] if gil else []
     profiler = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     time.sleep(1.0)  # attached
     return profiler
