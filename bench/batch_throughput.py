@@ -164,12 +164,13 @@ def _register(address: str, token: str, source: Path, results: Path) -> dict[str
     return summary
 
 
-def _profile(pid: int, output: str, gil: bool = False) -> subprocess.Popen[bytes]:
-    """py-spy sampling the server (raw collapsed stacks, or an SVG flame graph for ``.svg``);
-    ``gil``: only the thread holding the GIL (Python's CPU, not threads waiting on I/O)."""
+def _profile(pid: int, output: str, gil: bool = False, rate: int = 100) -> subprocess.Popen[bytes]:
+    """py-spy sampling the server ``rate`` times a second (raw collapsed stacks, or an SVG flame
+    graph for ``.svg``); ``gil``: only the thread holding the GIL (Python's CPU, not threads
+    waiting on I/O)."""
     form = "flamegraph" if output.endswith(".svg") else "raw"
     command = [str(BIN / "py-spy"), "record", "--pid", str(pid), "-o", output, "-f", form, "--nonblocking"]
-    command += ["--gil"] if gil else []
+    command += ["--rate", str(rate), *(["--gil"] if gil else [])]
     profiler = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     time.sleep(1.0)  # attached
     return profiler

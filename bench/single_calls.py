@@ -248,7 +248,7 @@ def run(
                 if profile and round_ == 0:
                     Path(profile).mkdir(parents=True, exist_ok=True)
                     output = Path(profile) / f"{name.replace(' (', '-').rstrip(')')}.txt"
-                    profiler = _profile(server.pid, str(output), gil=True)
+                    profiler = _profile(server.pid, str(output), gil=True, rate=1000)
                 _measure(kinds[name], call, server.pid, round_ * calls, calls)
                 if profiler is not None:
                     profiler.send_signal(signal.SIGINT)

@@ -514,11 +514,15 @@ class SqlTransaction:
 _HISTORY_ORDER = (LEARNER.c.id, HISTORY.c.replaced_at.desc(), HISTORY.c.id.desc())
 _LEARNER_BY_ULN = _LEARNER_WITH_HISTORY.where(LEARNER.c.uln == bindparam("uln")).order_by(*_HISTORY_ORDER)
 _LEARNER_BY_ID = _LEARNER_WITH_HISTORY.where(LEARNER.c.id == bindparam("id")).order_by(*_HISTORY_ORDER)
-_LEARNERS_BY_IDS = prepared(
-    lambda dialect: _LEARNER_WITH_HISTORY.where(listed("ids", LEARNER.c.id, dialect)).order_by(
-        *_HISTORY_ORDER
-    )
-)
+
+
+def learners_where(where: Callable[[str], ColumnElement[bool]]) -> Callable[[Connection], Any]:
+    """A prepared select of learners with their name history, for ``SqlTransaction._learners_from``,
+    filtered by ``where(dialect)``."""
+    return prepared(lambda dialect: _LEARNER_WITH_HISTORY.where(where(dialect)).order_by(*_HISTORY_ORDER))
+
+
+_LEARNERS_BY_IDS = learners_where(lambda dialect: listed("ids", LEARNER.c.id, dialect))
 _KEY_PAIRS = prepared(
     lambda dialect: select(KEYS.c.key, KEYS.c.learner_id).where(listed("keys", KEYS.c.key, dialect))
 )
@@ -611,16 +615,16 @@ class SqlStore(Generic[T]):
 
     def __init__(self, engine: Engine, transaction: Callable[[Connection], T]) -> None:
         self._engine = engine
+        # The same pool; its connections begin with SQLite's write lock (storage/engine.py).
+        self._writer = engine.execution_options(sqlite_immediate=True)
         self._transaction = transaction
 
     @contextmanager
     def write(self, lock_keys: Iterable[str]) -> Iterator[T]:
-        with self._engine.connect() as connection:
-            connection = connection.execution_options(sqlite_immediate=True)
-            with connection.begin():
-                if not is_sqlite(self._engine):
-                    _lock_keys(connection, lock_keys)
-                yield self._transaction(connection)
+        with self._writer.connect() as connection, connection.begin():
+            if not is_sqlite(self._engine):
+                _lock_keys(connection, lock_keys)
+            yield self._transaction(connection)
 
     @contextmanager
     def read(self) -> Iterator[T]:
