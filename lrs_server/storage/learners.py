@@ -116,7 +116,6 @@ def _identity_values(identity: Identity) -> dict[str, Any]:
     return dict(zip((*_IDENTITY_COLUMNS, "gender"), _identity_row(identity), strict=True))
 
 
-_LOCK_ALL = text("SELECT pg_advisory_xact_lock(k) FROM unnest(CAST(:locks AS bigint[])) AS k")
 
 
 def _lock_id(key: str) -> int:
@@ -589,7 +588,12 @@ T = TypeVar("T", bound=SqlTransaction)
 MAX_KEY_LOCKS = 64
 _REGISTRY_LOCK = _lock_id("lrs:registry")
 _LOCK_REGISTRY = text("SELECT pg_advisory_xact_lock(:lock)")
-_SHARE_REGISTRY = text("SELECT pg_advisory_xact_lock_shared(:lock)")
+# One round trip: the registry's shared lock first (the CTE runs before any joined row is made, and
+# so before the select list takes a key lock), then the key locks in the array's order.
+_SHARE_REGISTRY_LOCK_KEYS = text(
+    "WITH registry AS MATERIALIZED (SELECT pg_advisory_xact_lock_shared(:lock) AS taken) "
+    "SELECT pg_advisory_xact_lock(k) FROM registry, unnest(CAST(:locks AS bigint[])) AS k"
+)
 
 
 def _lock_keys(connection: Connection, lock_keys: Iterable[str]) -> None:
@@ -606,8 +610,7 @@ def _lock_keys(connection: Connection, lock_keys: Iterable[str]) -> None:
     if len(locks) > MAX_KEY_LOCKS:
         connection.execute(_LOCK_REGISTRY, {"lock": _REGISTRY_LOCK})
         return
-    connection.execute(_SHARE_REGISTRY, {"lock": _REGISTRY_LOCK})
-    connection.execute(_LOCK_ALL, {"locks": locks}).all()
+    connection.execute(_SHARE_REGISTRY_LOCK_KEYS, {"lock": _REGISTRY_LOCK, "locks": locks}).all()
 
 
 class SqlStore(Generic[T]):
