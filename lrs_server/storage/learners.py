@@ -116,8 +116,6 @@ def _identity_values(identity: Identity) -> dict[str, Any]:
     return dict(zip((*_IDENTITY_COLUMNS, "gender"), _identity_row(identity), strict=True))
 
 
-
-
 def _lock_id(key: str) -> int:
     """A stable signed 64-bit id for a PostgreSQL advisory lock."""
     return int.from_bytes(hashlib.blake2b(key.encode(), digest_size=8).digest(), "big", signed=True)
@@ -269,14 +267,19 @@ class SqlTransaction:
         key_list = sorted(set(keys))
         if not key_list:
             return {}
-        # Keys alone first (a covering-index probe per key); joining learner here lets SQLite's
-        # planner pick a scan of learner for long key lists.
         c = self._c
-        pairs = c.execute(_KEY_PAIRS(c), {"keys": list_value(c, key_list)}).all()
-        if not pairs:
-            return {}
-        ids = list_value(c, sorted({p.learner_id for p in pairs}))
-        found = list(self._with_history(_CANDIDATES(c), {"ids": ids}))
+        pairs: Sequence[Any]  # (key, learner id)
+        if len(key_list) < _FEW:
+            # One registration's keys: keys, learners and name history in one round trip.
+            pairs, found = _keyed_candidates(c.execute(_KEYED_CANDIDATES, {"keys": key_list}).all())
+        else:
+            # A chunk's keys alone first (a covering-index probe per key); joining learner here lets
+            # SQLite's planner pick a scan of learner for long key lists.
+            pairs = c.execute(_KEY_PAIRS(c), {"keys": list_value(c, key_list)}).all()
+            if not pairs:
+                return {}
+            ids = list_value(c, sorted({p.learner_id for p in pairs}))
+            found = list(self._with_history(_CANDIDATES(c), {"ids": ids}))
         masters = self._masters({first.master_id for first, _ in found} - {None})
         candidates: dict[int, MatchCandidate] = {}
         for first, history in found:
@@ -530,6 +533,34 @@ _CANDIDATES = prepared(
         *_HISTORY_ORDER
     )
 )
+# A few keys' candidates with the keys they stand under: a row per (key, learner, previous name).
+_KEYED_CANDIDATES = (
+    select(*_CANDIDATE_WITH_HISTORY.selected_columns, HISTORY.c.id.label("history_id"), KEYS.c.key)
+    .select_from(
+        KEYS.join(LEARNER, LEARNER.c.id == KEYS.c.learner_id).outerjoin(
+            HISTORY, HISTORY.c.learner_id == LEARNER.c.id
+        )
+    )
+    .where(KEYS.c.key.in_(bindparam("keys", expanding=True)))
+    .order_by(*_HISTORY_ORDER)
+)
+
+
+def _keyed_candidates(rows: Sequence[Any]) -> tuple[list[tuple[str, int]], list[tuple[Any, tuple[str, ...]]]]:
+    """(key, learner id) pairs, and (first row, previous family names newest first) per learner in id
+    order, from ``_KEYED_CANDIDATES``' rows (each previous name repeats once per key)."""
+    pairs: dict[tuple[str, int], None] = {}
+    firsts: dict[int, Any] = {}
+    names: dict[int, dict[int, str]] = {}  # learner -> history id -> name, newest first
+    for row in rows:
+        pairs[(row.key, row.id)] = None
+        firsts.setdefault(row.id, row)
+        if row.history_id is not None:
+            names.setdefault(row.id, {}).setdefault(row.history_id, row.history)
+    found = [(first, tuple(names.get(i, {}).values())) for i, first in firsts.items()]
+    return list(pairs), found
+
+
 _CHAIN_LINKS = prepared(
     lambda dialect: select(LEARNER.c.id, LEARNER.c.uln, LEARNER.c.master_id).where(
         listed("ids", LEARNER.c.id, dialect)
