@@ -96,12 +96,18 @@ def identity_of(learner: Learner) -> learner_pb2.LearnerIdentity:
     held = learner.identity
     values = {f.name: getattr(held, f.name) for f in dataclasses.fields(held)}
     del values["date_of_birth"], values["gender"]
-    gender = _GENDERS.get(held.gender.value, held.gender.value)
-    return messages.identity(date_of_birth=held.date_of_birth.isoformat(), gender=gender, **values)
+    born = held.date_of_birth.isoformat()
+    return messages.identity(date_of_birth=born, gender=_gender_name(learner), **values)
+
+
+def _gender_name(learner: Learner) -> str:
+    """The client's name for the learner's gender (as ``lrs-school --gender`` takes it)."""
+    value = learner.identity.gender.value
+    return _GENDERS.get(value, value)
 
 
 def _gender(learner: Learner) -> learner_pb2.Gender.ValueType:
-    return messages.GENDERS[_GENDERS.get(learner.identity.gender.value, learner.identity.gender.value)]
+    return messages.GENDERS[_gender_name(learner)]
 
 
 def _outcome(enum_type: Any, value: int) -> str:
