@@ -31,6 +31,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import uuid
 from collections.abc import Iterator, Sequence
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
@@ -59,9 +60,15 @@ def _proc_status(pid: int, field: str) -> int:
     return 0
 
 
-def _cpu_seconds(pid: int) -> float:
+def cpu_times(pid: int) -> tuple[float, float]:
+    """User and system CPU seconds of process ``pid`` (all its threads), from /proc/PID/stat."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    tick = os.sysconf("SC_CLK_TCK")
+    return int(fields[11]) / tick, int(fields[12]) / tick
+
+
+def _cpu_seconds(pid: int) -> float:
+    return sum(cpu_times(pid))
 
 
 def cached_database(learners: int) -> Path:
@@ -89,6 +96,27 @@ def postgres_copy(template: str) -> Iterator[str]:
         c.exec_driver_sql(f'CREATE DATABASE "{name}" TEMPLATE "{url.database}"')
     try:
         yield url.set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as c:
+            c.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.dispose()
+
+
+@contextmanager
+def scratch_postgres(server_url: str, prefix: str = "lrs_bench") -> Iterator[str]:
+    """A new, migrated database ``PREFIX_<random>`` under a PostgreSQL server URL (its database part
+    is ignored); dropped afterwards."""
+    url = make_url(server_url)
+    name = f"{prefix}_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as c:
+        c.exec_driver_sql(f'CREATE DATABASE "{name}"')
+    try:
+        db = url.set(database=name).render_as_string(hide_password=False)
+        subprocess.run(
+            [str(BIN / "lrs-server"), "migrate", "--db", db], check=True, env=_env(), capture_output=True
+        )
+        yield db
     finally:
         with admin.connect() as c:
             c.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
@@ -136,10 +164,13 @@ def _register(address: str, token: str, source: Path, results: Path) -> dict[str
     return summary
 
 
-def _profile(pid: int, output: str) -> subprocess.Popen[bytes]:
-    """py-spy sampling the server (raw collapsed stacks, or an SVG flame graph for ``.svg``)."""
+def _profile(pid: int, output: str, gil: bool = False, rate: int = 100) -> subprocess.Popen[bytes]:
+    """py-spy sampling the server ``rate`` times a second (raw collapsed stacks, or an SVG flame
+    graph for ``.svg``); ``gil``: only the thread holding the GIL (Python's CPU, not threads
+    waiting on I/O)."""
     form = "flamegraph" if output.endswith(".svg") else "raw"
     command = [str(BIN / "py-spy"), "record", "--pid", str(pid), "-o", output, "-f", form, "--nonblocking"]
+    command += ["--rate", str(rate), *(["--gil"] if gil else [])]
     profiler = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     time.sleep(1.0)  # attached
     return profiler

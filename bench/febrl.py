@@ -30,13 +30,11 @@ import csv
 import json
 import re
 import shutil
-import subprocess
 import tempfile
 import time
-import uuid
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from contextlib import ExitStack, contextmanager
+from contextlib import ExitStack
 from dataclasses import asdict, dataclass, field
 from datetime import date
 from math import comb
@@ -45,7 +43,7 @@ from typing import Any
 
 from rapidfuzz.distance import JaroWinkler
 
-from bench.batch_throughput import BIN, _add_school, _env, _register, serving
+from bench.batch_throughput import _add_school, _register, scratch_postgres, serving
 from school_client.files import LearnerRow, open_lrb, write_lrb
 
 NAME_MAX = 35  # lrs_server.domain.validation.NAME_MAX
@@ -418,29 +416,6 @@ def address_kind(row: TruthRow, earlier: TruthRow) -> str:
 # --------------------------------------------------------------------------------------------- running
 
 
-@contextmanager
-def _scratch_postgres(server_url: str) -> Iterator[str]:
-    """A new database under a PostgreSQL server URL, migrated; dropped afterwards."""
-    from sqlalchemy import create_engine
-    from sqlalchemy.engine import make_url
-
-    url = make_url(server_url)
-    name = f"lrs_febrl_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
-    with admin.connect() as c:
-        c.exec_driver_sql(f'CREATE DATABASE "{name}"')
-    try:
-        db = url.set(database=name).render_as_string(hide_password=False)
-        subprocess.run(
-            [str(BIN / "lrs-server"), "migrate", "--db", db], check=True, env=_env(), capture_output=True
-        )
-        yield db
-    finally:
-        with admin.connect() as c:
-            c.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.dispose()
-
-
 def run_batch(lrb: Path, db_url: str | None = None, keep_results: Path | None = None) -> dict[str, RowResult]:
     """Register ``lrb`` with the real ``lrs-school register`` against a fresh server; MISIdentifier -> result.
 
@@ -453,7 +428,7 @@ def run_batch(lrb: Path, db_url: str | None = None, keep_results: Path | None = 
         if db_url is None:
             db = f"sqlite:///{directory / 'lrs.sqlite3'}"
         elif db_url.startswith("postgresql"):
-            db = stack.enter_context(_scratch_postgres(db_url))
+            db = stack.enter_context(scratch_postgres(db_url, "lrs_febrl"))
         else:
             db = db_url
         token = _add_school(db)

@@ -253,8 +253,12 @@ def preload(engine: Engine, n: int, seed: int, progress: bool = False, workers: 
     engine.dispose()  # no open SQLite connection is inherited by the workers
     jobs = [(seed, index, min(BATCH, n - start)) for index, start in enumerate(range(0, n, BATCH))]
     _ORG, _NOW = org, datetime.now(UTC)
-    if engine.dialect.paramstyle == "qmark":
-        _PROCESSORS = [column.type.bind_processor(engine.dialect) for column in LEARNER.columns]
+    # Set on every call: a process may preload SQLite, then PostgreSQL (tests/bench does).
+    _PROCESSORS = (
+        [column.type.bind_processor(engine.dialect) for column in LEARNER.columns]
+        if engine.dialect.paramstyle == "qmark"
+        else None
+    )
     started = time.perf_counter()
     done = 0
     workers = workers or os.cpu_count() or 1

@@ -84,6 +84,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
     workers = args.workers if args.workers is not None else (os.cpu_count() or 1)
     if workers < 1:
         raise SystemExit("--workers is at least 1")
+    if args.token_cache_seconds < 0:
+        raise SystemExit("--token-cache-seconds is 0 or more")
     if workers > 1 and args.listen.rsplit(":", 1)[-1] == "0":
         raise SystemExit("--workers above 1 share one port: give --listen HOST:PORT with a port, not 0")
     config = ServerConfig(
@@ -94,6 +96,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         allow_insecure=args.insecure,
         reuse_port=workers > 1,
         health_interval=args.health_interval,
+        token_cache_seconds=args.token_cache_seconds,
     )
     try:
         check_listen(config)
@@ -352,6 +355,14 @@ def parser() -> argparse.ArgumentParser:
         default=2.0,
         help="seconds between database probes; the health service answers NOT_SERVING while the "
         "database is unreachable (default 2; 0: never probe)",
+    )
+    serve.add_argument(
+        "--token-cache-seconds",
+        type=float,
+        default=ServerConfig().token_cache_seconds,
+        help="how long a worker trusts a bearer token it has checked before checking it again, so a "
+        "revoked token or organisation is refused within this many seconds (default "
+        f"{ServerConfig().token_cache_seconds:g}; 0: check every call)",
     )
     serve.add_argument(
         "--redis-url",

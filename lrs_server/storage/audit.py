@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, Engine, select, update
+from sqlalchemy import Connection, Engine, bindparam, select, update
 
 from lrs_server.storage.bulk import insert_rows
 from lrs_server.storage.tables import AccessLogEntry, AccessLogHead
@@ -71,9 +71,7 @@ def append(connection: Connection, entries: Sequence[NewEntry]) -> None:
     """Append ``entries`` to the chain inside the caller's transaction (locks the head row)."""
     if not entries:
         return
-    head = connection.execute(
-        select(HEAD.c.entries, HEAD.c.last_hash).where(HEAD.c.id == 1).with_for_update()
-    ).one()
+    head = connection.execute(_LOCK_HEAD).one()
     seq, previous = head.entries, head.last_hash
     rows: list[tuple[Any, ...]] = []
     for e in entries:
@@ -84,7 +82,14 @@ def append(connection: Connection, entries: Sequence[NewEntry]) -> None:
         )
         previous = digest
     insert_rows(connection, ACCESS, _COLUMNS, rows)
-    connection.execute(update(HEAD).where(HEAD.c.id == 1).values(entries=seq, last_hash=previous))
+    connection.execute(_MOVE_HEAD, {"entries": seq, "last_hash": previous})
+
+
+# Built once: the append runs in every call that discloses a learner.
+_LOCK_HEAD = select(HEAD.c.entries, HEAD.c.last_hash).where(HEAD.c.id == 1).with_for_update()
+_MOVE_HEAD = (
+    update(HEAD).where(HEAD.c.id == 1).values(entries=bindparam("entries"), last_hash=bindparam("last_hash"))
+)
 
 
 @dataclass(frozen=True, slots=True)

@@ -110,10 +110,10 @@ def _sqlite_engine(url: str, database: str | None) -> Engine:
     def _on_begin(connection: Any) -> None:
         # Writers take SQLite's one write lock up front (BEGIN IMMEDIATE): a transaction that
         # reads candidates and then inserts a learner is serialised against every other writer.
-        if connection.get_execution_options().get("sqlite_immediate"):
-            connection.exec_driver_sql("BEGIN IMMEDIATE")
-        else:
-            connection.exec_driver_sql("BEGIN")
+        # Straight to the driver: BEGIN returns nothing, and SQLAlchemy's statement machinery
+        # cost as much as a whole read on the single-call path.
+        immediate = connection.get_execution_options().get("sqlite_immediate")
+        connection.connection.driver_connection.execute("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
     return engine
 

@@ -116,9 +116,6 @@ def _identity_values(identity: Identity) -> dict[str, Any]:
     return dict(zip((*_IDENTITY_COLUMNS, "gender"), _identity_row(identity), strict=True))
 
 
-_LOCK_ALL = text("SELECT pg_advisory_xact_lock(k) FROM unnest(CAST(:locks AS bigint[])) AS k")
-
-
 def _lock_id(key: str) -> int:
     """A stable signed 64-bit id for a PostgreSQL advisory lock."""
     return int.from_bytes(hashlib.blake2b(key.encode(), digest_size=8).digest(), "big", signed=True)
@@ -144,6 +141,46 @@ def among(connection: Connection, column: ColumnElement[Any], values: Collection
     return column == any_(bindparam(None, listed, type_=ARRAY(column.type)))
 
 
+def listed(name: str, column: ColumnElement[Any], dialect: str) -> ColumnElement[bool]:
+    """``column IN :name``, one bound parameter for any number of values (bind ``list_value``).
+
+    For statements built once (see ``prepared``): the same SQL whatever the list's length, so
+    SQLAlchemy compiles it once. SQLite reads the values from a JSON array (``json_each``),
+    PostgreSQL from an array (``= ANY``).
+    """
+    if dialect == "sqlite":
+        table = func.json_each(bindparam(name)).table_valued("value")
+        return column.in_(select(table.c.value))
+    return column == any_(bindparam(name, type_=ARRAY(column.type)))
+
+
+def list_value(connection: Connection, values: Iterable[Any]) -> Any:
+    """The value to bind to a ``listed`` parameter."""
+    return json.dumps(list(values)) if connection.dialect.name == "sqlite" else list(values)
+
+
+S = TypeVar("S")
+
+
+def prepared(build: Callable[[str], S]) -> Callable[[Connection], S]:
+    """A statement built once per dialect, on first use.
+
+    Building a Core statement and computing its cache key cost more than running it on the hot
+    path (a single registration ran some fifteen: ~1.5 ms of its CPU). SQLAlchemy memoizes the
+    key on the statement object, so executing the same object, with its values as bound
+    parameters, skips both and finds the compiled form in the engine's cache at once.
+    """
+    built: dict[str, S] = {}
+
+    def statement(connection: Connection) -> S:
+        dialect = connection.dialect.name
+        if dialect not in built:
+            built[dialect] = build(dialect)
+        return built[dialect]
+
+    return statement
+
+
 class _Frequencies:
     """Term frequencies read lazily within the transaction (cached for its life)."""
 
@@ -155,8 +192,8 @@ class _Frequencies:
     def count(self, field: str, value: str) -> int:
         key = (field, value)
         if key not in self._cache:
-            stmt = select(FREQUENCY.c.count).where(FREQUENCY.c.field == field, FREQUENCY.c.value == value)
-            self._cache[key] = self._connection.execute(stmt).scalar_one_or_none() or 0
+            found = self._connection.execute(_COUNT, {"field": field, "value": value})
+            self._cache[key] = found.scalar_one_or_none() or 0
         return self._cache[key]
 
     def prefetch(self, terms: Iterable[tuple[str, str]]) -> None:
@@ -165,13 +202,11 @@ class _Frequencies:
         wanted = sorted(set(terms) - self._cache.keys() | ({_TOTAL} if self._total is None else set()))
         if not wanted:
             return
-        fields = {field for field, _ in wanted}
-        values = {value for _, value in wanted}
-        stmt = select(FREQUENCY.c.field, FREQUENCY.c.value, FREQUENCY.c.count).where(
-            among(self._connection, FREQUENCY.c.field, fields),
-            among(self._connection, FREQUENCY.c.value, values),
-        )
-        found = {(field, value): count for field, value, count in self._connection.execute(stmt).all()}
+        c = self._connection
+        fields = list_value(c, sorted({field for field, _ in wanted}))
+        values = list_value(c, sorted({value for _, value in wanted}))
+        rows = c.execute(_COUNTS(c), {"fields": fields, "values": values}).all()
+        found = {(field, value): count for field, value, count in rows}
         for term in wanted:
             self._cache[term] = found.get(term, 0)
         if self._total is None:
@@ -179,9 +214,19 @@ class _Frequencies:
 
     def total(self) -> int:
         if self._total is None:
-            stmt = select(FREQUENCY.c.count).where(FREQUENCY.c.field == "*", FREQUENCY.c.value == "*")
-            self._total = self._connection.execute(stmt).scalar_one_or_none() or 0
+            found = self._connection.execute(_COUNT, {"field": _TOTAL[0], "value": _TOTAL[1]})
+            self._total = found.scalar_one_or_none() or 0
         return self._total
+
+
+_COUNT = select(FREQUENCY.c.count).where(
+    FREQUENCY.c.field == bindparam("field"), FREQUENCY.c.value == bindparam("value")
+)
+_COUNTS = prepared(
+    lambda dialect: select(FREQUENCY.c.field, FREQUENCY.c.value, FREQUENCY.c.count).where(
+        listed("fields", FREQUENCY.c.field, dialect), listed("values", FREQUENCY.c.value, dialect)
+    )
+)
 
 
 class SqlTransaction:
@@ -197,19 +242,26 @@ class SqlTransaction:
 
     # -- reads -----------------------------------------------------------------------------
 
+    def _upsert(self, table: Any) -> Any:
+        """INSERT for ``table`` in this connection's dialect, with its ON CONFLICT clause."""
+        return (sqlite_insert if self._c.dialect.name == "sqlite" else postgresql_insert)(table)
+
     def _learners(self, where: Any) -> list[Learner]:
         """Learners in id order with their previous family names (newest first), in one query: a
         row per previous name, or one row with none."""
-        return [
-            _learner(tuple(first)[:-1], previous)
-            for first, previous in self._with_history(_LEARNER_WITH_HISTORY.where(where))
-        ]
+        return self._learners_from(_LEARNER_WITH_HISTORY.where(where).order_by(*_HISTORY_ORDER))
 
-    def _with_history(self, stmt: Any) -> Iterator[tuple[Any, tuple[str, ...]]]:
+    def _learners_from(self, stmt: Any, params: Mapping[str, Any] | None = None) -> list[Learner]:
+        """``_learners`` for a statement built already (ordered by ``_HISTORY_ORDER``)."""
+        return [_learner(tuple(first)[:-1], previous) for first, previous in self._with_history(stmt, params)]
+
+    def _with_history(
+        self, stmt: Any, params: Mapping[str, Any] | None = None
+    ) -> Iterator[tuple[Any, tuple[str, ...]]]:
         """(first row, previous family names newest first) per learner, in id order, from a select of
-        learner outer-joined to its name history whose last column is the history's name."""
-        ordered = stmt.order_by(LEARNER.c.id, HISTORY.c.replaced_at.desc(), HISTORY.c.id.desc())
-        for _, grouped in itertools.groupby(self._c.execute(ordered).all(), key=lambda row: row[0]):
+        learner outer-joined to its name history, ordered by ``_HISTORY_ORDER``, whose last column
+        is the history's name."""
+        for _, grouped in itertools.groupby(self._c.execute(stmt, params).all(), key=lambda row: row[0]):
             rows = list(grouped)
             yield rows[0], tuple(row[-1] for row in rows if row[-1] is not None)
 
@@ -219,16 +271,19 @@ class SqlTransaction:
         key_list = sorted(set(keys))
         if not key_list:
             return {}
-        # Keys alone first (a covering-index probe per key); joining learner here lets SQLite's
-        # planner pick a scan of learner for long key lists.
-        pairs = self._c.execute(
-            select(KEYS.c.key, KEYS.c.learner_id).where(among(self._c, KEYS.c.key, key_list))
-        ).all()
-        found = list(
-            self._with_history(
-                _CANDIDATE_WITH_HISTORY.where(among(self._c, LEARNER.c.id, {p.learner_id for p in pairs}))
-            )
-        )
+        c = self._c
+        pairs: Sequence[Any]  # (key, learner id)
+        if len(key_list) < _FEW:
+            # One registration's keys: keys, learners and name history in one round trip.
+            pairs, found = _keyed_candidates(c.execute(_KEYED_CANDIDATES, {"keys": key_list}).all())
+        else:
+            # A chunk's keys alone first (a covering-index probe per key); joining learner here lets
+            # SQLite's planner pick a scan of learner for long key lists.
+            pairs = c.execute(_KEY_PAIRS(c), {"keys": list_value(c, key_list)}).all()
+            if not pairs:
+                return {}
+            ids = list_value(c, sorted({p.learner_id for p in pairs}))
+            found = list(self._with_history(_CANDIDATES(c), {"ids": ids}))
         masters = self._masters({first.master_id for first, _ in found} - {None})
         candidates: dict[int, MatchCandidate] = {}
         for first, history in found:
@@ -256,10 +311,8 @@ class SqlTransaction:
         for _ in range(MAX_LINKS):
             if not pending:
                 break
-            stmt = select(LEARNER.c.id, LEARNER.c.uln, LEARNER.c.master_id).where(
-                among(self._c, LEARNER.c.id, set(pending.values()))
-            )
-            reached = {row.id: row for row in self._c.execute(stmt).all()}
+            ids = list_value(self._c, sorted(set(pending.values())))
+            reached = {row.id: row for row in self._c.execute(_CHAIN_LINKS(self._c), {"ids": ids}).all()}
             for asked, at in list(pending.items()):
                 row = reached[at]
                 answer[asked] = (row.id, row.uln)  # the last learner reached, should the guard end it
@@ -273,31 +326,31 @@ class SqlTransaction:
         wanted = sorted(set(mis_identifiers))
         if not wanted:
             return {}
-        stmt = select(MIS.c.mis_identifier, MIS.c.learner_id, MIS.c.details_hash).where(
-            MIS.c.organisation_id == principal.org_id, among(self._c, MIS.c.mis_identifier, wanted)
-        )
+        params = {"org": principal.org_id, "mis": list_value(self._c, wanted)}
         return {
             row.mis_identifier: MisLink(row.learner_id, row.details_hash)
-            for row in self._c.execute(stmt).all()
+            for row in self._c.execute(_MIS_LINKS(self._c), params).all()
         }
 
     def ulns_taken(self, ulns: Iterable[str]) -> set[str]:
         wanted = sorted(set(ulns))
         if not wanted:
             return set()
-        stmt = select(LEARNER.c.uln).where(among(self._c, LEARNER.c.uln, wanted))
-        return set(self._c.execute(stmt).scalars())
+        return set(self._c.execute(_ULNS_TAKEN(self._c), {"ulns": list_value(self._c, wanted)}).scalars())
 
     def learner_by_uln(self, uln: str) -> Learner | None:
-        found = self._learners(LEARNER.c.uln == uln)
+        found = self._learners_from(_LEARNER_BY_ULN, {"uln": uln})
         return found[0] if found else None
 
     def learner_by_id(self, learner_id: int) -> Learner | None:
-        found = self._learners(LEARNER.c.id == learner_id)
+        found = self._learners_from(_LEARNER_BY_ID, {"id": learner_id})
         return found[0] if found else None
 
     def learners_by_ids(self, learner_ids: Sequence[int]) -> list[Learner]:
-        by_id = {learner.id: learner for learner in self._learners(among(self._c, LEARNER.c.id, learner_ids))}
+        if not learner_ids:
+            return []
+        found = self._learners_from(_LEARNERS_BY_IDS(self._c), {"ids": list_value(self._c, learner_ids)})
+        by_id = {learner.id: learner for learner in found}
         return [by_id[i] for i in learner_ids if i in by_id]
 
     def learners_after(self, after_id: int, limit: int) -> list[Learner]:
@@ -311,10 +364,7 @@ class SqlTransaction:
         insert_key_rows(self._c, sorted((k, i) for i, learner_keys in keys.items() for k in learner_keys))
 
     def stored_request(self, principal: Principal, request_id: str) -> StoredRequest | None:
-        stmt = select(REQUESTS.c.outcome, REQUESTS.c.learner_id).where(
-            REQUESTS.c.organisation_id == principal.org_id, REQUESTS.c.request_id == request_id
-        )
-        row = self._c.execute(stmt).first()
+        row = self._c.execute(_STORED_REQUEST, {"org": principal.org_id, "request_id": request_id}).first()
         return None if row is None else StoredRequest(row.outcome, row.learner_id)
 
     # -- writes ----------------------------------------------------------------------------
@@ -322,14 +372,11 @@ class SqlTransaction:
     def store_request(
         self, principal: Principal, request_id: str, outcome: str, learner_id: int | None
     ) -> None:
-        self._c.execute(
-            insert(REQUESTS).values(
-                organisation_id=principal.org_id,
-                request_id=request_id,
-                outcome=outcome,
-                learner_id=learner_id,
-                created_at=datetime.now().astimezone(),
-            )
+        insert_rows(
+            self._c,
+            REQUESTS,
+            ("organisation_id", "request_id", "outcome", "learner_id", "created_at"),
+            [(principal.org_id, request_id, outcome, learner_id, datetime.now().astimezone())],
         )
 
     def insert_learners(
@@ -378,7 +425,7 @@ class SqlTransaction:
         number them (writers are serialised: BEGIN IMMEDIATE); PostgreSQL: from the id sequence,
         which concurrent transactions share."""
         if is_sqlite(self._c.engine):
-            largest = self._c.execute(select(func.max(LEARNER.c.id))).scalar_one() or 0
+            largest = self._c.execute(_LARGEST_ID).scalar_one() or 0
             return list(range(largest + 1, largest + 1 + count))
         drawn = self._c.execute(_NEXT_LEARNER_IDS, {"count": count}).scalars().all()
         return list(drawn)
@@ -391,15 +438,10 @@ class SqlTransaction:
         """
         if not terms:
             return
-        stmt = self._upsert(FREQUENCY)
-        stmt = stmt.on_conflict_do_update(
-            index_elements=[FREQUENCY.c.field, FREQUENCY.c.value],
-            set_={"count": FREQUENCY.c.count + stmt.excluded.count},
+        self._c.execute(
+            _ADD_COUNTS(self._c),
+            [{"field": f, "value": v, "count": d} for (f, v), d in sorted(terms.items())],
         )
-        self._c.execute(stmt, [{"field": f, "value": v, "count": d} for (f, v), d in sorted(terms.items())])
-
-    def _upsert(self, table: Any) -> Any:
-        return (sqlite_insert if self._c.dialect.name == "sqlite" else postgresql_insert)(table)
 
     def link_mis_many(self, principal: Principal, links: Mapping[str, MisLink]) -> None:
         """Set (organisation, MIS identifier) -> learner and details for many identifiers, in one upsert."""
@@ -475,6 +517,83 @@ class SqlTransaction:
         )
 
 
+_HISTORY_ORDER = (LEARNER.c.id, HISTORY.c.replaced_at.desc(), HISTORY.c.id.desc())
+_LEARNER_BY_ULN = _LEARNER_WITH_HISTORY.where(LEARNER.c.uln == bindparam("uln")).order_by(*_HISTORY_ORDER)
+_LEARNER_BY_ID = _LEARNER_WITH_HISTORY.where(LEARNER.c.id == bindparam("id")).order_by(*_HISTORY_ORDER)
+
+
+def learners_where(where: Callable[[str], ColumnElement[bool]]) -> Callable[[Connection], Any]:
+    """A prepared select of learners with their name history, for ``SqlTransaction._learners_from``,
+    filtered by ``where(dialect)``."""
+    return prepared(lambda dialect: _LEARNER_WITH_HISTORY.where(where(dialect)).order_by(*_HISTORY_ORDER))
+
+
+_LEARNERS_BY_IDS = learners_where(lambda dialect: listed("ids", LEARNER.c.id, dialect))
+_KEY_PAIRS = prepared(
+    lambda dialect: select(KEYS.c.key, KEYS.c.learner_id).where(listed("keys", KEYS.c.key, dialect))
+)
+_CANDIDATES = prepared(
+    lambda dialect: _CANDIDATE_WITH_HISTORY.where(listed("ids", LEARNER.c.id, dialect)).order_by(
+        *_HISTORY_ORDER
+    )
+)
+# A few keys' candidates with the keys they stand under: a row per (key, learner, previous name).
+_KEYED_CANDIDATES = (
+    select(*_CANDIDATE_WITH_HISTORY.selected_columns, HISTORY.c.id.label("history_id"), KEYS.c.key)
+    .select_from(
+        KEYS.join(LEARNER, LEARNER.c.id == KEYS.c.learner_id).outerjoin(
+            HISTORY, HISTORY.c.learner_id == LEARNER.c.id
+        )
+    )
+    .where(KEYS.c.key.in_(bindparam("keys", expanding=True)))
+    .order_by(*_HISTORY_ORDER)
+)
+
+
+def _keyed_candidates(rows: Sequence[Any]) -> tuple[list[tuple[str, int]], list[tuple[Any, tuple[str, ...]]]]:
+    """(key, learner id) pairs, and (first row, previous family names newest first) per learner in id
+    order, from ``_KEYED_CANDIDATES``' rows (each previous name repeats once per key)."""
+    pairs: dict[tuple[str, int], None] = {}
+    firsts: dict[int, Any] = {}
+    names: dict[int, dict[int, str]] = {}  # learner -> history id -> name, newest first
+    for row in rows:
+        pairs[(row.key, row.id)] = None
+        firsts.setdefault(row.id, row)
+        if row.history_id is not None:
+            names.setdefault(row.id, {}).setdefault(row.history_id, row.history)
+    found = [(first, tuple(names.get(i, {}).values())) for i, first in firsts.items()]
+    return list(pairs), found
+
+
+_CHAIN_LINKS = prepared(
+    lambda dialect: select(LEARNER.c.id, LEARNER.c.uln, LEARNER.c.master_id).where(
+        listed("ids", LEARNER.c.id, dialect)
+    )
+)
+_MIS_LINKS = prepared(
+    lambda dialect: select(MIS.c.mis_identifier, MIS.c.learner_id, MIS.c.details_hash).where(
+        MIS.c.organisation_id == bindparam("org"), listed("mis", MIS.c.mis_identifier, dialect)
+    )
+)
+_ULNS_TAKEN = prepared(lambda dialect: select(LEARNER.c.uln).where(listed("ulns", LEARNER.c.uln, dialect)))
+_STORED_REQUEST = select(REQUESTS.c.outcome, REQUESTS.c.learner_id).where(
+    REQUESTS.c.organisation_id == bindparam("org"), REQUESTS.c.request_id == bindparam("request_id")
+)
+_LARGEST_ID = select(func.max(LEARNER.c.id))
+
+
+def _add_counts_statement(dialect: str) -> Any:
+    """Add to term counts: INSERT ... ON CONFLICT DO UPDATE (the same on SQLite and PostgreSQL)."""
+    stmt = (sqlite_insert if dialect == "sqlite" else postgresql_insert)(FREQUENCY)
+    return stmt.on_conflict_do_update(
+        index_elements=[FREQUENCY.c.field, FREQUENCY.c.value],
+        set_={"count": FREQUENCY.c.count + stmt.excluded.count},
+    )
+
+
+_ADD_COUNTS = prepared(_add_counts_statement)
+
+
 def insert_key_rows(connection: Connection, rows: Sequence[tuple[str, int]], table: str = "") -> None:
     """(key, learner id) rows, executemany straight to the driver: thousands of two-column rows a
     chunk need none of SQLAlchemy's per-row parameter processing. ``table``: another table of the
@@ -504,7 +623,12 @@ T = TypeVar("T", bound=SqlTransaction)
 MAX_KEY_LOCKS = 64
 _REGISTRY_LOCK = _lock_id("lrs:registry")
 _LOCK_REGISTRY = text("SELECT pg_advisory_xact_lock(:lock)")
-_SHARE_REGISTRY = text("SELECT pg_advisory_xact_lock_shared(:lock)")
+# One round trip: the registry's shared lock first (the CTE runs before any joined row is made, and
+# so before the select list takes a key lock), then the key locks in the array's order.
+_SHARE_REGISTRY_LOCK_KEYS = text(
+    "WITH registry AS MATERIALIZED (SELECT pg_advisory_xact_lock_shared(:lock) AS taken) "
+    "SELECT pg_advisory_xact_lock(k) FROM registry, unnest(CAST(:locks AS bigint[])) AS k"
+)
 
 
 def _lock_keys(connection: Connection, lock_keys: Iterable[str]) -> None:
@@ -521,8 +645,7 @@ def _lock_keys(connection: Connection, lock_keys: Iterable[str]) -> None:
     if len(locks) > MAX_KEY_LOCKS:
         connection.execute(_LOCK_REGISTRY, {"lock": _REGISTRY_LOCK})
         return
-    connection.execute(_SHARE_REGISTRY, {"lock": _REGISTRY_LOCK})
-    connection.execute(_LOCK_ALL, {"locks": locks}).all()
+    connection.execute(_SHARE_REGISTRY_LOCK_KEYS, {"lock": _REGISTRY_LOCK, "locks": locks}).all()
 
 
 class SqlStore(Generic[T]):
@@ -530,16 +653,16 @@ class SqlStore(Generic[T]):
 
     def __init__(self, engine: Engine, transaction: Callable[[Connection], T]) -> None:
         self._engine = engine
+        # The same pool; its connections begin with SQLite's write lock (storage/engine.py).
+        self._writer = engine.execution_options(sqlite_immediate=True)
         self._transaction = transaction
 
     @contextmanager
     def write(self, lock_keys: Iterable[str]) -> Iterator[T]:
-        with self._engine.connect() as connection:
-            connection = connection.execution_options(sqlite_immediate=True)
-            with connection.begin():
-                if not is_sqlite(self._engine):
-                    _lock_keys(connection, lock_keys)
-                yield self._transaction(connection)
+        with self._writer.connect() as connection, connection.begin():
+            if not is_sqlite(self._engine):
+                _lock_keys(connection, lock_keys)
+            yield self._transaction(connection)
 
     @contextmanager
     def read(self) -> Iterator[T]:

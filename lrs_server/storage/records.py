@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Engine, Select, and_, func, insert, select, update
+from sqlalchemy import Engine, Select, and_, bindparam, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from lrs_server.domain.merged import MAX_LINKS
@@ -30,7 +30,19 @@ from lrs_server.domain.record_ports import (
     SubmitOutcome,
 )
 from lrs_server.storage.grants import GrantStatements
-from lrs_server.storage.learners import DECISIONS, HISTORY, LEARNER, MIS, SqlStore, SqlTransaction, among
+from lrs_server.storage.learners import (
+    DECISIONS,
+    HISTORY,
+    LEARNER,
+    MIS,
+    SqlStore,
+    SqlTransaction,
+    among,
+    learners_where,
+    list_value,
+    listed,
+    prepared,
+)
 from lrs_server.storage.organisations import ORG, hash_token
 from lrs_server.storage.tables import (
     AccessLogEntry,
@@ -137,15 +149,8 @@ class SqlRecordTransaction(GrantStatements, SqlTransaction):
         return SubmitOutcome.UPDATED
 
     def achievements(self, learner_ids: Sequence[int]) -> list[StoredAchievement]:
-        stmt = (
-            select(ACH, LEARNER.c.uln, ORG.c.ref.label("org_ref"), ORG.c.name.label("org_name"))
-            .join(LEARNER, LEARNER.c.id == ACH.c.learner_id)
-            .join(ORG, ORG.c.id == ACH.c.submitted_by)
-            .where(ACH.c.learner_id.in_(list(learner_ids)))
-            .order_by(ACH.c.award_date, ACH.c.id)
-        )
         result = []
-        for row in self._c.execute(stmt):
+        for row in self._c.execute(_ACHIEVEMENTS(self._c), {"ids": list_value(self._c, learner_ids)}):
             values = {name: getattr(row, name) for name in _DATA_FIELDS}
             values["kind"], values["status"] = AchievementKind(row.kind), AchievementStatus(row.status)
             result.append(
@@ -166,7 +171,7 @@ class SqlRecordTransaction(GrantStatements, SqlTransaction):
         found: list[Learner] = []
         frontier = [master_id]
         while frontier and len(found) < MAX_LINKS:
-            linked = self._learners(LEARNER.c.master_id.in_(frontier))
+            linked = self._learners_from(_LINKED_TO(self._c), {"ids": list_value(self._c, frontier)})
             found.extend(linked)
             frontier = [lr.id for lr in linked]
         return found
@@ -174,12 +179,6 @@ class SqlRecordTransaction(GrantStatements, SqlTransaction):
     # -- sharing ---------------------------------------------------------------------------
 
     def sharing_entries(self, learner_id: int) -> list[SharingEntry]:
-        stmt = (
-            select(SHARING, ORG.c.ref)
-            .outerjoin(ORG, ORG.c.id == SHARING.c.organisation_id)
-            .where(SHARING.c.learner_id == learner_id)
-            .order_by(SHARING.c.id)
-        )
         return [
             SharingEntry(
                 _kinds(row.withheld_from),
@@ -189,7 +188,7 @@ class SqlRecordTransaction(GrantStatements, SqlTransaction):
                 row.ref or "",
                 row.organisation_id,
             )
-            for row in self._c.execute(stmt)
+            for row in self._c.execute(_SHARING_ENTRIES, {"learner_id": learner_id})
         ]
 
     def add_sharing(self, entries: Sequence[tuple[int, SharingEntry]]) -> None:
@@ -427,6 +426,25 @@ class SqlRecordStore(SqlStore[SqlRecordTransaction]):
 
     def __init__(self, engine: Engine) -> None:
         super().__init__(engine, SqlRecordTransaction)
+
+
+# Built once (storage/learners.py, ``prepared``): a record read runs all three.
+_ACHIEVEMENTS = prepared(
+    lambda dialect: (
+        select(ACH, LEARNER.c.uln, ORG.c.ref.label("org_ref"), ORG.c.name.label("org_name"))
+        .join(LEARNER, LEARNER.c.id == ACH.c.learner_id)
+        .join(ORG, ORG.c.id == ACH.c.submitted_by)
+        .where(listed("ids", ACH.c.learner_id, dialect))
+        .order_by(ACH.c.award_date, ACH.c.id)
+    )
+)
+_LINKED_TO = learners_where(lambda dialect: listed("ids", LEARNER.c.master_id, dialect))
+_SHARING_ENTRIES = (
+    select(SHARING, ORG.c.ref)
+    .outerjoin(ORG, ORG.c.id == SHARING.c.organisation_id)
+    .where(SHARING.c.learner_id == bindparam("learner_id"))
+    .order_by(SHARING.c.id)
+)
 
 
 def principal_for_learner_token(engine: Engine, token: str, issued_after: datetime) -> Principal | None:
