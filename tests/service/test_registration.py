@@ -30,9 +30,19 @@ def test_new_learner_gets_a_valid_uln_and_again_is_matched(api: Api) -> None:
 def test_another_school_registering_the_same_pupil_gets_the_same_uln(api: Api) -> None:
     first = api.registration.RegisterLearner(register_request(), metadata=api.auth())
     other = api.add_school("200002")
-    again = api.registration.RegisterLearner(register_request(postcode="M1 1AE"), metadata=other)
+    again = api.registration.RegisterLearner(register_request(postcode="SW1A 2AA"), metadata=other)
     assert again.outcome == MATCHED
     assert again.learner.uln == first.learner.uln
+
+
+def test_the_same_name_and_birth_date_at_the_other_end_of_the_country_goes_to_review(api: Api) -> None:
+    """Nothing about the place agrees (London, then Manchester; no UPN): a namesake as often as not at
+    national scale, so a reviewer decides (MatcherConfig.unplaced_upper_threshold)."""
+    first = api.registration.RegisterLearner(register_request(), metadata=api.auth())
+    other = api.add_school("200002")
+    again = api.registration.RegisterLearner(register_request(postcode="M1 1AE"), metadata=other)
+    assert again.outcome == POSSIBLE
+    assert [c.learner.uln for c in again.candidates] == [first.learner.uln]
 
 
 def test_retried_request_id_returns_the_first_answer(api: Api) -> None:
