@@ -253,6 +253,7 @@ def preload(engine: Engine, n: int, seed: int, progress: bool = False, workers: 
     engine.dispose()  # no open SQLite connection is inherited by the workers
     jobs = [(seed, index, min(BATCH, n - start)) for index, start in enumerate(range(0, n, BATCH))]
     _ORG, _NOW = org, datetime.now(UTC)
+    _PROCESSORS = None  # not left from an earlier preload on another dialect
     if engine.dialect.paramstyle == "qmark":
         _PROCESSORS = [column.type.bind_processor(engine.dialect) for column in LEARNER.columns]
     started = time.perf_counter()

@@ -13,23 +13,23 @@ a replica SIGKILLed and PostgreSQL restarted mid-run; then the register is check
    of it.
 3. ``--replicas`` ``lrs-server serve --workers W`` processes, each on its own port; a school per
    client process and one for the batch (``lrs-server org add``).
-4. ``--clients`` clients (threads over ``--client-processes`` processes, a channel each,
-   round-robin over every replica as a load balancer would) send, for ``--seconds``, a mix of
-   single calls (``MIX``): RegisterLearner of new people and of preloaded ones (re-registrations),
-   FindLearnerByDemographics, VerifyLearner, FindLearnerByUln, GetLearnerRecord. Clients come in
-   pairs, each in another process (so another school, another connection): both register the same
-   new people in the same order, so the same person is often registered on two replicas at once.
-   Meanwhile ``lrs-school register FILE`` sends one ``--batch-rows``-row file (rerun, resuming,
-   should a fault stop it). A call refused UNAVAILABLE, DEADLINE_EXCEEDED or RESOURCE_EXHAUSTED
-   with a RetryInfo is retried as ``lrs-school`` retries (school_client/retry.py), with the same
-   request id, so a retried registration can never issue a second ULN.
+4. ``--clients`` clients (threads over ``--client-processes`` processes, each process a school of
+   its own; a channel per client, round-robin over every replica as a load balancer would) send,
+   for ``--seconds``, a mix of single calls (``MIX``): RegisterLearner of new people and of
+   preloaded ones (re-registrations), FindLearnerByDemographics, VerifyLearner, FindLearnerByUln,
+   GetLearnerRecord. A new person is registered twice at the same moment, by the client's school and
+   by another school on a second channel (often another replica): the race a duplicate ULN would
+   come from. Meanwhile ``lrs-school register FILE`` sends one ``--batch-rows``-row file (rerun,
+   resuming, should a fault stop it). A call refused UNAVAILABLE, DEADLINE_EXCEEDED or
+   RESOURCE_EXHAUSTED with a RetryInfo is retried as ``lrs-school`` retries
+   (school_client/retry.py), with the same request id, so a retry never issues a second ULN.
 5. Faults (unless ``--no-faults``): at 30 % of the run replica 0 is SIGKILLed and started again; at
    60 % PostgreSQL is restarted (``pg_ctl restart -m fast``). Throughput is counted per second;
    "back after" is the time from PostgreSQL accepting connections again to the first one-second
    window with at least 80 % of the median rate before the first fault.
 6. Checks, from the answers and the database: no person got two ULNs (each new person, across both
-   clients of a pair and all retries, was answered one ULN, and the register holds one learner
-   for them); no ULN was answered for two people (a re-registration got its own ULN or a review,
+   schools' calls and all retries, was answered one ULN, and the register holds one learner for
+   them); no ULN was answered for two people (a re-registration got its own ULN or a review,
    never another learner's); no acknowledged write lost (every ULN answered, single or batch row,
    is in the register with that person's name and date of birth); no call ever answered INTERNAL.
    Exit status 1 if a check fails.
@@ -130,6 +130,7 @@ class ProcessSpec:
 
     target: str
     token: str
+    other_token: str  # another school's, for the second registration of each new person
     clients: Sequence[int]
     seconds: float
     seed: int
@@ -167,10 +168,10 @@ def _person(record: Any) -> Person:
     )
 
 
-def _new_people(seed: int, pair: int) -> Iterator[Person]:
-    """The new people both clients of a pair register, in the same order (never preloaded ones:
-    bench.preload's streams are seeded ``seed * 1,000,000 + batch``)."""
-    stream = SyntheticStream(10**12 + seed * 10**6 + pair, birth_years=birth_years())
+def _new_people(seed: int, client: int) -> Iterator[Person]:
+    """The new people a client registers (never preloaded ones: bench.preload's streams are seeded
+    ``seed * 1,000,000 + batch``)."""
+    stream = SyntheticStream(10**12 + seed * 10**6 + client, birth_years=birth_years())
     while True:
         yield from (_person(record) for record in stream.new_people(100))
 
@@ -185,36 +186,50 @@ def _channel(target: str) -> grpc.Channel:
 class _Client:
     def __init__(self, spec: ProcessSpec, index: int, tally: Tally) -> None:
         self.spec, self.tally = spec, tally
+        self.index = index
         self.rng = random.Random(spec.seed * 7919 + index)
-        self.pair = index // 2
-        self.new_people = _new_people(spec.seed, self.pair)
+        self.new_people = _new_people(spec.seed, index)
         self.registered = 0
+        self.lock = threading.Lock()  # the tally, shared with the second registration's thread
         self.channel = _channel(spec.target)
         self.registration = registration_service_pb2_grpc.LearnerRegistrationServiceStub(self.channel)
         self.records = record_service_pb2_grpc.LearnerRecordServiceStub(self.channel)
         self.raw = self.channel.unary_unary(grpc_baseline.UNARY_METHOD)
         self.metadata = (("authorization", f"Bearer {spec.token}"),)
+        self.other_channel = _channel(spec.target)
+        self.other_school = registration_service_pb2_grpc.LearnerRegistrationServiceStub(self.other_channel)
+        self.other_metadata = (("authorization", f"Bearer {spec.other_token}"),)
 
-    def _call(self, name: str, method: Callable[..., Any], request: Any) -> Any:
+    def _call(
+        self,
+        name: str,
+        method: Callable[..., Any],
+        request: Any,
+        metadata: tuple[tuple[str, str], ...] | None = None,
+    ) -> Any:
         """One logical call, retried as lrs-school retries; every attempt's status tallied."""
 
         def attempt() -> Any:
             try:
-                response = method(request, metadata=self.metadata, timeout=CALL_TIMEOUT)
+                response = method(request, metadata=metadata or self.metadata, timeout=CALL_TIMEOUT)
             except grpc.RpcError as error:
-                self.tally.attempts[(name, error.code().name)] += 1
+                with self.lock:
+                    self.tally.attempts[(name, error.code().name)] += 1
                 raise
-            self.tally.attempts[(name, "OK")] += 1
+            with self.lock:
+                self.tally.attempts[(name, "OK")] += 1
             return response
 
         started = time.monotonic()
         try:
             response = call_with_retry(attempt, attempts=ATTEMPTS)
         except grpc.RpcError as error:
-            self.tally.failed[(name, error.code().name)] += 1
+            with self.lock:
+                self.tally.failed[(name, error.code().name)] += 1
             return None
         ended = time.monotonic()
-        self.tally.done.append((name, ended, ended - started))
+        with self.lock:
+            self.tally.done.append((name, ended, ended - started))
         return response
 
     def one(self) -> None:
@@ -224,9 +239,12 @@ class _Client:
         name = self.rng.choices(list(MIX), weights=list(MIX.values()))[0]
         known = self.rng.choice(self.spec.known)
         if name == "RegisterLearner new":
-            person, key = next(self.new_people), f"N{self.pair}-{self.registered}"
+            person, key = next(self.new_people), f"N{self.index}-{self.registered}"
             self.registered += 1
+            other = threading.Thread(target=self._register, args=(name, person, key, True))
+            other.start()
             self._register(name, person, key)
+            other.join()
         elif name == "RegisterLearner known":
             self._register(name, known, f"K{known.uln}")
         elif name == "FindLearnerByDemographics":
@@ -251,14 +269,18 @@ class _Client:
             )
             self._call(name, self.records.GetLearnerRecord, request)
 
-    def _register(self, name: str, person: Person, key: str) -> None:
+    def _register(self, name: str, person: Person, key: str, other_school: bool = False) -> None:
         request = reg_pb.RegisterLearnerRequest(
             request_id=str(uuid.uuid4()), identity=person.message(), mis_identifier=key
         )
-        response = self._call(name, self.registration.RegisterLearner, request)
+        if other_school:
+            response = self._call(name, self.other_school.RegisterLearner, request, self.other_metadata)
+        else:
+            response = self._call(name, self.registration.RegisterLearner, request)
         if response is not None:
             outcome = enum_name(reg_pb.RegistrationOutcome, response.outcome)
-            self.tally.registrations.append((name, key, person, outcome, response.learner.uln))
+            with self.lock:
+                self.tally.registrations.append((name, key, person, outcome, response.learner.uln))
 
 
 def _run_clients(spec: ProcessSpec, ready: Any, go: Any, start: Any, results: Any) -> None:
@@ -282,6 +304,7 @@ def _run_clients(spec: ProcessSpec, ready: Any, go: Any, start: Any, results: An
         thread.join()
     for client in clients:
         client.channel.close()
+        client.other_channel.close()
     total = Tally()
     for tally in tallies:
         total.merge(tally)
@@ -336,10 +359,20 @@ def _specs(
     known: list[Person],
     raw: bool,
 ) -> list[ProcessSpec]:
-    """Client g runs in process g % P, so the two clients of a pair (g // 2) are in two processes."""
-    processes = len(tokens)
+    """Client g runs in process p = g % P, as school p; its other school is school p + 1 (there is
+    one more school than processes, so it is always another school)."""
+    processes = len(tokens) - 1
     return [
-        ProcessSpec(target, tokens[p], range(p, clients, processes), seconds, seed, known, raw)
+        ProcessSpec(
+            target,
+            tokens[p],
+            tokens[p + 1],
+            range(p, clients, processes),
+            seconds,
+            seed,
+            known,
+            raw,
+        )
         for p in range(processes)
         if p < clients
     ]
@@ -625,6 +658,51 @@ def _logged_errors(logs: Sequence[Path]) -> dict[str, int]:
     return dict(found.most_common(10))
 
 
+class LockWaits:
+    """Samples, every ``interval`` s, how many sessions wait on a lock (pg_stat_activity) and on
+    which statement; the database going away is sampled as nothing."""
+
+    def __init__(self, db: str, interval: float = 0.25) -> None:
+        self.engine = create_engine(db, isolation_level="AUTOCOMMIT", pool_pre_ping=True)
+        self.interval = interval
+        self.samples: list[int] = []
+        self.statements: Counter[str] = Counter()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.interval):
+            try:
+                with self.engine.connect() as connection:
+                    waiting = (
+                        connection.exec_driver_sql(
+                            "SELECT left(regexp_replace(query, '\\s+', ' ', 'g'), 80) FROM pg_stat_activity "
+                            "WHERE wait_event_type = 'Lock' AND datname = current_database()"
+                        )
+                        .scalars()
+                        .all()
+                    )
+            except Exception:  # PostgreSQL restarting: nothing to sample
+                continue
+            self.samples.append(len(waiting))
+            self.statements.update(waiting)
+
+    def stop(self) -> dict[str, Any]:
+        self._stop.set()
+        self._thread.join()
+        self.engine.dispose()
+        samples = self.samples or [0]
+        return {
+            "mean_sessions_waiting": round(statistics.fmean(samples), 2),
+            "max_sessions_waiting": max(samples),
+            "share_of_samples_with_a_wait": round(sum(1 for n in samples if n) / len(samples), 3),
+            "statements": dict(self.statements.most_common(3)),
+        }
+
+
 def _machine_busy() -> tuple[int, int]:
     """(busy, total) jiffies of all CPUs since boot, from /proc/stat."""
     fields_ = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
@@ -644,7 +722,7 @@ class Options:
     seconds: float = 60.0
     raw_seconds: float = 5.0
     learners: int = 100_000
-    batch_rows: int = 2_000
+    batch_rows: int = 10_000
     faults: bool = True
     seed: int = 2026
 
@@ -695,7 +773,7 @@ def run(options: Options, progress: Callable[[str], None] = lambda _: None) -> d
         engine.dispose()
         known, first_new_id = _known(db, KNOWN_SAMPLE, options.seed)
         processes = max(1, min(options.client_processes, options.clients))
-        tokens = [add_school(db, f"BENCH-CLIENTS-{p}", f"Benchmark School {p}") for p in range(processes)]
+        tokens = [add_school(db, f"BENCH-CLIENTS-{p}", f"Benchmark School {p}") for p in range(processes + 1)]
         source = folder / "batch.csv"
         write_synthetic_lrb(str(source), options.batch_rows, seed=options.seed)
         batch_rows = {
@@ -724,6 +802,8 @@ def run(options: Options, progress: Callable[[str], None] = lambda _: None) -> d
         specs = _specs(target, tokens, options.clients, options.seconds, options.seed, known, False)
         load = start_load(specs)
         busy_before = _machine_busy()
+        lock_waits = LockWaits(db)
+        lock_waits.start()
         started = load.go()
         batch.start(give_up_at=started + options.seconds + 120)
         events: dict[str, float] = {}
@@ -738,6 +818,7 @@ def run(options: Options, progress: Callable[[str], None] = lambda _: None) -> d
             cluster.restart()
             events["postgres_back"] = time.monotonic()
         tally = load.collect()
+        locks = lock_waits.stop()
         busy_after = _machine_busy()
         load_average = os.getloadavg()[0]
         server_cpu = sum(replica.cpu_seconds() for replica in replicas)
@@ -773,6 +854,7 @@ def run(options: Options, progress: Callable[[str], None] = lambda _: None) -> d
         "machine_cpu_busy": round(
             (busy_after[0] - busy_before[0]) / max(1, busy_after[1] - busy_before[1]), 3
         ),
+        "lock_waits": locks,
         "server_logged_errors": logged,
         "checks": checks.failures(),
         "check_examples": {
@@ -826,6 +908,7 @@ def _print(report: dict[str, Any]) -> None:
         f"server CPU {report['server_cpu_ms_per_call']} ms a call; machine CPU busy "
         f"{report['machine_cpu_busy']:.0%}, load average {report['load_average_1min_at_end']}"
     )
+    print(f"lock waits: {report['lock_waits']}")
     print(f"server logged errors: {report['server_logged_errors']}")
     print(f"checks: {report['checks']} -> {'OK' if report['ok'] else 'FAILED'}")
     for name, examples in report["check_examples"].items():
@@ -842,7 +925,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--seconds", type=float, default=60.0)
     parser.add_argument("--raw-seconds", type=float, default=5.0)
     parser.add_argument("--learners", type=int, default=100_000)
-    parser.add_argument("--batch-rows", type=int, default=2_000)
+    parser.add_argument("--batch-rows", type=int, default=10_000)
     parser.add_argument("--seed", type=int, default=2026)
     parser.add_argument("--no-faults", dest="faults", action="store_false")
     parser.add_argument("--json", action="store_true")
