@@ -19,10 +19,11 @@ a replica SIGKILLed and PostgreSQL restarted mid-run; then the register is check
    preloaded ones (re-registrations), FindLearnerByDemographics, VerifyLearner, FindLearnerByUln,
    GetLearnerRecord. A new person is registered twice at the same moment, by the client's school and
    by another school on a second channel (often another replica): the race a duplicate ULN would
-   come from. Meanwhile ``lrs-school register FILE`` sends one ``--batch-rows``-row file (rerun,
-   resuming, should a fault stop it). A call refused UNAVAILABLE, DEADLINE_EXCEEDED or
-   RESOURCE_EXHAUSTED with a RetryInfo is retried as ``lrs-school`` retries
-   (school_client/retry.py), with the same request id, so a retry never issues a second ULN.
+   come from. Meanwhile another school sends ``--batch-rows``-row LRB files with ``lrs-school
+   register FILE``, one after another until the load ends (a file rerun, resuming, should a fault
+   stop it). A call refused UNAVAILABLE, DEADLINE_EXCEEDED or RESOURCE_EXHAUSTED with a RetryInfo
+   is retried as ``lrs-school`` retries (school_client/retry.py), with the same request id, so a
+   retry never issues a second ULN.
 5. Faults (unless ``--no-faults``): at 30 % of the run replica 0 is SIGKILLed and started again; at
    60 % PostgreSQL is restarted (``pg_ctl restart -m fast``). Throughput is counted per second;
    "back after" is the time from PostgreSQL accepting connections again to the first one-second
@@ -56,7 +57,7 @@ import uuid
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import ExitStack, contextmanager, suppress
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -75,8 +76,8 @@ from lrs.v1 import registration_service_pb2 as reg_pb
 from lrs_server.storage.engine import make_engine
 from lrs_server.storage.learners import LEARNER
 from matching.synthetic import SyntheticStream
-from school_client.files import open_lrb
-from school_client.files.generate import write_synthetic_lrb
+from school_client.files.generate import generate_learners
+from school_client.files.lrb import write_lrb
 from school_client.files.rows import LearnerRow
 from school_client.messages import GENDERS, enum_name, identity
 from school_client.retry import call_with_retry
@@ -467,52 +468,73 @@ def _target(ports: Sequence[int]) -> str:
 
 @dataclass
 class Batch:
-    """``lrs-school register FILE`` run to the end, resumed (the same command) after a failure."""
+    """A school sending LRB files with ``lrs-school register FILE``, one after another until the
+    load ends, so a file is in flight through both faults. Each file is run to the end, resumed (the
+    same command) after a failure. The rows of all files are distinct people (one stream of
+    school_client.files.generate, cut into files) with distinct MIS identifiers."""
 
     target: str
     token: str
-    source: Path
-    results: Path
-    runs: int = 0
-    seconds: float = 0.0
+    folder: Path
+    rows_per_file: int
+    seed: int
+    people: dict[str, Person] = field(default_factory=dict)  # MIS identifier -> who
+    files: int = 0  # sent to the end
+    runs: int = 0  # lrs-school commands (more than files: resumed after a fault)
     outputs: list[str] = field(default_factory=list)
     thread: threading.Thread | None = None
+    seconds: float = 0.0
 
-    def start(self, give_up_at: float) -> None:
-        self.thread = threading.Thread(target=self._run, args=(give_up_at,), daemon=True)
+    def start(self, until: float, give_up_at: float) -> None:
+        self.thread = threading.Thread(target=self._run, args=(until, give_up_at), daemon=True)
         self.thread.start()
 
-    def _run(self, give_up_at: float) -> None:
+    def _file(self, index: int, rows: Iterator[LearnerRow]) -> Path:
+        source = self.folder / f"batch-{index}.csv"
+        chunk = [replace(next(rows), mis_identifier=f"F{index}R{n}") for n in range(self.rows_per_file)]
+        self.people.update((row.mis_identifier, _batch_person(row)) for row in chunk)
+        with source.open("w", encoding="utf-8", newline="") as stream:
+            write_lrb(stream, chunk, file_name=source.name, ukprn="10000001", record_count=len(chunk))
+        return source
+
+    def _run(self, until: float, give_up_at: float) -> None:
         started = time.monotonic()
-        command = [str(BIN / "lrs-school"), "register", str(self.source), "--out", str(self.results)]
-        command += ["--json", "--server", self.target, "--token", self.token]
-        while time.monotonic() < give_up_at:
-            self.runs += 1
-            done = subprocess.run(command, capture_output=True, text=True, env=_env())
-            self.outputs.append(done.stdout + done.stderr)
-            if done.returncode == 0:
-                self.seconds = time.monotonic() - started
-                return
-            time.sleep(1.0)
+        rows = generate_learners(10**6, seed=self.seed)
+        while time.monotonic() < until:
+            source = self._file(self.files, rows)
+            command = [str(BIN / "lrs-school"), "register", str(source), "--out", str(self._results(source))]
+            command += ["--json", "--server", self.target, "--token", self.token]
+            while True:
+                self.runs += 1
+                done = subprocess.run(command, capture_output=True, text=True, env=_env())
+                self.outputs.append(done.stdout + done.stderr)
+                if done.returncode == 0:
+                    self.files += 1
+                    break
+                if time.monotonic() > give_up_at:
+                    return
+                time.sleep(1.0)
+        self.seconds = time.monotonic() - started
+
+    @staticmethod
+    def _results(source: Path) -> Path:
+        return source.with_suffix(".results.csv")
 
     def wait(self) -> None:
         if self.thread is not None:
             self.thread.join()
 
-    @property
-    def finished(self) -> bool:
-        return self.seconds > 0
-
     def answered(self) -> dict[str, tuple[str, str]]:
         """MIS identifier -> (outcome, ULN) of every row the server answered with a ULN."""
-        if not self.results.exists():
-            return {}
-        with self.results.open(newline="") as stream:
-            return {
-                row["MISIdentifier"]: (row["Outcome"], row["ULN"])
-                for row in csv.DictReader(stream)
-                if row.get("ULN")
-            }
+        found: dict[str, tuple[str, str]] = {}
+        for results in sorted(self.folder.glob("batch-*.results.csv")):
+            with results.open(newline="") as stream:
+                found.update(
+                    (row["MISIdentifier"], (row["Outcome"], row["ULN"]))
+                    for row in csv.DictReader(stream)
+                    if row.get("ULN")
+                )
+        return found
 
 
 # -- checks -------------------------------------------------------------------------------------
@@ -539,7 +561,7 @@ class Checks:
         return not any(self.failures().values())
 
 
-def check(db: str, first_new_id: int, tally: Tally, batch: Batch, batch_rows: dict[str, Person]) -> Checks:
+def check(db: str, first_new_id: int, tally: Tally, batch: Batch) -> Checks:
     checks = Checks()
     checks.internal = sum(n for (_, code), n in tally.attempts.items() if code == "INTERNAL")
     checks.internal += sum("INTERNAL" in output for output in batch.outputs)
@@ -569,8 +591,8 @@ def check(db: str, first_new_id: int, tally: Tally, batch: Batch, batch_rows: di
             continue
         answered[key].add(uln)
     for mis, (outcome, uln) in batch.answered().items():
-        if outcome in ("NEW", "MATCHED") and mis in batch_rows:
-            people[f"B{mis}"] = batch_rows[mis]
+        if outcome in ("NEW", "MATCHED") and mis in batch.people:
+            people[f"B{mis}"] = batch.people[mis]
             answered[f"B{mis}"].add(uln)
     owners: dict[str, set[str]] = defaultdict(set)
     for key, ulns in answered.items():
@@ -722,7 +744,7 @@ class Options:
     seconds: float = 60.0
     raw_seconds: float = 5.0
     learners: int = 100_000
-    batch_rows: int = 10_000
+    batch_rows: int = 2_000
     faults: bool = True
     seed: int = 2026
 
@@ -774,12 +796,8 @@ def run(options: Options, progress: Callable[[str], None] = lambda _: None) -> d
         known, first_new_id = _known(db, KNOWN_SAMPLE, options.seed)
         processes = max(1, min(options.client_processes, options.clients))
         tokens = [add_school(db, f"BENCH-CLIENTS-{p}", f"Benchmark School {p}") for p in range(processes + 1)]
-        source = folder / "batch.csv"
-        write_synthetic_lrb(str(source), options.batch_rows, seed=options.seed)
-        batch_rows = {
-            row.mis_identifier: _batch_person(row) for row in open_lrb(source) if isinstance(row, LearnerRow)
-        }
-        batch = Batch("", add_school(db, "BENCH-BATCH", "Benchmark Batch School"), source, folder / "out.csv")
+        batch_token = add_school(db, "BENCH-BATCH", "Benchmark Batch School")
+        batch = Batch("", batch_token, folder, options.batch_rows, options.seed)
 
         ports = [free_port() for _ in range(options.replicas)]
         target = _target(ports)
@@ -805,7 +823,7 @@ def run(options: Options, progress: Callable[[str], None] = lambda _: None) -> d
         lock_waits = LockWaits(db)
         lock_waits.start()
         started = load.go()
-        batch.start(give_up_at=started + options.seconds + 120)
+        batch.start(until=started + options.seconds, give_up_at=started + options.seconds + 120)
         events: dict[str, float] = {}
         if options.faults:
             time.sleep(max(0.0, started + KILL_AT * options.seconds - time.monotonic()))
@@ -826,7 +844,7 @@ def run(options: Options, progress: Callable[[str], None] = lambda _: None) -> d
         for replica in replicas:
             replica.stop()
         logged = _logged_errors([replica.log for replica in replicas])
-        checks = check(db, first_new_id, tally, batch, batch_rows)
+        checks = check(db, first_new_id, tally, batch)
         batch_answered = len(batch.answered())
 
     figures = per_call(tally, options.seconds)
@@ -844,11 +862,13 @@ def run(options: Options, progress: Callable[[str], None] = lambda _: None) -> d
         "gave_up": {f"{call} {code}": n for (call, code), n in sorted(tally.failed.items())},
         "per_second": per_second(tally, started, options.seconds),
         "batch": {
-            "rows": options.batch_rows,
-            "finished": batch.finished,
-            "runs": batch.runs,
-            "seconds": round(batch.seconds, 1),
+            "rows_per_file": options.batch_rows,
+            "files": batch.files,
+            "lrs_school_runs": batch.runs,
             "rows_answered_with_uln": batch_answered,
+            "rows_per_second": round(batch.files * options.batch_rows / batch.seconds, 1)
+            if batch.seconds
+            else 0,
         },
         "server_cpu_ms_per_call": round(server_cpu * 1e3 / max(1, len(tally.done)), 2),
         "machine_cpu_busy": round(
@@ -925,7 +945,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--seconds", type=float, default=60.0)
     parser.add_argument("--raw-seconds", type=float, default=5.0)
     parser.add_argument("--learners", type=int, default=100_000)
-    parser.add_argument("--batch-rows", type=int, default=10_000)
+    parser.add_argument("--batch-rows", type=int, default=2_000, help="rows a file")
     parser.add_argument("--seed", type=int, default=2026)
     parser.add_argument("--no-faults", dest="faults", action="store_false")
     parser.add_argument("--json", action="store_true")
