@@ -249,26 +249,29 @@ class _Client:
         elif name == "RegisterLearner known":
             self._register(name, known, f"K{known.uln}")
         elif name == "FindLearnerByDemographics":
-            request = reg_pb.FindLearnerByDemographicsRequest(identity=known.message())
-            self._call(name, self.registration.FindLearnerByDemographics, request)
+            self._call(
+                name,
+                self.registration.FindLearnerByDemographics,
+                reg_pb.FindLearnerByDemographicsRequest(identity=known.message()),
+            )
         elif name == "VerifyLearner":
-            request = reg_pb.VerifyLearnerRequest(
+            verify = reg_pb.VerifyLearnerRequest(
                 uln=known.uln,
                 given_name=known.given_name,
                 family_name=known.family_name,
                 date_of_birth=known.date_of_birth,
             )
-            self._call(name, self.registration.VerifyLearner, request)
+            self._call(name, self.registration.VerifyLearner, verify)
         elif name == "FindLearnerByUln":
-            request = reg_pb.FindLearnerByUlnRequest(
+            find = reg_pb.FindLearnerByUlnRequest(
                 uln=known.uln, given_name=known.given_name, family_name=known.family_name
             )
-            self._call(name, self.registration.FindLearnerByUln, request)
+            self._call(name, self.registration.FindLearnerByUln, find)
         else:
-            request = rec_pb.GetLearnerRecordRequest(
+            read = rec_pb.GetLearnerRecordRequest(
                 uln=known.uln, given_name=known.given_name, family_name=known.family_name
             )
-            self._call(name, self.records.GetLearnerRecord, request)
+            self._call(name, self.records.GetLearnerRecord, read)
 
     def _register(self, name: str, person: Person, key: str, other_school: bool = False) -> None:
         request = reg_pb.RegisterLearnerRequest(
