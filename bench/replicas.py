@@ -2,7 +2,7 @@
 a replica SIGKILLed and PostgreSQL restarted mid-run; then the register is checked.
 
     .venv/bin/python -m bench.replicas [--replicas 2] [--workers 1] [--clients 64] [--seconds 60]
-                                       [--learners 100000] [--no-faults] [--json]
+                                       [--learners 100000] [--batch-rows 2000] [--no-faults] [--json]
 
 1. A scratch PostgreSQL cluster of its own (bench/scratch_postgres.py: initdb in a temporary folder,
    a free port, PostgreSQL's default durable settings), preloaded with ``--learners`` synthetic
@@ -21,9 +21,11 @@ a replica SIGKILLed and PostgreSQL restarted mid-run; then the register is check
    by another school on a second channel (often another replica): the race a duplicate ULN would
    come from. Meanwhile another school sends ``--batch-rows``-row LRB files with ``lrs-school
    register FILE``, one after another until the load ends (a file rerun, resuming, should a fault
-   stop it). A call refused UNAVAILABLE, DEADLINE_EXCEEDED or RESOURCE_EXHAUSTED with a RetryInfo
-   is retried as ``lrs-school`` retries (school_client/retry.py), with the same request id, so a
-   retry never issues a second ULN.
+   stop it; ``--batch-rows 0``: no batch). A call refused UNAVAILABLE, DEADLINE_EXCEEDED or
+   RESOURCE_EXHAUSTED with a RetryInfo is retried as ``lrs-school`` retries
+   (school_client/retry.py), with the same request id, so a retry never issues a second ULN.
+   The server processes' stderr is read for logged errors, and pg_stat_activity sampled four
+   times a second for sessions waiting on a lock (and on which statement).
 5. Faults (unless ``--no-faults``): at 30 % of the run replica 0 is SIGKILLed and started again; at
    60 % PostgreSQL is restarted (``pg_ctl restart -m fast``). Throughput is counted per second;
    "back after" is the time from PostgreSQL accepting connections again to the first one-second
@@ -826,7 +828,8 @@ def run(options: Options, progress: Callable[[str], None] = lambda _: None) -> d
         lock_waits = LockWaits(db)
         lock_waits.start()
         started = load.go()
-        batch.start(until=started + options.seconds, give_up_at=started + options.seconds + 120)
+        if options.batch_rows:
+            batch.start(until=started + options.seconds, give_up_at=started + options.seconds + 120)
         events: dict[str, float] = {}
         if options.faults:
             time.sleep(max(0.0, started + KILL_AT * options.seconds - time.monotonic()))
@@ -948,7 +951,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--seconds", type=float, default=60.0)
     parser.add_argument("--raw-seconds", type=float, default=5.0)
     parser.add_argument("--learners", type=int, default=100_000)
-    parser.add_argument("--batch-rows", type=int, default=2_000, help="rows a file")
+    parser.add_argument("--batch-rows", type=int, default=2_000, help="rows a file (0: no batch)")
     parser.add_argument("--seed", type=int, default=2026)
     parser.add_argument("--no-faults", dest="faults", action="store_false")
     parser.add_argument("--json", action="store_true")
