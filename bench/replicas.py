@@ -27,9 +27,10 @@ a replica SIGKILLed and PostgreSQL restarted mid-run; then the register is check
    The server processes' stderr is read for logged errors, and pg_stat_activity sampled four
    times a second for sessions waiting on a lock (and on which statement).
 5. Faults (unless ``--no-faults``): at 30 % of the run replica 0 is SIGKILLed and started again; at
-   60 % PostgreSQL is restarted (``pg_ctl restart -m fast``). Throughput is counted per second;
-   "back after" is the time from PostgreSQL accepting connections again to the first one-second
-   window with at least 80 % of the median rate before the first fault.
+   60 % PostgreSQL is restarted (``pg_ctl restart -m fast``, or ``immediate``, a crash, with
+   ``--postgres-restart immediate``). Throughput is counted per second; "back after" is the time
+   from PostgreSQL accepting connections again to the first one-second window with at least 80 %
+   of the median rate before the first fault.
 6. Checks, from the answers and the database: no person got two ULNs (each new person, across both
    schools' calls and all retries, was answered one ULN, and the register holds one learner for
    them); no ULN was answered for two people (a re-registration got its own ULN or a review,
@@ -752,6 +753,7 @@ class Options:
     batch_rows: int = 2_000
     faults: bool = True
     seed: int = 2026
+    postgres_restart: str = "fast"  # pg_ctl's shutdown mode; "immediate" is a crash
 
 
 def _known(db: str, count: int, seed: int) -> tuple[list[Person], int]:
@@ -839,7 +841,7 @@ def run(options: Options, progress: Callable[[str], None] = lambda _: None) -> d
             events["replica_back"] = time.monotonic()
             time.sleep(max(0.0, started + RESTART_POSTGRES_AT * options.seconds - time.monotonic()))
             events["postgres_restarting"] = time.monotonic()
-            cluster.restart()
+            cluster.restart(options.postgres_restart)
             events["postgres_back"] = time.monotonic()
         tally = load.collect()
         locks = lock_waits.stop()
@@ -954,6 +956,12 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--batch-rows", type=int, default=2_000, help="rows a file (0: no batch)")
     parser.add_argument("--seed", type=int, default=2026)
     parser.add_argument("--no-faults", dest="faults", action="store_false")
+    parser.add_argument(
+        "--postgres-restart",
+        choices=("fast", "immediate"),
+        default="fast",
+        help="pg_ctl restart -m MODE (immediate: a crash, recovered from the WAL)",
+    )
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)
     options = Options(
@@ -967,6 +975,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         args.batch_rows,
         args.faults,
         args.seed,
+        args.postgres_restart,
     )
     report = run(options, progress=lambda line: print(line, file=sys.stderr, flush=True))
     if args.json:

@@ -66,12 +66,12 @@ class ScratchCluster:
     def stop(self) -> None:
         self._run("pg_ctl", "-D", str(self.data), "-m", "fast", "-w", "stop")
 
-    def restart(self) -> None:
-        """``pg_ctl restart -m fast``: sessions are cut, in-flight transactions roll back; returns
-        when the server accepts connections again (same port and settings)."""
-        self._run(
-            "pg_ctl", "-D", str(self.data), "-m", "fast", "-l", str(self.folder / "log"), "-w", "restart"
-        )
+    def restart(self, mode: str = "fast") -> None:
+        """``pg_ctl restart -m MODE``: ``fast`` cuts sessions and rolls back what is in flight;
+        ``immediate`` is a crash (recovery from the WAL on start). Returns when the server accepts
+        connections again (same port and settings)."""
+        log = str(self.folder / "log")
+        self._run("pg_ctl", "-D", str(self.data), "-m", mode, "-l", log, "-w", "restart")
 
     def remove(self) -> None:
         subprocess.run(
