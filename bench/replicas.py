@@ -15,10 +15,11 @@ a replica SIGKILLed and PostgreSQL restarted mid-run; then the register is check
    client process and one for the batch (``lrs-server org add``).
 4. ``--clients`` clients (threads over ``--client-processes`` processes, each process a school of
    its own; a channel per client, round-robin over every replica as a load balancer would) send,
-   for ``--seconds``, a mix of single calls (``MIX``): RegisterLearner of new people and of
-   preloaded ones (re-registrations), FindLearnerByDemographics, VerifyLearner, FindLearnerByUln,
-   GetLearnerRecord. A new person is registered twice at the same moment, by the client's school and
-   by another school on a second channel (often another replica): the race a duplicate ULN would
+   for ``--seconds``, a mix of single calls (``MIX``; ``--only CALL``: that call alone):
+   RegisterLearner of new people and of preloaded ones (re-registrations),
+   FindLearnerByDemographics, VerifyLearner, FindLearnerByUln, GetLearnerRecord. A new person is
+   registered twice at the same moment, by the client's school and by another school on a second
+   channel (often another replica): the race a duplicate ULN would
    come from. Meanwhile another school sends ``--batch-rows``-row LRB files with ``lrs-school
    register FILE``, one after another until the load ends (a file rerun, resuming, should a fault
    stop it; ``--batch-rows 0``: no batch). A call refused UNAVAILABLE, DEADLINE_EXCEEDED or
@@ -140,6 +141,7 @@ class ProcessSpec:
     seed: int
     known: Sequence[Person]
     raw: bool = False
+    mix: tuple[tuple[str, int], ...] = tuple(MIX.items())  # (call, weight)
 
 
 @dataclass(slots=True)
@@ -240,7 +242,7 @@ class _Client:
         if self.spec.raw:
             self._call(RAW, self.raw, b"x" * 200)
             return
-        name = self.rng.choices(list(MIX), weights=list(MIX.values()))[0]
+        name = self.rng.choices([n for n, _ in self.spec.mix], weights=[w for _, w in self.spec.mix])[0]
         known = self.rng.choice(self.spec.known)
         if name == "RegisterLearner new":
             person, key = next(self.new_people), f"N{self.index}-{self.registered}"
@@ -362,13 +364,14 @@ def _specs(
     tokens: Sequence[str],
     clients: int,
     seconds: float,
-    seed: int,
+    options: Options,
     known: list[Person],
     raw: bool,
 ) -> list[ProcessSpec]:
     """Client g runs in process p = g % P, as school p; its other school is school p + 1 (there is
     one more school than processes, so it is always another school)."""
     processes = len(tokens) - 1
+    mix = ((options.only, 1),) if options.only else tuple(MIX.items())
     return [
         ProcessSpec(
             target,
@@ -376,9 +379,10 @@ def _specs(
             tokens[p + 1],
             range(p, clients, processes),
             seconds,
-            seed,
+            options.seed,
             known,
             raw,
+            mix,
         )
         for p in range(processes)
         if p < clients
@@ -754,6 +758,7 @@ class Options:
     faults: bool = True
     seed: int = 2026
     postgres_restart: str = "fast"  # pg_ctl's shutdown mode; "immediate" is a crash
+    only: str = ""  # one call of MIX instead of the mix
 
 
 def _known(db: str, count: int, seed: int) -> tuple[list[Person], int]:
@@ -810,7 +815,7 @@ def run(options: Options, progress: Callable[[str], None] = lambda _: None) -> d
         target = _target(ports)
         progress(f"raw gRPC unary rate ({options.replicas} x {options.workers} echo processes) ...")
         with echo_servers(ports, options.workers):
-            specs = _specs(target, tokens, options.clients, options.raw_seconds, options.seed, known, True)
+            specs = _specs(target, tokens, options.clients, options.raw_seconds, options, known, True)
             load = start_load(specs)
             load.go()
             raw_tally = load.collect()
@@ -824,7 +829,7 @@ def run(options: Options, progress: Callable[[str], None] = lambda _: None) -> d
             stack.callback(replica.stop)
         batch.target = target
         progress(f"{options.clients} clients for {options.seconds:.0f} s ...")
-        specs = _specs(target, tokens, options.clients, options.seconds, options.seed, known, False)
+        specs = _specs(target, tokens, options.clients, options.seconds, options, known, False)
         load = start_load(specs)
         busy_before = _machine_busy()
         lock_waits = LockWaits(db)
@@ -962,6 +967,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         default="fast",
         help="pg_ctl restart -m MODE (immediate: a crash, recovered from the WAL)",
     )
+    parser.add_argument("--only", choices=list(MIX), default="", help="this call alone instead of the mix")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)
     options = Options(
@@ -976,6 +982,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         args.faults,
         args.seed,
         args.postgres_restart,
+        args.only,
     )
     report = run(options, progress=lambda line: print(line, file=sys.stderr, flush=True))
     if args.json:
