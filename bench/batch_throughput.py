@@ -131,10 +131,11 @@ def scratch_copy(source: Path, directory: Path) -> Path:
     return target
 
 
-def _add_school(db: str) -> str:
-    command = [str(BIN / "lrs-server"), "org", "add", "--kind", "school", "--ref", SCHOOL_REF]
+def add_school(db: str, ref: str = SCHOOL_REF, name: str = "Benchmark School") -> str:
+    """A new school (``lrs-server org add``, as an operator adds one); its bearer token."""
+    command = [str(BIN / "lrs-server"), "org", "add", "--kind", "school", "--ref", ref]
     added = subprocess.run(
-        [*command, "--name", "Benchmark School", "--json", "--db", db],
+        [*command, "--name", name, "--json", "--db", db],
         capture_output=True,
         text=True,
         check=True,
@@ -193,7 +194,7 @@ def run(
             db = stack.enter_context(postgres_copy(postgres))
         else:
             db = f"sqlite:///{scratch_copy(cached_database(learners), directory)}"
-        token = _add_school(db)
+        token = add_school(db)
         source = directory / "new-learners.csv"
         write_synthetic_lrb(str(source), rows, seed=seed)
         address, server = stack.enter_context(serving(db))
@@ -235,30 +236,40 @@ def run(
     return report
 
 
+def start_server(
+    db: str, address: str, *options: str, stderr: Any = subprocess.DEVNULL
+) -> subprocess.Popen[str]:
+    """``lrs-server serve --db DB --listen ADDRESS OPTIONS...``, returned once it says it is listening."""
+    server = subprocess.Popen(
+        [str(BIN / "lrs-server"), "serve", "--db", db, "--listen", address, *options],
+        stdout=subprocess.PIPE,
+        stderr=stderr,
+        text=True,
+        env=_env(),
+    )
+    assert server.stdout is not None
+    line = server.stdout.readline()
+    if "listening" not in line:
+        server.kill()
+        server.wait()
+        raise RuntimeError(f"the server did not start: {line!r}")
+    return server
+
+
 @contextmanager
 def serving(db: str) -> Iterator[tuple[str, subprocess.Popen[str]]]:
     """``lrs-server serve --db DB`` (one worker, whose CPU the benchmarks read) on a free loopback
     port; yields its address and process, and stops it afterwards."""
-    address = f"127.0.0.1:{_free_port()}"
-    server = subprocess.Popen(
-        [str(BIN / "lrs-server"), "serve", "--db", db, "--listen", address, "--workers", "1"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        text=True,
-        env=_env(),
-    )
+    address = f"127.0.0.1:{free_port()}"
+    server = start_server(db, address, "--workers", "1")
     try:
-        assert server.stdout is not None
-        line = server.stdout.readline()
-        if "listening" not in line:
-            raise RuntimeError(f"the server did not start: {line!r}")
         yield address, server
     finally:
         server.terminate()
         server.wait(timeout=60)
 
 
-def _free_port() -> int:
+def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])

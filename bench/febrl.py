@@ -43,7 +43,7 @@ from typing import Any
 
 from rapidfuzz.distance import JaroWinkler
 
-from bench.batch_throughput import _add_school, _register, scratch_postgres, serving
+from bench.batch_throughput import _register, add_school, scratch_postgres, serving
 from school_client.files import LearnerRow, open_lrb, write_lrb
 
 NAME_MAX = 35  # lrs_server.domain.validation.NAME_MAX
@@ -431,7 +431,7 @@ def run_batch(lrb: Path, db_url: str | None = None, keep_results: Path | None = 
             db = stack.enter_context(scratch_postgres(db_url, "lrs_febrl"))
         else:
             db = db_url
-        token = _add_school(db)
+        token = add_school(db)
         address, _ = stack.enter_context(serving(db))
         results = directory / "results.csv"
         _register(address, token, lrb, results)

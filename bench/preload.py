@@ -22,6 +22,8 @@ import multiprocessing
 import os
 import time
 from collections import Counter
+from collections.abc import Iterator
+from contextlib import ExitStack
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -261,10 +263,20 @@ def preload(engine: Engine, n: int, seed: int, progress: bool = False, workers: 
     )
     started = time.perf_counter()
     done = 0
-    workers = workers or os.cpu_count() or 1
-    with multiprocessing.get_context("fork").Pool(workers) as pool:
+    workers = min(workers or os.cpu_count() or 1, len(jobs))
+    with ExitStack() as stack:
+        # One worker is this process: a fork is only worth it for several, and forking a process
+        # that already runs other threads (gRPC's, in a test process) can leave the child hung on
+        # a lock one of them held.
+        prepared: Iterator[Prepared]
+        if workers > 1:
+            prepared = stack.enter_context(multiprocessing.get_context("fork").Pool(workers)).imap(
+                _prepare, jobs
+            )
+        else:
+            prepared = map(_prepare, jobs)
         id_at, uln_at = _COLUMNS.index("id"), _COLUMNS.index("uln")
-        for learners, keys, counts in pool.imap(_prepare, jobs):
+        for learners, keys, counts in prepared:
             first_id = next_id
             for row in learners:
                 while row[uln_at] in used:

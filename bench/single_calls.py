@@ -46,7 +46,7 @@ from typing import Any
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from sqlalchemy import func, select
 
-from bench.batch_throughput import _add_school, _profile, _register, cpu_times, scratch_postgres, serving
+from bench.batch_throughput import _profile, _register, add_school, cpu_times, scratch_postgres, serving
 from bench.preload import preload
 from lrs.v1 import learner_pb2
 from lrs.v1 import record_service_pb2 as rec_pb
@@ -238,7 +238,7 @@ def run(
         directory = Path(scratch)
         db = stack.enter_context(_register_db(learners, seed, postgres, directory))
         known = _preloaded(db, min(learners, calls * rounds + warmup), seed)
-        token = _add_school(db)
+        token = add_school(db)
         source = directory / "batch.csv"
         write_synthetic_lrb(str(source), batch_rows, seed=seed)
         address, server = stack.enter_context(serving(db))

@@ -3,16 +3,12 @@ scraped over HTTP, and a scratch PostgreSQL cluster of the test's own (never the
 
 from __future__ import annotations
 
-import glob
 import os
-import pwd
 import selectors
-import shutil
 import signal
 import socket
 import subprocess
 import sys
-import tempfile
 import time
 import urllib.request
 from collections.abc import Callable, Iterator
@@ -23,6 +19,8 @@ from pathlib import Path
 import grpc
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
+
+from bench.scratch_postgres import NoPostgresBinaries, ScratchCluster
 
 LRS_SERVER = str(Path(sys.executable).parent / "lrs-server")
 REDIS_URL = os.environ.get("LRS_TEST_REDIS_URL", "")
@@ -128,48 +126,10 @@ def wait_for(condition: Callable[[], bool], timeout: float, what: str) -> None:
         time.sleep(0.1)
 
 
-class ScratchCluster:
-    """A PostgreSQL cluster of this test's own (initdb in a temporary folder, a free port), which
-    the test may stop and start; removed afterwards. Run as the postgres user when we are root."""
-
-    def __init__(self) -> None:
-        found = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"))
-        if not found:
-            pytest.skip("no PostgreSQL server binaries under /usr/lib/postgresql")
-        self._bin = Path(found[-1]).parent
-        self.folder = Path(tempfile.mkdtemp(prefix="lrs-pg-"))
-        self.data = self.folder / "data"
-        self.port = free_port()
-        self._as: list[str] = []
-        if os.geteuid() == 0:
-            user = pwd.getpwnam("postgres")
-            os.chown(self.folder, user.pw_uid, user.pw_gid)
-            self._as = ["runuser", "-u", "postgres", "--"]
-        self._run("initdb", "-D", str(self.data), "-A", "trust", "-U", "postgres", "--no-sync")
-        self.url = f"postgresql+psycopg://postgres@127.0.0.1:{self.port}/postgres"
-
-    def _run(self, tool: str, *args: str) -> None:
-        done = subprocess.run(
-            [*self._as, str(self._bin / tool), *args], capture_output=True, text=True, timeout=120
-        )
-        assert done.returncode == 0, done.stdout + done.stderr
-
-    def start(self) -> None:
-        options = (
-            f"-p {self.port} -c listen_addresses=127.0.0.1 -c unix_socket_directories={self.folder} "
-            "-c fsync=off"
-        )
-        self._run(
-            "pg_ctl", "-D", str(self.data), "-o", options, "-l", str(self.folder / "log"), "-w", "start"
-        )
-
-    def stop(self) -> None:
-        self._run("pg_ctl", "-D", str(self.data), "-m", "fast", "-w", "stop")
-
-    def remove(self) -> None:
-        subprocess.run(
-            [*self._as, str(self._bin / "pg_ctl"), "-D", str(self.data), "-m", "immediate", "stop"],
-            capture_output=True,
-            timeout=60,
-        )
-        shutil.rmtree(self.folder, ignore_errors=True)
+def scratch_cluster() -> ScratchCluster:
+    """A PostgreSQL cluster of this test's own (bench/scratch_postgres.py, fsync off), initdb'd but
+    not started; the test is skipped where PostgreSQL's server binaries are not installed."""
+    try:
+        return ScratchCluster({"fsync": "off"})
+    except NoPostgresBinaries as missing:
+        pytest.skip(str(missing))

@@ -37,6 +37,7 @@ from tests.service.operations import (
     free_port,
     sample,
     scrape,
+    scratch_cluster,
     serving,
     wait_for,
 )
@@ -447,7 +448,7 @@ def test_metrics_show_the_calls_made(engine: Engine, db_url: str, tmp_path: Path
 
 @pytest.fixture
 def cluster() -> Iterator[ScratchCluster]:
-    scratch = ScratchCluster()
+    scratch = scratch_cluster()
     try:
         scratch.start()
         yield scratch
