@@ -155,7 +155,7 @@ class MatcherConfig:
     # ~10 cohorts share each birth date) that MATCHED needs this many bits rather than
     # `upper_threshold`: below it, a reviewer decides.
     unplaced_levels: frozenset[tuple[str, str]] = frozenset({("address", "else"), ("address", "area")})
-    unplaced_upper_threshold: float = 8.0
+    unplaced_upper_threshold: float = 9.0
 
     def weight(self, field_name: str, level: str) -> float:
         m, u = self.levels[field_name][level]
