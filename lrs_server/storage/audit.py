@@ -16,8 +16,8 @@ transaction holds (``FOR UPDATE SKIP LOCKED``, in random order); a head the tran
 already is never skipped, so a transaction appending twice reuses it. Only when every head is held
 by others does it wait, for a random one, and then it holds no head, so two appenders can never
 wait for each other's heads (no deadlock). SQLite serialises writers already; it picks a random
-head too, so both backends build the same shape of log. How long taking the head took is reported to a callback registered with
-``watch_lock_waits`` (the ``lrs_lock_wait_seconds`` metric).
+head too, so both backends build the same shape of log. How long taking the head took is
+reported to a callback registered with ``watch_lock_waits`` (the ``lrs_lock_wait_seconds`` metric).
 """
 
 from __future__ import annotations
