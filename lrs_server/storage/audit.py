@@ -13,11 +13,12 @@ reported as tampering.
 
 An append locks one head for the rest of its transaction. On PostgreSQL it takes any head no other
 transaction holds (``FOR UPDATE SKIP LOCKED``, in random order); a head the transaction holds
-already is never skipped, so a transaction appending twice reuses it. Only when every head is held
-by others does it wait, for a random one, and then it holds no head, so two appenders can never
-wait for each other's heads (no deadlock). SQLite serialises writers already; it picks a random
-head too, so both backends build the same shape of log. How long taking the head took is
-reported to a callback registered with ``watch_lock_waits`` (the ``lrs_lock_wait_seconds`` metric).
+already is never skipped, and a transaction appending again asks for the head it appended to
+(``held``). Only when every head is held by others does it wait, for a random one, and then it holds
+no head, so two appenders can never wait for each other's heads (no deadlock). SQLite serialises
+writers already; it picks a random head too, so both backends build the same shape of log. How
+long taking the head took is reported to a callback registered with ``watch_lock_waits`` (the
+``lrs_lock_wait_seconds`` metric).
 """
 
 from __future__ import annotations
@@ -92,9 +93,13 @@ _COLUMNS = (
 )
 
 
-def lock_head(connection: Connection) -> Any:
-    """Lock one chain head for the caller's transaction and return it (id, entries, last_hash)."""
-    randomly = select(HEAD.c.id, HEAD.c.entries, HEAD.c.last_hash).order_by(func.random()).limit(1)
+def lock_head(connection: Connection, held: int | None = None) -> Any:
+    """Lock one chain head for the caller's transaction and return it (id, entries, last_hash).
+    ``held``: the head this transaction appended to already (locked by it, so taken at once)."""
+    columns = select(HEAD.c.id, HEAD.c.entries, HEAD.c.last_hash)
+    if held is not None:
+        return connection.execute(columns.where(HEAD.c.id == held).with_for_update()).one()
+    randomly = columns.order_by(func.random()).limit(1)
     if connection.dialect.name != "postgresql":
         return connection.execute(randomly).one()
     started = time.perf_counter()
@@ -107,11 +112,13 @@ def lock_head(connection: Connection) -> Any:
     return row
 
 
-def append(connection: Connection, entries: Sequence[NewEntry]) -> None:
-    """Append ``entries`` to one chain inside the caller's transaction (locks that chain's head)."""
+def append(connection: Connection, entries: Sequence[NewEntry], held: int | None = None) -> int | None:
+    """Append ``entries`` to one chain inside the caller's transaction (locks that chain's head);
+    the chain, for the transaction's next append to pass as ``held`` (None when nothing was
+    appended). Reusing it keeps a transaction's entries together and holding a single head."""
     if not entries:
-        return
-    head = lock_head(connection)
+        return held
+    head = lock_head(connection, held)
     seq, previous = head.entries, head.last_hash
     rows: list[tuple[Any, ...]] = []
     for e in entries:
@@ -134,6 +141,7 @@ def append(connection: Connection, entries: Sequence[NewEntry]) -> None:
         previous = digest
     insert_rows(connection, ACCESS, _COLUMNS, rows)
     connection.execute(update(HEAD).where(HEAD.c.id == head.id).values(entries=seq, last_hash=previous))
+    return int(head.id)
 
 
 @dataclass(frozen=True, slots=True)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import itertools
 import threading
+from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy import Engine, text
@@ -208,3 +209,48 @@ def test_migration_0007_keeps_a_one_chain_log_verifiable_and_notice_markers_both
         c.execute(text("DELETE FROM access_log_head WHERE id > 1"))  # as keep_chains: chain 1 only
     assert audit.verify(api.engine).ok
     assert notices(api, learner).new_count == 1
+
+
+def _entry(engine: Engine) -> audit.NewEntry:
+    with engine.connect() as c:
+        learner = int(c.execute(text("SELECT MIN(id) FROM learner")).scalar_one())
+    return audit.NewEntry(learner, None, "learner", "GetMyRecord", "", datetime.now(UTC))
+
+
+def test_a_transaction_appending_twice_keeps_to_its_chain(api: Api) -> None:
+    signed_in_learner(api)
+    entry = _entry(api.engine)
+    with api.engine.begin() as c:
+        chain = audit.append(c, [entry])
+        assert chain is not None and audit.append(c, [entry, entry], held=chain) == chain
+        assert audit.append(c, [], held=chain) == chain
+        seqs = list(
+            c.execute(
+                text("SELECT seq FROM access_log WHERE chain = :c ORDER BY seq"), {"c": chain}
+            ).scalars()
+        )
+    assert seqs[-3:] == [seqs[-3], seqs[-3] + 1, seqs[-3] + 2] and audit.verify(api.engine).ok
+
+
+def test_when_every_head_is_held_an_append_waits_for_one_then_appends(api: Api, db_url: str) -> None:
+    if not db_url.startswith("postgresql"):
+        pytest.skip("SQLite serialises writers: no transaction holds a head while another appends")
+    signed_in_learner(api)
+    entry = _entry(api.engine)
+    waits: list[float] = []
+    audit.watch_lock_waits(api.engine, lambda _lock, seconds: waits.append(seconds))
+    done = threading.Event()
+
+    def append() -> None:
+        with api.engine.begin() as c:
+            audit.append(c, [entry])
+        done.set()
+
+    with api.engine.begin() as holder:
+        holder.execute(text("SELECT id FROM access_log_head FOR UPDATE"))  # every head
+        appender = threading.Thread(target=append)
+        appender.start()
+        assert not done.wait(1.0)  # no head free: it waits rather than skipping them all
+    appender.join(10)
+    assert done.is_set() and waits and waits[-1] >= 0.9  # measured from just after the thread began
+    assert audit.verify(api.engine).ok
