@@ -246,7 +246,8 @@ def cmd_audit_verify(args: argparse.Namespace) -> int:
         print(f"access log intact: {report.entries} entries")
         return 0
     print(
-        f"access log TAMPERED: entry seq={report.first_bad_seq} id={report.first_bad_id}: {report.problem}",
+        f"access log TAMPERED:{'' if report.chain is None else f' chain {report.chain}'}"
+        f" entry seq={report.first_bad_seq} id={report.first_bad_id}: {report.problem}",
         file=sys.stderr,
     )
     return 1

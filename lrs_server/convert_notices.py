@@ -20,7 +20,7 @@ KIND_TO_PB = {
 def notice_to_pb(n: Notice) -> self_pb.Notice:
     a = n.access
     return self_pb.Notice(
-        id=str(a.seq),
+        id=str(a.id),
         at=_time(a.at),
         organisation_name=a.organisation_name,
         organisation_ref=a.organisation_ref,

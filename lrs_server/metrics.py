@@ -11,7 +11,9 @@ prometheus-client chooses how values are stored when it is first imported.
 - ``lrs_calls_in_flight``: calls admitted and not finished, all workers (``--max-in-flight`` each);
 - ``lrs_worker_calls{pid}``: calls served by each worker process;
 - ``lrs_db_connections_in_use``: database connections checked out of the pools (all workers);
-- ``lrs_review_queue_depth``: registrations waiting for a review operator (read at scrape time).
+- ``lrs_review_queue_depth``: registrations waiting for a review operator (read at scrape time);
+- ``lrs_lock_wait_seconds{lock}``: time taken to lock a row every writer of some kind needs, today
+  ``access_log_head`` (an access-log chain head, taken by every disclosure; PostgreSQL only).
 """
 
 from __future__ import annotations
@@ -24,9 +26,11 @@ from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 from sqlalchemy import Engine, event
 
+from lrs_server.storage import audit
 from lrs_server.storage.stats import open_review_items
 
 _LATENCY_BUCKETS = (0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0, 2.0, 5.0, 10.0, 30.0)
+_LOCK_BUCKETS = (0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0, 2.0, 5.0)
 _OUTCOME_RPCS = ("RegisterLearner", "FindLearnerByUln", "FindLearnerByDemographics", "VerifyLearner")
 
 
@@ -92,6 +96,14 @@ def watch_pool(engine: Engine) -> None:
     @event.listens_for(engine, "checkin")
     def _checkin(*_args: Any) -> None:
         in_use.dec()
+
+
+def watch_lock_waits(engine: Engine) -> None:
+    """Observe this process's waits for contended row locks into ``lrs_lock_wait_seconds``."""
+    waits = Histogram(
+        "lrs_lock_wait_seconds", "Time taken to lock a shared row", ["lock"], buckets=_LOCK_BUCKETS
+    )
+    audit.watch_lock_waits(engine, lambda lock, seconds: waits.labels(lock).observe(seconds))
 
 
 class _ReviewQueue(Collector):

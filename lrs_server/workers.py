@@ -56,6 +56,7 @@ def build_server(spec: WorkerSpec) -> LrsServer:
 
         observer = metrics.PrometheusObserver()
         metrics.watch_pool(engine)
+        metrics.watch_lock_waits(engine)
     limiter = None
     if spec.limits is not None and spec.limits.buckets:
         if spec.redis_url is None:

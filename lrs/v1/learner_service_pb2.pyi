@@ -913,7 +913,7 @@ class Notice(_message.Message):
     ULN_FIELD_NUMBER: _builtins.int
     NEW_FIELD_NUMBER: _builtins.int
     id: _builtins.str
-    """The notice's identifier (its access-log sequence number): pass it to MarkNoticesSeen."""
+    """The notice's identifier (its access-log entry id, which grows with time): pass it to MarkNoticesSeen."""
     at: _builtins.str
     """When (RFC 3339)."""
     organisation_name: _builtins.str

@@ -2,7 +2,7 @@
 
 A digest says which organisations looked and what they did, never what they were given: no
 ULN, no name, no field, no achievement or grade (an email can be read by whoever reaches the
-mailbox). Each learner's ``digest_sent_seq`` moves past the notices told only after the mail
+mailbox). Each learner's ``digest_sent_id`` moves past the notices told only after the mail
 server took the message, so a failure is retried by the next run (at least once, never lost).
 """
 
@@ -72,8 +72,8 @@ class DigestSender:
             if learner is None:  # pragma: no cover - learners are never deleted
                 return "quiet"
             ids = [learner.id, *(lr.id for lr in tx.linked_learners(learner.id))]
-            fresh = tx.organisation_accesses(ids, None, state.digest_sent_seq, MAX_LINES)
-            total = tx.count_organisation_accesses(ids, state.digest_sent_seq)
+            fresh = tx.organisation_accesses(ids, None, state.digest_sent_id, MAX_LINES)
+            total = tx.count_organisation_accesses(ids, state.digest_sent_id)
         if not fresh:
             return "quiet"
         try:
@@ -83,8 +83,8 @@ class DigestSender:
         with self._store.write((f"notices:{learner_id}",)) as tx:
             current = tx.notice_state(learner_id)
             if current is not None and current.digest_email == state.digest_email:
-                done = max(current.digest_sent_seq, fresh[0].seq)
+                done = max(current.digest_sent_id, fresh[0].id)
                 tx.save_notice_state(
-                    learner_id, replace(current, digest_sent_seq=done, digest_sent_at=now), now
+                    learner_id, replace(current, digest_sent_id=done, digest_sent_at=now), now
                 )
         return "sent"

@@ -80,7 +80,7 @@ def page_size(value: int, default: int, limit: int) -> int:
 
 
 def page_after(token: str) -> int | None:
-    """The row a page token says to continue from. Tokens are row ids or access-log sequence numbers
+    """The row a page token says to continue from. Tokens are row ids (of review items, access-log entries)
     written in ASCII digits; anything else (other scripts' digits, a number no row can have) is not
     one this service gave."""
     if not token:
@@ -180,7 +180,7 @@ class LearnerAccessService:
             entries = tx.access_log(ids, before, limit + 1)
         more = len(entries) > limit
         entries = entries[:limit]
-        return AccessPage(tuple(entries), str(entries[-1].seq) if more else "")
+        return AccessPage(tuple(entries), str(entries[-1].id) if more else "")
 
     def export(self, principal: Principal, rpc: str) -> Export:
         now = self._clock.now()

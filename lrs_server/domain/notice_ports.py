@@ -15,29 +15,30 @@ from lrs_server.domain.record_ports import AccessView, RecordTransaction
 class NoticeState:
     """How far a learner has read their notices, and their digest address (one per master record)."""
 
-    seen_seq: int = 0
+    seen_id: int = 0
     seen_at: datetime | None = None
     digest_email: str = ""
     pending_email: str = ""
     pending_code_hash: str = ""
     pending_expires_at: datetime | None = None
     pending_failures: int = 0
-    digest_sent_seq: int = 0
+    digest_sent_id: int = 0
     digest_sent_at: datetime | None = None
 
 
 class NoticeTransaction(RecordTransaction, Protocol):
     def organisation_accesses(
-        self, learner_ids: Sequence[int], before_seq: int | None, after_seq: int, limit: int
+        self, learner_ids: Sequence[int], before_id: int | None, after_id: int, limit: int
     ) -> list[AccessView]:
         """Access-log entries about these learners made by organisations (not by the learner),
-        newest first, with ``after_seq < seq < before_seq``; purged entries are gone."""
+        newest first, with ``after_id < id < before_id`` (the entry id, which grows with time
+        across every chain); purged entries are gone."""
         ...
 
-    def count_organisation_accesses(self, learner_ids: Sequence[int], after_seq: int) -> int: ...
+    def count_organisation_accesses(self, learner_ids: Sequence[int], after_id: int) -> int: ...
 
     def newest_organisation_access(self, learner_ids: Sequence[int]) -> int:
-        """The seq of the newest such entry (0 when there is none)."""
+        """The id of the newest such entry (0 when there is none)."""
         ...
 
     def notice_state(self, learner_id: int) -> NoticeState | None: ...

@@ -3,7 +3,7 @@
 A notice is an access-log entry (written by the one exit, ``privacy.py``) whose accessor is an
 organisation: nothing is recorded twice, so a notice can never say something the log does not,
 and purging the log's detail (``lrs-server purge``) removes the notice with it. What is kept per
-learner is only a marker of how far they have read (``NoticeState.seen_seq``): notices after it
+learner is only a marker of how far they have read (``NoticeState.seen_id``): notices after it
 are "new since you last looked". The same marker idea drives the email digest (domain/digest.py).
 """
 
@@ -81,8 +81,8 @@ class Notice:
         return SUMMARIES[self.kind]
 
 
-def notice(access: AccessView, seen_seq: int) -> Notice:
-    return Notice(access, classify(access.rpc, access.fields), access.seq > seen_seq)
+def notice(access: AccessView, seen_id: int) -> Notice:
+    return Notice(access, classify(access.rpc, access.fields), access.id > seen_id)
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,12 +120,12 @@ class NoticeService:
             master, ids = learner_ids(tx, principal)
             state = tx.notice_state(master) or NoticeState()
             found = tx.organisation_accesses(ids, before, 0, limit + 1)
-            new_count = tx.count_organisation_accesses(ids, state.seen_seq)
+            new_count = tx.count_organisation_accesses(ids, state.seen_id)
         more = len(found) > limit
         shown = found[:limit]
         return NoticePage(
-            tuple(notice(a, state.seen_seq) for a in shown),
-            str(shown[-1].seq) if more else "",
+            tuple(notice(a, state.seen_id) for a in shown),
+            str(shown[-1].id) if more else "",
             new_count,
             state.seen_at,
         )
@@ -143,8 +143,8 @@ class NoticeService:
             master, ids = learner_ids(tx, principal)
             state = tx.notice_state(master) or NoticeState()
             # Never past the newest notice there is: a later one must still show as new.
-            seen = max(state.seen_seq, min(through, tx.newest_organisation_access(ids)))
-            tx.save_notice_state(master, replace(state, seen_seq=seen, seen_at=now), now)
+            seen = max(state.seen_id, min(through, tx.newest_organisation_access(ids)))
+            tx.save_notice_state(master, replace(state, seen_id=seen, seen_at=now), now)
             return tx.count_organisation_accesses(ids, seen)
 
     def digest(self, principal: Principal) -> NoticeState:
@@ -206,7 +206,7 @@ class NoticeService:
                     pending_expires_at=None,
                     pending_failures=0,
                     # The digest tells of looks from now on; earlier ones are on the learner's pages.
-                    digest_sent_seq=max(state.digest_sent_seq, tx.newest_organisation_access(ids)),
+                    digest_sent_id=max(state.digest_sent_id, tx.newest_organisation_access(ids)),
                 )
                 tx.save_notice_state(master, confirmed, now)
                 return confirmed

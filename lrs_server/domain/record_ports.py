@@ -99,7 +99,7 @@ class SharingEntry:
 class AccessView:
     """One access-log entry as the learner sees it."""
 
-    seq: int
+    id: int  # the entry id: grows with time across every chain (page tokens and notice ids)
     at: datetime
     uln: str
     organisation_ref: str
@@ -189,7 +189,7 @@ class RecordTransaction(LearnerTransaction, GrantTransaction, Protocol):
         ...
 
     def access_log(
-        self, learner_ids: Sequence[int], before_seq: int | None, limit: int
+        self, learner_ids: Sequence[int], before_id: int | None, limit: int
     ) -> list[AccessView]: ...
 
     def family_name_history(self, learner_id: int) -> list[tuple[str, datetime]]: ...

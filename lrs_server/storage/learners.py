@@ -235,6 +235,7 @@ class SqlTransaction:
     def __init__(self, connection: Connection) -> None:
         self._c = connection
         self._frequencies = _Frequencies(connection)
+        self._chain: int | None = None  # the access-log chain this transaction appends to, once it has
 
     @property
     def frequencies(self) -> _Frequencies:
@@ -506,7 +507,7 @@ class SqlTransaction:
         """Append to the hash-chained access log (storage/audit.py); learners reading their own data
         are logged with no organisation."""
         organisation_id = None if principal.learner_id is not None else principal.org_id
-        audit.append(
+        self._chain = audit.append(
             self._c,
             [
                 audit.NewEntry(
@@ -514,6 +515,7 @@ class SqlTransaction:
                 )
                 for r in records
             ],
+            held=self._chain,
         )
 
 

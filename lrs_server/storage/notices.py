@@ -15,23 +15,23 @@ from lrs_server.storage.tables import LearnerNoticeState
 
 STATE = LearnerNoticeState.__table__  # type: ignore[attr-defined]
 _STATE_FIELDS = (
-    "seen_seq",
+    "seen_id",
     "seen_at",
     "digest_email",
     "pending_email",
     "pending_code_hash",
     "pending_expires_at",
     "pending_failures",
-    "digest_sent_seq",
+    "digest_sent_id",
     "digest_sent_at",
 )
 
 
-def _by_organisations(learner_ids: Sequence[int], after_seq: int) -> ColumnElement[bool]:
+def _by_organisations(learner_ids: Sequence[int], after_id: int) -> ColumnElement[bool]:
     return and_(
         ACCESS.c.learner_id.in_(list(learner_ids)),
         ACCESS.c.organisation_id.is_not(None),
-        ACCESS.c.seq > after_seq,
+        ACCESS.c.id > after_id,
     )
 
 
@@ -39,24 +39,24 @@ class SqlNoticeTransaction(SqlRecordTransaction):
     """Implements ``domain.notice_ports.NoticeTransaction``."""
 
     def organisation_accesses(
-        self, learner_ids: Sequence[int], before_seq: int | None, after_seq: int, limit: int
+        self, learner_ids: Sequence[int], before_id: int | None, after_id: int, limit: int
     ) -> list[AccessView]:
         stmt = (
             access_select(learner_ids)
-            .where(_by_organisations(learner_ids, after_seq))
-            .order_by(ACCESS.c.seq.desc())
+            .where(_by_organisations(learner_ids, after_id))
+            .order_by(ACCESS.c.id.desc())
             .limit(limit)
         )
-        if before_seq is not None:
-            stmt = stmt.where(ACCESS.c.seq < before_seq)
+        if before_id is not None:
+            stmt = stmt.where(ACCESS.c.id < before_id)
         return [access_view(row) for row in self._c.execute(stmt)]
 
-    def count_organisation_accesses(self, learner_ids: Sequence[int], after_seq: int) -> int:
-        stmt = select(func.count()).select_from(ACCESS).where(_by_organisations(learner_ids, after_seq))
+    def count_organisation_accesses(self, learner_ids: Sequence[int], after_id: int) -> int:
+        stmt = select(func.count()).select_from(ACCESS).where(_by_organisations(learner_ids, after_id))
         return int(self._c.execute(stmt).scalar_one())
 
     def newest_organisation_access(self, learner_ids: Sequence[int]) -> int:
-        stmt = select(func.max(ACCESS.c.seq)).where(_by_organisations(learner_ids, 0))
+        stmt = select(func.max(ACCESS.c.id)).where(_by_organisations(learner_ids, 0))
         return int(self._c.execute(stmt).scalar_one_or_none() or 0)
 
     def notice_state(self, learner_id: int) -> NoticeState | None:

@@ -1,12 +1,13 @@
 """Purging what is past retention (``lrs-server purge``), safe while the service is serving.
 
-The access log is purged as a prefix of the hash chain: entries 1..N, where N is the last entry
-before the first one still within retention (entries are appended in time order by one chain, so a
-replica whose clock lagged cannot leave a hole). Each purged entry keeps seq, at and both hashes;
-learner, organisation, accessor kind, RPC and fields are blanked and ``purged`` is set, and the
-head's ``purged_through`` moves to N (storage/audit.py verifies against it). Work is done in
-batches, each in a transaction that locks the chain's head row as appends do, so appends wait for
-one batch at most and the chain is never seen half-purged.
+The access log is purged chain by chain, each as a prefix of its hash chain: entries 1..N, where N
+is the last entry before the first one still within retention (a chain's entries are appended in
+time order, so a replica whose clock lagged cannot leave a hole). Each purged entry keeps seq, at
+and both hashes; learner, organisation, accessor kind, RPC and fields are blanked and ``purged`` is
+set, and the chain head's ``purged_through`` moves to N (storage/audit.py verifies against it). Work
+is done in batches, each in a transaction that locks that chain's head row as appends do, so
+appends to that chain wait for one batch at most (the other chains take them meanwhile) and no
+chain is ever seen half-purged.
 """
 
 from __future__ import annotations
@@ -86,15 +87,22 @@ def _writer(engine: Engine) -> Iterator[Connection]:
 
 
 def _purge_access_log(engine: Engine, cutoff: datetime, batch: int) -> int:
+    with engine.connect() as c:
+        chains = list(c.execute(select(HEAD.c.id).order_by(HEAD.c.id)).scalars())
+    return sum(_purge_chain(engine, chain, cutoff, batch) for chain in chains)
+
+
+def _purge_chain(engine: Engine, chain: int, cutoff: datetime, batch: int) -> int:
     purged = 0
+    in_chain = ACCESS.c.chain == chain
     while True:
         with _writer(engine) as c:
             head = c.execute(
-                select(HEAD.c.entries, HEAD.c.purged_through).where(HEAD.c.id == 1).with_for_update()
+                select(HEAD.c.entries, HEAD.c.purged_through).where(HEAD.c.id == chain).with_for_update()
             ).one()
             first_recent = c.execute(
                 select(func.min(ACCESS.c.seq)).where(
-                    ACCESS.c.seq > head.purged_through, ACCESS.c.at >= cutoff
+                    in_chain, ACCESS.c.seq > head.purged_through, ACCESS.c.at >= cutoff
                 )
             ).scalar_one_or_none()
             through = head.entries if first_recent is None else first_recent - 1
@@ -103,10 +111,10 @@ def _purge_access_log(engine: Engine, cutoff: datetime, batch: int) -> int:
                 return purged
             done = c.execute(
                 update(ACCESS)
-                .where(ACCESS.c.seq > head.purged_through, ACCESS.c.seq <= upto)
+                .where(in_chain, ACCESS.c.seq > head.purged_through, ACCESS.c.seq <= upto)
                 .values(
                     learner_id=None, organisation_id=None, accessor_kind="", rpc="", fields="", purged=true()
                 )
             ).rowcount
-            c.execute(update(HEAD).where(HEAD.c.id == 1).values(purged_through=upto))
+            c.execute(update(HEAD).where(HEAD.c.id == chain).values(purged_through=upto))
             purged += int(done)

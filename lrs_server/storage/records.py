@@ -98,7 +98,7 @@ def access_select(learner_ids: Sequence[int]) -> Select[Any]:
 
 def access_view(row: Any) -> AccessView:
     return AccessView(
-        row.seq,
+        row.id,
         row.at,
         row.uln,
         row.org_ref or "",
@@ -287,10 +287,10 @@ class SqlRecordTransaction(GrantStatements, SqlTransaction):
         )
         return int(result.rowcount)
 
-    def access_log(self, learner_ids: Sequence[int], before_seq: int | None, limit: int) -> list[AccessView]:
-        stmt = access_select(learner_ids).order_by(ACCESS.c.seq.desc()).limit(limit)
-        if before_seq is not None:
-            stmt = stmt.where(ACCESS.c.seq < before_seq)
+    def access_log(self, learner_ids: Sequence[int], before_id: int | None, limit: int) -> list[AccessView]:
+        stmt = access_select(learner_ids).order_by(ACCESS.c.id.desc()).limit(limit)
+        if before_id is not None:
+            stmt = stmt.where(ACCESS.c.id < before_id)
         return [access_view(row) for row in self._c.execute(stmt)]
 
     def family_name_history(self, learner_id: int) -> list[tuple[str, datetime]]:

@@ -141,7 +141,7 @@ class AccessLogEntry(SQLModel, table=True):
     __tablename__ = "access_log"
     __table_args__ = (
         Index("ix_access_log_learner_at", "learner_id", "at"),
-        Index("ix_access_log_seq", "seq", unique=True),
+        Index("ix_access_log_chain_seq", "chain", "seq", unique=True),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -151,8 +151,10 @@ class AccessLogEntry(SQLModel, table=True):
     rpc: str = Field(max_length=100)
     fields: str = Field(sa_column=Column(Text, nullable=False))
     at: datetime
-    # Tamper evidence: one hash chain over every entry, in ``seq`` order (see storage/audit.py).
+    # Tamper evidence: hash chains (``chain`` names its head row), each in ``seq`` order (see
+    # storage/audit.py). Ordering across chains is by ``id``, never by ``seq``.
     accessor_kind: str = Field(default="", max_length=20)
+    chain: int = Field(default=1, sa_column_kwargs={"server_default": "1"})
     seq: int | None = None
     prev_hash: str = Field(default="", max_length=64)
     entry_hash: str = Field(default="", max_length=64)
@@ -160,14 +162,15 @@ class AccessLogEntry(SQLModel, table=True):
 
 
 class AccessLogHead(SQLModel, table=True):
-    """The head of the access-log hash chain (one row, id 1): appends lock it, so the chain stays linear."""
+    """The head of one access-log hash chain (id 1..K, storage/audit.py): an append locks one head, so
+    each chain stays linear while appends to different chains go on at once."""
 
     __tablename__ = "access_log_head"
 
     id: int = Field(primary_key=True)
     entries: int = 0
     last_hash: str = Field(default="", max_length=64)
-    # Entries 1..purged_through have had their detail purged (only their hashes remain).
+    # This chain's entries 1..purged_through have had their detail purged (only their hashes remain).
     purged_through: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
 
 
@@ -318,14 +321,14 @@ class LearnerNoticeState(SQLModel, table=True):
     __tablename__ = "learner_notice_state"
 
     learner_id: int = Field(foreign_key="learner.id", primary_key=True)
-    seen_seq: int = 0
+    seen_id: int = 0
     seen_at: datetime | None = None
     digest_email: str = Field(default="", max_length=254)
     pending_email: str = Field(default="", max_length=254)
     pending_code_hash: str = Field(default="", max_length=64)
     pending_expires_at: datetime | None = None
     pending_failures: int = 0
-    digest_sent_seq: int = 0
+    digest_sent_id: int = 0
     digest_sent_at: datetime | None = None
     updated_at: datetime
 

@@ -1,5 +1,5 @@
 """Property-based test of the page-token rule (lrs_server/domain/learner_access.py): ASCII digits
-naming a row id or access-log sequence number the 32-bit columns can hold; anything else refused."""
+naming a row id the 32-bit id columns can hold; anything else refused."""
 
 from __future__ import annotations
 
@@ -31,8 +31,8 @@ tokens = st.one_of(
 @example("-1")
 @example(" 12")
 def test_a_page_token_is_ascii_digits_naming_a_possible_row(token: str) -> None:
-    # Ids and the access-log sequence are integer columns: 32-bit on PostgreSQL.
-    for column in (ReviewItemRecord.__table__.c.id, AccessLogEntry.__table__.c.seq):  # type: ignore[attr-defined]
+    # Ids are integer columns: 32-bit on PostgreSQL.
+    for column in (ReviewItemRecord.__table__.c.id, AccessLogEntry.__table__.c.id):  # type: ignore[attr-defined]
         assert type(column.type).__name__ == "Integer"
     assert v.ROW_ID_MAX == 2**31 - 1
     ascii_digits = token.isascii() and token.isdigit()

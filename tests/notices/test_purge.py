@@ -23,6 +23,7 @@ from lrs_server.storage.purge import purge
 from tests.conftest import TODAY
 from tests.notices.conftest import Learner, notices, signed_in_learner
 from tests.records.conftest import bearer, learner_token, record, selfservice
+from tests.records.test_access_log_chains import by_chain, heads, keep_chains
 from tests.service.conftest import Api
 
 LATER = TODAY + timedelta(days=3650)  # after any day these tests run on
@@ -80,7 +81,7 @@ def counts(engine: Engine) -> dict[str, int]:
                 "kept": "SELECT COUNT(*) FROM access_log WHERE NOT purged",
                 "blank": "SELECT COUNT(*) FROM access_log WHERE purged AND learner_id IS NULL"
                 " AND organisation_id IS NULL AND rpc = '' AND fields = '' AND accessor_kind = ''",
-                "through": "SELECT purged_through FROM access_log_head",
+                "through": "SELECT SUM(purged_through) FROM access_log_head",
                 "codes": "SELECT COUNT(*) FROM activation_code",
                 "states": "SELECT COUNT(*) FROM learner_notice_state",
             }.items()
@@ -128,6 +129,7 @@ def test_purge_removes_what_is_past_retention_and_the_chain_still_verifies(
     "tamper", ["kept_content", "purged_hash", "purged_link", "fake_purge", "delete_purged"]
 )
 def test_an_entry_altered_after_the_purge_is_detected(api: Api, later: Api, db_url: str, tamper: str) -> None:
+    keep_chains(api.engine, 1)  # one chain, so that seq numbers below name known entries
     learner = signed_in_learner(api)
     look(api, learner, 3)
     look(later, learner, 3)
@@ -205,3 +207,35 @@ def test_purge_removes_grants_ended_before_the_cut_off_and_keeps_live_ones(api: 
     assert not record(api, d, uln).achievements_withheld  # the live grant still opens the record
     assert record(api, c, uln).achievements_withheld
     assert audit.verify(api.engine).ok
+
+
+def test_purge_goes_chain_by_chain_and_each_head_records_how_far(api: Api, later: Api, db_url: str) -> None:
+    keep_chains(api.engine, 3)
+    learner = signed_in_learner(api)
+    look(api, learner, 30)
+    old = by_chain(api.engine)
+    look(later, learner, 30)
+    assert run_purge(db_url) == 0
+    with api.engine.connect() as c:
+        purged = dict(
+            c.execute(text("SELECT chain, COUNT(*) FROM access_log WHERE purged GROUP BY chain")).all()
+        )
+        through = dict(c.execute(text("SELECT id, purged_through FROM access_log_head")).all())
+        kept_first = dict(
+            c.execute(text("SELECT chain, MIN(seq) FROM access_log WHERE NOT purged GROUP BY chain")).all()
+        )
+    # Each chain's old entries are its prefix: purged, and its head says so; the rest kept whole.
+    assert purged == old and through == old == {chain: first - 1 for chain, first in kept_first.items()}
+    assert sum(by_chain(api.engine).values()) == sum(heads(api.engine).values())
+    assert audit.verify(api.engine).ok and app.main(["audit", "verify", "--db", db_url]) == 0
+    # Passing chain 3's oldest kept entry off as purged is still found, in chain 3.
+    with api.engine.begin() as c:
+        c.execute(
+            text(
+                "UPDATE access_log SET purged = true, learner_id = NULL, organisation_id = NULL, rpc = '',"
+                " fields = '', accessor_kind = '' WHERE chain = 3 AND seq = :seq"
+            ),
+            {"seq": through[3] + 1},
+        )
+    report = audit.verify(api.engine)
+    assert not report.ok and report.chain == 3 and "purge went only to entry" in report.problem

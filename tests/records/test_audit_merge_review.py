@@ -22,7 +22,7 @@ from tests.service.factories import register_new, register_request
 
 def _reads(api: Api) -> str:
     uln = register_new(api).uln
-    for _ in range(3):
+    for _ in range(audit.CHAINS + 1):  # more entries than chains: some chain holds two
         api.registration.VerifyLearner(
             reg_pb.VerifyLearnerRequest(uln=uln, given_name="Amara", family_name="Okafor"),
             metadata=api.auth(),
@@ -36,12 +36,21 @@ def test_altering_or_deleting_a_log_row_is_detected(api: Api, db_url: str, tampe
     assert audit.verify(api.engine).ok
     assert app.main(["audit", "verify", "--db", db_url]) == 0
     with api.engine.begin() as c:
+        # A chain holding two entries or more, wherever the appends put them.
+        chain = (
+            c.execute(
+                text("SELECT chain FROM access_log GROUP BY chain HAVING COUNT(*) > 1 ORDER BY chain DESC")
+            )
+            .scalars()
+            .first()
+        )
+        where = {"chain": chain}
         if tamper == "update":
-            c.execute(text("UPDATE access_log SET rpc = 'x' WHERE seq = 2"))
+            c.execute(text("UPDATE access_log SET rpc = 'x' WHERE chain = :chain AND seq = 2"), where)
         elif tamper == "delete_middle":
-            c.execute(text("DELETE FROM access_log WHERE seq = 2"))
-        else:
-            c.execute(text("DELETE FROM access_log WHERE seq = (SELECT MAX(seq) FROM access_log)"))
+            c.execute(text("DELETE FROM access_log WHERE chain = :chain AND seq = 1"), where)
+        else:  # the newest entry of all: only its chain's head knows it was there
+            c.execute(text("DELETE FROM access_log WHERE id = (SELECT MAX(id) FROM access_log)"))
     report = audit.verify(api.engine)
     assert not report.ok and report.first_bad_seq is not None
     assert app.main(["audit", "verify", "--db", db_url]) == 1

@@ -54,7 +54,7 @@ def test_access_log_page_tokens_other_than_ascii_digits_of_a_possible_seq_are_re
     everything = selfservice(api).ListMyAccessLog(
         self_pb.ListMyAccessLogRequest(page_token=str(2**31 - 1)), metadata=me
     )
-    assert everything.entries  # before the largest possible seq: every entry
+    assert everything.entries  # before the largest possible entry id: every entry
 
 
 @pytest.mark.parametrize("item_id", OUT_OF_RANGE_IDS)

@@ -126,6 +126,14 @@ def test_two_workers_both_serve_calls_and_all_stop_cleanly_on_sigterm(
         }
         assert {pid for pid, calls in per_worker.items() if calls > 0} == workers, per_worker
         assert sum(per_worker.values()) == 24
+        # A registration discloses the learner: its append's wait for a chain head is measured
+        # (PostgreSQL; SQLite's writers queue for the database lock, not for a head row).
+        school = _org(engine, OrgKind.SCHOOL, "10000078")
+        with served.channel() as channel:
+            registration = registration_service_pb2_grpc.LearnerRegistrationServiceStub(channel)
+            registration.RegisterLearner(register_request(), metadata=school, timeout=30)
+        waits = sample(scrape(metrics_port), "lrs_lock_wait_seconds_count", lock="access_log_head")
+        assert waits == (1 if db_url.startswith("postgresql") else 0)
         status = served.stop()
     assert status == 0, served.stderr.read_text()
     assert "lrs-server stopped" in served.stdout
