@@ -32,6 +32,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import Connection, Engine, bindparam, func, select, update
+from sqlalchemy.pool import Pool
 
 from lrs_server.storage.bulk import insert_rows
 from lrs_server.storage.tables import AccessLogEntry, AccessLogHead
@@ -44,12 +45,14 @@ HEAD = AccessLogHead.__table__  # type: ignore[attr-defined]
 CHAINS = 16
 
 LockWaitCallback = Callable[[str, float], None]
-_lock_wait_callbacks: weakref.WeakKeyDictionary[Engine, LockWaitCallback] = weakref.WeakKeyDictionary()
+# Keyed by the engine's pool: connections may come from an engine with execution options (a proxy of
+# the engine watched, with another identity), which shares its pool.
+_lock_wait_callbacks: weakref.WeakKeyDictionary[Pool, LockWaitCallback] = weakref.WeakKeyDictionary()
 
 
 def watch_lock_waits(engine: Engine, callback: LockWaitCallback) -> None:
     """Call ``callback("access_log_head", seconds)`` after each append on ``engine`` took its head."""
-    _lock_wait_callbacks[engine] = callback
+    _lock_wait_callbacks[engine.pool] = callback
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,7 +109,7 @@ def lock_head(connection: Connection, held: int | None = None) -> Any:
     row = connection.execute(randomly.with_for_update(skip_locked=True)).first()
     if row is None:  # every head is held by another transaction (and none by this one): wait for one
         row = connection.execute(randomly.with_for_update()).one()
-    callback = _lock_wait_callbacks.get(connection.engine)
+    callback = _lock_wait_callbacks.get(connection.engine.pool)
     if callback is not None:
         callback("access_log_head", time.perf_counter() - started)
     return row
