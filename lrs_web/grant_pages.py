@@ -17,7 +17,7 @@ from lrs_web.forms import Checked
 from lrs_web.grant_presenters import OrganisationRow, grant_row, organisation_row, suggested_until
 from lrs_web.learner_pages import learner_session
 from lrs_web.sessions import Session
-from lrs_web.web import csrf_ok, form_data, redirect, refused, render, services
+from lrs_web.web import posted_form, redirect, render, services
 
 REF_MAX = 20
 OUT_OF_RANGE = "The date must be today or later, and no more than 2 years from today"
@@ -103,12 +103,10 @@ async def until(request: Request) -> Response:
 
 
 async def create(request: Request) -> Response:
-    session = learner_session(request)
-    if isinstance(session, Response):
-        return session
-    form = await form_data(request)
-    if not csrf_ok(session, form):
-        return refused(request, session)
+    posted = await posted_form(request, learner_session)
+    if isinstance(posted, Response):
+        return posted
+    session, form = posted
     organisation = await _organisation(session, request, _ref(form.get("org", "")))
     if organisation is None:
         return redirect("/grants/find")
@@ -150,12 +148,10 @@ async def stop_page(request: Request) -> Response:
 
 
 async def stop(request: Request) -> Response:
-    session = learner_session(request)
-    if isinstance(session, Response):
-        return session
-    form = await form_data(request)
-    if not csrf_ok(session, form):
-        return refused(request, session)
+    posted = await posted_form(request, learner_session)
+    if isinstance(posted, Response):
+        return posted
+    session, form = posted
     organisation = await _organisation(session, request, _ref(form.get("org", "")))
     if organisation is None:
         return redirect("/grants")

@@ -17,7 +17,7 @@ from lrs_web.errors import ServerError
 from lrs_web.learner_pages import learner_session
 from lrs_web.presenters import ACCESSOR_KINDS, date_time, what_was_seen
 from lrs_web.sessions import Flash, Session
-from lrs_web.web import csrf_ok, form_data, redirect, refused, render, services
+from lrs_web.web import posted_form, redirect, render, services
 
 NOTICES_PAGE = 20
 EMAIL_PROBLEMS = {
@@ -104,12 +104,10 @@ async def email(request: Request) -> Response:
 
 
 async def start_email(request: Request) -> Response:
-    session = learner_session(request)
-    if isinstance(session, Response):
-        return session
-    form = await form_data(request)
-    if not csrf_ok(session, form):
-        return refused(request, session)
+    posted = await posted_form(request, learner_session)
+    if isinstance(posted, Response):
+        return posted
+    session, form = posted
     gateway = services(request).gateway
     address = form.get("email", "").strip()
     problem: tuple[str, str] | None = None
@@ -144,12 +142,10 @@ async def confirm_page(request: Request) -> Response:
 
 
 async def confirm(request: Request) -> Response:
-    session = learner_session(request)
-    if isinstance(session, Response):
-        return session
-    form = await form_data(request)
-    if not csrf_ok(session, form):
-        return refused(request, session)
+    posted = await posted_form(request, learner_session)
+    if isinstance(posted, Response):
+        return posted
+    session, form = posted
     gateway = services(request).gateway
     code = form.get("code", "").strip()
     problem = ("code", "Enter the code from the email") if not code else None
@@ -173,11 +169,10 @@ async def confirm(request: Request) -> Response:
 
 
 async def stop(request: Request) -> Response:
-    session = learner_session(request)
-    if isinstance(session, Response):
-        return session
-    if not csrf_ok(session, await form_data(request)):
-        return refused(request, session)
+    posted = await posted_form(request, learner_session)
+    if isinstance(posted, Response):
+        return posted
+    session, _ = posted
     await services(request).gateway.stop_digest(session.token)
     lines = ("We will not email you about notices, and have deleted your email address.",)
     services(request).sessions.flash(session.id, Flash("Emails stopped", lines))

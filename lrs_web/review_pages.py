@@ -21,6 +21,7 @@ from lrs_web.web import (
     csrf_ok,
     find_session,
     form_data,
+    posted_form,
     redirect,
     refused,
     render,
@@ -157,12 +158,10 @@ async def item(request: Request) -> Response:
 
 
 async def decide(request: Request) -> Response:
-    session = _operator(request)
-    if isinstance(session, Response):
-        return session
-    form = await form_data(request)
-    if not csrf_ok(session, form):
-        return refused(request, session)
+    posted = await posted_form(request, _operator)
+    if isinstance(posted, Response):
+        return posted
+    session, form = posted
     item_id = int(request.path_params["item_id"])
     link = forms.clean_uln(form.get("link_uln", ""))
     checked = Checked({}) if link else forms.reason(form)
@@ -196,12 +195,10 @@ async def merges(request: Request) -> Response:
 
 
 async def search_links(request: Request) -> Response:
-    session = _operator(request)
-    if isinstance(session, Response):
-        return session
-    form = await form_data(request)
-    if not csrf_ok(session, form):
-        return refused(request, session)
+    posted = await posted_form(request, _operator)
+    if isinstance(posted, Response):
+        return posted
+    session, form = posted
     checked = forms.uln_search(form)
     context: dict[str, Any] = {"values": checked.values, "searched": checked.ok, **_errors(checked)}
     if checked.ok:
@@ -220,12 +217,10 @@ async def search_links(request: Request) -> Response:
 
 
 async def undo_merge(request: Request) -> Response:
-    session = _operator(request)
-    if isinstance(session, Response):
-        return session
-    form = await form_data(request)
-    if not csrf_ok(session, form):
-        return refused(request, session)
+    posted = await posted_form(request, _operator)
+    if isinstance(posted, Response):
+        return posted
+    session, form = posted
     linked = forms.clean_uln(form.get("linked_uln", ""))
     checked = forms.reason(form)
     if not checked.ok:

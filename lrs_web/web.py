@@ -4,6 +4,7 @@ cookie, the CSRF check on every form, and rendering (with the session cookie whe
 from __future__ import annotations
 
 import hmac
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -113,3 +114,17 @@ def csrf_ok(session: Session | None, form: dict[str, str]) -> bool:
 def refused(request: Request, session: Session | None = None) -> Response:
     """A form without the token this session was given (or with no live session): nothing is done."""
     return render(request, "errors/form_expired.html", session=session, status=403)
+
+
+async def posted_form(
+    request: Request, signed_in: Callable[[Request], Session | Response]
+) -> tuple[Session, dict[str, str]] | Response:
+    """The session ``signed_in`` finds (the learner's, or the operator's) and the form it posted with
+    its CSRF token checked; or the response to give instead (sign in, or the form refused)."""
+    session = signed_in(request)
+    if isinstance(session, Response):
+        return session
+    form = await form_data(request)
+    if not csrf_ok(session, form):
+        return refused(request, session)
+    return session, form
