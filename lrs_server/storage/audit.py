@@ -99,20 +99,26 @@ _COLUMNS = (
 def lock_head(connection: Connection, held: int | None = None) -> Any:
     """Lock one chain head for the caller's transaction and return it (id, entries, last_hash).
     ``held``: the head this transaction appended to already (locked by it, so taken at once)."""
-    columns = select(HEAD.c.id, HEAD.c.entries, HEAD.c.last_hash)
     if held is not None:
-        return connection.execute(columns.where(HEAD.c.id == held).with_for_update()).one()
-    randomly = columns.order_by(func.random()).limit(1)
+        return connection.execute(_HELD_HEAD, {"head": held}).one()
     if connection.dialect.name != "postgresql":
-        return connection.execute(randomly).one()
+        return connection.execute(_ANY_HEAD).one()
     started = time.perf_counter()
-    row = connection.execute(randomly.with_for_update(skip_locked=True)).first()
+    row = connection.execute(_FREE_HEAD).first()
     if row is None:  # every head is held by another transaction (and none by this one): wait for one
-        row = connection.execute(randomly.with_for_update()).one()
+        row = connection.execute(_ANY_HEAD_LOCKED).one()
     callback = _lock_wait_callbacks.get(connection.engine.pool)
     if callback is not None:
         callback("access_log_head", time.perf_counter() - started)
     return row
+
+
+# Built once: a head is locked in every call that discloses a learner.
+_HEAD_COLUMNS = select(HEAD.c.id, HEAD.c.entries, HEAD.c.last_hash)
+_HELD_HEAD = _HEAD_COLUMNS.where(HEAD.c.id == bindparam("head")).with_for_update()
+_ANY_HEAD = _HEAD_COLUMNS.order_by(func.random()).limit(1)
+_FREE_HEAD = _ANY_HEAD.with_for_update(skip_locked=True)
+_ANY_HEAD_LOCKED = _ANY_HEAD.with_for_update()
 
 
 def append(connection: Connection, entries: Sequence[NewEntry], held: int | None = None) -> int | None:
