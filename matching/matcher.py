@@ -105,7 +105,7 @@ class ProbabilisticMatcher:
         given name is a recognised one, on both sides and, for ``swapped_varied``, of the first
         family-name token read as a given name."""
         normalised = normalise_record(record)
-        reads = {(field, value) for field, value in self.frequency_terms(record).items()}
+        reads = {(field, value) for field in TF_FIELDS if (value := _tf_value(normalised, field))}
         if normalised.family.tokens:
             reads.add(("given_name", normalised.family.tokens[0]))
         return frozenset(reads)

@@ -8,6 +8,7 @@ import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
+from functools import partial
 from typing import TypeVar
 
 from lrs_server.domain import uln as uln_rules
@@ -248,32 +249,29 @@ def check_identifier(found: Violations, name: str, value: str, reason: Reason, l
     return text
 
 
+_OPTIONAL_NAMES = ("middle_names", "previous_family_name", "family_name_at_16", "preferred_given_name")
+_FREE_TEXTS = ("address_line1", "address_line2", "town", "county", "school_at_16", "place_of_birth", "title")
+
+
 def validate_identity(raw: RawIdentity, today: date, violations: Violations) -> Identity:
     """Validate every field of ``raw``; violations are recorded, never raised here."""
     v = violations
     fallback_date = date(2000, 1, 1)
     given = v.check("given_name", lambda: parse_stored_name(raw.given_name, required=True), "")
     family = v.check("family_name", lambda: parse_stored_name(raw.family_name, required=True), "")
-    optional_names = {
-        n: v.check(n, lambda n=n: parse_stored_name(getattr(raw, n), required=False), "")  # type: ignore[misc]
-        for n in ("middle_names", "previous_family_name", "family_name_at_16", "preferred_given_name")
-    }
+    # Optional fields are mostly empty in a batch row, and "" is valid: it skips its parser.
+    optional_names: dict[str, str] = {}
+    for n in _OPTIONAL_NAMES:
+        value = getattr(raw, n)
+        optional_names[n] = v.check(n, partial(parse_stored_name, value, required=False), "") if value else ""
     born = v.check("date_of_birth", lambda: parse_date_of_birth(raw.date_of_birth, today), fallback_date)
     if raw.gender is None:
         v.add("gender", Reason.FIELD_REQUIRED, "is required (not known, male, female or not specified)")
     postcode = v.check("postcode", lambda: parse_postcode(raw.postcode), POSTCODE_NOT_KNOWN)
-    texts = {
-        n: v.check(n, lambda n=n: parse_free_text(n, getattr(raw, n)), "")  # type: ignore[misc]
-        for n in (
-            "address_line1",
-            "address_line2",
-            "town",
-            "county",
-            "school_at_16",
-            "place_of_birth",
-            "title",
-        )
-    }
+    texts: dict[str, str] = {}
+    for n in _FREE_TEXTS:
+        value = getattr(raw, n)
+        texts[n] = v.check(n, partial(parse_free_text, n, value), "") if value else ""
     email = v.check("email", lambda: parse_email(raw.email), "")
     upn = v.check("upn", lambda: parse_upn(raw.upn), "")
     return Identity(

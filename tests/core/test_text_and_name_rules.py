@@ -93,6 +93,9 @@ accented = st.text(st.sampled_from(ACCENTED), min_size=1, max_size=v.NAME_MAX).f
 )
 
 
+_MATCHER = ProbabilisticMatcher()  # built once: it loads the name lists (seconds on a busy machine)
+
+
 @given(st.sampled_from(NAMES), names | accented)
 @example("family_name", "ﬃ" * 22)
 @example("given_name", "ﷺ" * 35)
@@ -106,7 +109,7 @@ def test_every_name_accepted_fits_the_frequency_column_once_normalised(field: st
         assert fields == {}
     if fields:
         return
-    terms = ProbabilisticMatcher().frequency_terms(person_record(identity))
+    terms = _MATCHER.frequency_terms(person_record(identity))
     assert all(len(value) <= VALUE_COLUMN for value in terms.values()), terms
     # Whichever name it is, the same rule holds for it.
     assert len(normalise_name(getattr(identity, field)).joined) <= v.NORMALISED_NAME_MAX
