@@ -505,9 +505,23 @@ def _address_street_typo(a: NormalisedRecord, b: NormalisedRecord, ctx: Context)
     )
 
 
+def _address_street_number_unknown(a: NormalisedRecord, b: NormalisedRecord, ctx: Context) -> bool:
+    """The same street in the same place, and no house numbers that say another house: one side (or
+    both: a named house, "Rose Cottage") gives none. A number left off is not a disagreement, so this
+    weighs nearly what the street alone says; another number on the street (``same_street``) is a
+    neighbour as often as a typo."""
+    street = a.address.street
+    return (
+        bool(street)
+        and street == b.address.street
+        and not (a.address.numbers and b.address.numbers)
+        and _same_place(a, b, ctx)
+    )
+
+
 def _address_same_street(a: NormalisedRecord, b: NormalisedRecord, ctx: Context) -> bool:
-    """The same street in the same place, another or no house number (moved along the street, or the
-    number mistyped)."""
+    """The same street in the same place, another house number (moved along the street, or the
+    number mistyped; or a neighbour)."""
     street = a.address.street
     return bool(street) and street == b.address.street and _same_place(a, b, ctx)
 
@@ -541,6 +555,7 @@ ADDRESS = Comparison(
         Level("same_address", _address_same),
         Level("postcode_unit", _address_unit),
         Level("street_typo", _address_street_typo),
+        Level("street_number_unknown", _address_street_number_unknown),
         Level("same_street", _address_same_street),
         Level("postcode_sector", _SAME_SECTOR),
         Level("district_or_town", _address_town),

@@ -78,6 +78,11 @@ DEFAULT_LEVELS: Mapping[str, Mapping[str, MU]] = MappingProxyType(
             "same_address": (0.70, 0.00001),
             "postcode_unit": (0.72, 0.0001),
             "street_typo": (0.03, 0.00001),
+            # The street agrees and a number is missing on one side (or a named house): strangers on
+            # one street are ~3 in 10,000 pairs, and about 1 address in 10 gives no number (left
+            # off, or a house with a name), hence u; a re-registration that drops the number or
+            # names the house, a few in a hundred. Another number on the street is `same_street`.
+            "street_number_unknown": (0.03, 0.00003),
             "same_street": (0.02, 0.0003),
             "postcode_sector": (0.04, 0.001),
             "district_or_town": (0.04, 0.005),

@@ -79,6 +79,13 @@ CASES: list[tuple[str, str, PersonRecord, PersonRecord]] = [
         HOME,
         person(postcode="", **{**AT_HOME, "address_line1": "Flat 3, 12 Mil Road"}),
     ),
+    ("address", "street_number_unknown", HOME, person(postcode="", address_line1="Mill Road", town="Leeds")),
+    (
+        "address",
+        "street_number_unknown",
+        person(postcode="", address_line1="Rose Cottage", address_line2="Mill Lane", town="Leeds"),
+        person(address_line1="Rose Cottage", address_line2="Mill Lane", town="Leeds"),
+    ),
     ("address", "same_street", HOME, person(**{**AT_HOME, "address_line1": "14 Mill Road"})),
     ("address", "postcode_sector", person(postcode="SW1A 1AB"), BASE),
     ("address", "district_or_town", person(postcode="SW1A 2AA"), BASE),
