@@ -238,6 +238,18 @@ def _given_jw_mid(a: NormalisedRecord, b: NormalisedRecord, ctx: Context) -> boo
     )
 
 
+def _given_two_typos(a: NormalisedRecord, b: NormalisedRecord, ctx: Context) -> bool:
+    """Names of 3+ letters at most ``misspelling_max_edits`` apart that no tier above reads as one
+    name (Blake / Blaw, James / Jaemo: two keystrokes in a short name put Jaro-Winkler below its
+    tiers). Two typos, or two children's names no dictionary knows: never MATCHED
+    (``review_only``), but not the hard negative of ``else`` that gave the pupil a second ULN."""
+    x, y = a.given.joined, b.given.joined
+    return (
+        min(len(x), len(y)) >= 3
+        and jellyfish.damerau_levenshtein_distance(x, y) <= ctx.config.misspelling_max_edits
+    )
+
+
 @lru_cache(maxsize=32_768)
 def spelling_skeleton(name: str) -> str:
     """A name with its doubled letters single: Connor and Conor, Phillip and Philip, Lilly and Lily,
@@ -312,6 +324,7 @@ _GIVEN_AFTER_SWAPS = (
     Level("one_keystroke", _given_one_keystroke),
     Level("phonetic", _given_phonetic),
     Level("jaro_winkler_mid", _given_jw_mid),
+    Level("two_typos", _given_two_typos),
 )
 _GIVEN_DIRECT, GIVEN_NAME = _name_comparisons("given_name", _given_null, _given_exact, _GIVEN_AFTER_SWAPS)
 

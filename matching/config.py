@@ -42,6 +42,10 @@ DEFAULT_LEVELS: Mapping[str, Mapping[str, MU]] = MappingProxyType(
             "phonetic": (0.015, 0.004),
             "jaro_winkler_mid": (0.01, 0.02),
             "initial": (0.01, 0.03),
+            # Two keystrokes apart and nothing above: about 3 re-registrations in 1,000 (FEBRL 4: 10
+            # of 3,327); strangers' short names are that close about 1 time in 50. Never MATCHED
+            # (review_only): twins' names no dictionary knows look just like this.
+            "two_typos": (0.003, 0.05),
             "else": (HARD_NEGATIVE_M, 0.33),
         },
         "family_name": {
@@ -149,7 +153,12 @@ class MatcherConfig:
     # strong the rest (twins' names; a wholly different birth date; two permanent UPNs, which
     # England issues once per pupil, with two given names: twins have two of each).
     review_only: frozenset[tuple[str, str]] = frozenset(
-        {("given_name", "twin_names"), ("date_of_birth", "different_date"), ("upn", "different_children")}
+        {
+            ("given_name", "twin_names"),
+            ("given_name", "two_typos"),
+            ("date_of_birth", "different_date"),
+            ("upn", "different_children"),
+        }
     )
     # Levels that say the record may be a look-alike of the candidate (a twin), not the candidate
     # with an error: MatchDecision.lookalike (a school's row for a known pupil that reaches one is

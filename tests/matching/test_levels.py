@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 
 from matching import Gender, PersonRecord, ProbabilisticMatcher
 from matching.comparisons import COMPARISONS, spelling_skeleton
+from matching.types import Candidate, Outcome
 
 from .conftest import person
 
@@ -40,6 +41,7 @@ CASES: list[tuple[str, str, PersonRecord, PersonRecord]] = [
     ("given_name", "one_keystroke", person(given="Amh"), person(given="Amy")),
     ("given_name", "phonetic", person(given="Zbgnw"), BASE),
     ("given_name", "jaro_winkler_mid", person(given="Zbygnyew"), BASE),
+    ("given_name", "two_typos", person(given="Jaemo"), person(given="James")),
     ("given_name", "else", person(given="Quentin"), BASE),
     ("family_name", "null", person(family=""), BASE),
     ("family_name", "exact", person(family="wojcik"), BASE),
@@ -214,3 +216,16 @@ def test_the_spelling_skeleton_has_no_doubled_letters_and_keeps_the_first(name: 
     assert all(x != y for x, y in itertools.pairwise(skeleton))
     assert spelling_skeleton(skeleton) == skeleton
     assert spelling_skeleton(name + name[-1]) == skeleton
+
+
+def test_two_typos_in_a_given_name_reach_review_never_a_match(matcher: ProbabilisticMatcher) -> None:
+    """Blake / Blaw with everything else agreeing: a reviewer's decision, not a second ULN (the hard
+    negative it was) and not a MATCHED (twins' names no dictionary knows look the same)."""
+    home = {"address_line1": "217 Rees Place", "town": "Dalby"}
+    for typed, registered in (("Blaw", "Blake"), ("Jaemo", "James"), ("Tazta", "Tara")):
+        row, learner = person(given=typed, **home), person(given=registered, **home)
+        assert _given_level(matcher, row, learner) == "two_typos"
+        decision = matcher.decide(row, [Candidate(1, learner)])
+        assert decision.outcome is Outcome.POSSIBLE_MATCH, (typed, registered)
+    # Three letters apart is still a different name.
+    assert _given_level(matcher, person(given="Blwx"), person(given="Blake")) == "else"
