@@ -736,10 +736,12 @@ class SyntheticStream:
             i = rng.choice((3, 5, 6, 7))
             changed = digits[:i] + rng.choice(string.digits.replace(digits[i], "")) + digits[i + 1 :]
             try:
-                return date(int(changed[:4]), int(changed[4:6]), int(changed[6:]))
+                typo = date(int(changed[:4]), int(changed[4:6]), int(changed[6:]))
             except ValueError:
                 continue
-        return dob + timedelta(days=1)
+            if typo <= _LATEST_BIRTH:  # a younger sibling's 2023 must not become 2029
+                return typo
+        return dob - timedelta(days=1)
 
     # --- look-alikes ----------------------------------------------------------------------------
 
