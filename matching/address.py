@@ -82,28 +82,23 @@ class Address:
 EMPTY_ADDRESS = Address(frozenset(), "", "")
 
 
-def _has_digit(token: str) -> bool:
-    """Folded tokens are letters and digits only: a token that is not all letters holds a digit."""
-    return not token.isalpha()
-
-
 def _street_words(tokens: list[str]) -> list[str]:
-    words = [t for t in tokens if not _has_digit(t) and t not in _FLAT_WORDS]
-    spelt = []
-    for position, word in enumerate(words):
-        if word == "st" and position == 0 and len(words) > 1:
-            spelt.append("saint")  # St James Road
-        else:
-            spelt.append(_THOROUGHFARES.get(word, word))
+    # Folded tokens are letters and digits only: one that is not all letters holds a digit.
+    words = [t for t in tokens if t.isalpha() and t not in _FLAT_WORDS]
+    spelt = [_THOROUGHFARES.get(word, word) for word in words]
+    if len(words) > 1 and words[0] == "st":
+        spelt[0] = "saint"  # St James Road
     return spelt
 
 
 @lru_cache(maxsize=32_768)
 def normalise_address(line1: str, line2: str, town: str) -> Address:
-    """Numbers, street and town of an address as written on LRB/CTF lines (cached: candidates recur)."""
+    """Numbers, street and town of an address as written on LRB/CTF lines (cached: candidates recur,
+    though at national scale most candidates' addresses are seen once: this runs per candidate)."""
     if not (line1 or line2 or town):
         return EMPTY_ADDRESS
-    first, second = fold(line1).split(), fold(line2).split()
-    numbers = frozenset(t for t in (*first, *second) if _has_digit(t))
+    first = fold(line1).split()
+    second = fold(line2).split() if line2 else []
+    numbers = frozenset(t for t in (*first, *second) if not t.isalpha())
     street = _street_words(first) or _street_words(second)
     return Address(numbers, " ".join(street), fold(town))

@@ -122,14 +122,19 @@ def normalise_record(record: PersonRecord) -> NormalisedRecord:
     family = normalise_name(record.family_name)
     others: set[str] = set(given.tokens[1:])
     for extra in (record.middle_names, record.preferred_given_name):
-        name = normalise_name(extra)
-        if name:
+        if extra and (name := normalise_name(extra)):
             others.add(name.joined)
             others.update(name.tokens)
     first_given = given.tokens[0] if given.tokens else ""
     others.discard(first_given)
-    previous = tuple(
-        name for name in (normalise_name(p) for p in record.previous_family_names) if name and name != family
+    previous = (
+        tuple(
+            name
+            for name in (normalise_name(p) for p in record.previous_family_names)
+            if name and name != family
+        )
+        if record.previous_family_names
+        else ()
     )
     gender = record.gender if record.gender in (Gender.MALE, Gender.FEMALE) else None
     return NormalisedRecord(

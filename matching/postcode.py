@@ -27,7 +27,7 @@ class Postcode:
 @lru_cache(maxsize=65536)
 def parse_postcode(text: str) -> Postcode | None:
     """Parse a postcode in any spacing or case; None when empty, malformed or the not-known code."""
-    compact = "".join(ch for ch in text.upper() if not ch.isspace())
+    compact = "".join(text.upper().split())
     if not compact.isascii() or compact == NOT_KNOWN:
         return None
     found = _PATTERN.match(compact)
