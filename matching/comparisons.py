@@ -45,6 +45,22 @@ class Context:
     # one pair both ask, and the answer costs four comparisons. The records are held, not their
     # ids, so a freed record's id can never be mistaken for the pair.
     last_swap: list[tuple[NormalisedRecord, NormalisedRecord, bool]] = field(default_factory=list)
+    # Per comparison: its levels up to the last that weighs for a match, and the names of those
+    # that do (``_agrees``), worked out from ``config`` once per context.
+    # Keyed by the comparison's id: a name's direct comparison and its full one share a field. The
+    # comparisons are module constants, so an id is never reused while a context lives.
+    _agreeing: dict[int, tuple[tuple[Level, ...], frozenset[str]]] = field(default_factory=dict)
+
+    def agreeing_levels(self, comparison: Comparison) -> tuple[tuple[Level, ...], frozenset[str]]:
+        found = self._agreeing.get(id(comparison))
+        if found is None:
+            weight = self.config.weight
+            names = (*(level.name for level in comparison.levels), comparison.otherwise)
+            positive = frozenset(n for n in names if n != NULL and weight(comparison.field, n) > 0)
+            tried = [i for i, level in enumerate(comparison.levels) if level.name in positive]
+            stop = len(comparison.levels) if comparison.otherwise in positive else max(tried, default=-1) + 1
+            found = self._agreeing[id(comparison)] = (comparison.levels[:stop], positive)
+        return found
 
     def is_known_given_name(self, name: str) -> bool:
         """A name someone is called: listed anywhere, or carried by a few registered learners."""
@@ -112,9 +128,15 @@ def _swapped(a: NormalisedRecord, b: NormalisedRecord, ctx: Context) -> bool:
 
 
 def _agrees(comparison: Comparison, a: NormalisedRecord, b: NormalisedRecord, ctx: Context) -> bool:
-    """The field reaches a level that is evidence *for* a match (positive weight)."""
-    level = comparison.level(a, b, ctx)
-    return level != NULL and ctx.config.weight(comparison.field, level) > 0
+    """The field reaches a level that is evidence *for* a match (positive weight).
+
+    The levels after the last positive one are not tried: whichever of them applied, the answer
+    would be no (this runs for every candidate whose names might be swapped)."""
+    levels, positive = ctx.agreeing_levels(comparison)
+    for level in levels:
+        if level.applies(a, b, ctx):
+            return level.name in positive
+    return comparison.otherwise in positive  # reached only when every level was tried
 
 
 def _swapped_varied(a: NormalisedRecord, b: NormalisedRecord, ctx: Context) -> bool:
@@ -342,6 +364,8 @@ def _family_exact(a: NormalisedRecord, b: NormalisedRecord, ctx: Context) -> boo
 
 def _family_previous(a: NormalisedRecord, b: NormalisedRecord, ctx: Context) -> bool:
     """A current or previous family name of one side is a (current or previous) family name of the other."""
+    if not (a.previous_families or b.previous_families):  # nearly every pair
+        return a.family.joined == b.family.joined
     names_a = {a.family.joined, *(p.joined for p in a.previous_families)}
     names_b = {b.family.joined, *(p.joined for p in b.previous_families)}
     return not names_a.isdisjoint(names_b)
@@ -349,6 +373,8 @@ def _family_previous(a: NormalisedRecord, b: NormalisedRecord, ctx: Context) -> 
 
 def _family_double_barrelled(a: NormalisedRecord, b: NormalisedRecord, ctx: Context) -> bool:
     """Smith-Jones / Smith: the shorter name is one part of the longer (tokens of 2+ letters)."""
+    if len(a.family.tokens) < 2 and len(b.family.tokens) < 2:  # neither name has two parts
+        return False
     tokens_a = {t for t in a.family.tokens if len(t) > 1}
     tokens_b = {t for t in b.family.tokens if len(t) > 1}
     if len(tokens_a) < 2 and len(tokens_b) < 2:
