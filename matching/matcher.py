@@ -53,6 +53,10 @@ class ProbabilisticMatcher:
                 self._weights[(comparison.field, level)] = (
                     0.0 if level == NULL else self.config.weight(comparison.field, level)
                 )
+        # Each level's comparison at its fixed weight, built once: every scored candidate has six.
+        self._at_level = {
+            key: FieldComparison(key[0], key[1], weight) for key, weight in self._weights.items()
+        }
         # The most each comparison can add: its best level, or (names) an exact agreement on a value
         # as rare as the TF floor allows. Deciding stops scoring a candidate once the fields left
         # could not lift it to the lower threshold, so the cheap fields go first and the names last.
@@ -140,9 +144,10 @@ class ProbabilisticMatcher:
                 assert frequencies is not None
                 value = _tf_value(a, comparison.field)
                 weight = self._tf_weight(comparison.field, value, frequencies, total)
+                found[index] = FieldComparison(comparison.field, level, weight)
             else:
-                weight = self._weights[(comparison.field, level)]
-            found[index] = FieldComparison(comparison.field, level, weight)
+                found[index] = at_level = self._at_level[(comparison.field, level)]
+                weight = at_level.weight
             reachable += weight - ceiling[comparison.field]
             if reachable < floor - _ROUNDING:
                 return None

@@ -9,6 +9,7 @@ import json
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import datetime
+from operator import itemgetter
 from typing import Any, Generic, TypeVar
 
 from sqlalchemy import (
@@ -262,9 +263,13 @@ class SqlTransaction:
         """(first row, previous family names newest first) per learner, in id order, from a select of
         learner outer-joined to its name history, ordered by ``_HISTORY_ORDER``, whose last column
         is the history's name."""
-        for _, grouped in itertools.groupby(self._c.execute(stmt, params).all(), key=lambda row: row[0]):
+        for _, grouped in itertools.groupby(self._c.execute(stmt, params).all(), key=itemgetter(0)):
             rows = list(grouped)
-            yield rows[0], tuple(row[-1] for row in rows if row[-1] is not None)
+            if len(rows) == 1:  # one previous family name or none: nearly every learner
+                name = rows[0][-1]
+                yield rows[0], () if name is None else (name,)
+            else:
+                yield rows[0], tuple(row[-1] for row in rows if row[-1] is not None)
 
     def candidates_by_key(self, keys: Iterable[str]) -> dict[str, list[MatchCandidate]]:
         """The stored records under each of ``keys`` as the matcher reads them, in one query (the keys
@@ -283,7 +288,7 @@ class SqlTransaction:
             pairs = c.execute(_KEY_PAIRS(c), {"keys": list_value(c, key_list)}).all()
             if not pairs:
                 return {}
-            ids = list_value(c, sorted({p.learner_id for p in pairs}))
+            ids = list_value(c, sorted({learner_id for _, learner_id in pairs}))
             found = list(self._with_history(_CANDIDATES(c), {"ids": ids}))
         masters = self._masters({first.master_id for first, _ in found} - {None})
         candidates: dict[int, MatchCandidate] = {}
