@@ -73,8 +73,19 @@ class BatchSummary:
     outcomes: Counter[str] = field(default_factory=Counter)
     seconds: float = 0.0
     results_file: str = ""
+    # LRB columns the file left out (read as empty) and its columns that are not LRB ones (not read).
+    columns_read_as_empty: tuple[str, ...] = ()
+    columns_ignored: tuple[str, ...] = ()
 
     def as_dict(self) -> dict[str, object]:
+        columns = {
+            name: list(value)
+            for name, value in (
+                ("columns_read_as_empty", self.columns_read_as_empty),
+                ("columns_ignored", self.columns_ignored),
+            )
+            if value
+        }
         return {
             "rows": self.rows,
             "resumed_from": self.resumed_from,
@@ -84,6 +95,7 @@ class BatchSummary:
             if self.seconds
             else None,
             "results_file": self.results_file,
+            **columns,
         }
 
 
@@ -250,6 +262,8 @@ def register_file(
         _check_same_input(source, results, done)
     start = max(done, 0)
     summary = BatchSummary(resumed_from=start, results_file=str(results))
+    if (info := learner_file.lrb_info) is not None:
+        summary.columns_read_as_empty, summary.columns_ignored = info.absent_columns, info.ignored_columns
     started = time.monotonic()
     with results.open("a" if done >= 0 else "w", newline="", encoding="utf-8") as stream:
         writer = registration_results_writer(stream, first_sequence=start, write_header=done < 0)

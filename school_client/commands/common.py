@@ -48,7 +48,14 @@ def human(result: dict[str, Any]) -> str:
     if "outcomes" in result:  # a file run's summary
         counts = ", ".join(f"{name} {count}" for name, count in result["outcomes"].items()) or "none"
         resumed = f" (resumed after row {result['resumed_from']})" if result.get("resumed_from") else ""
-        return f"{result['rows']} rows{resumed}: {counts}; results in {result['results_file']}"
+        lines = [f"{result['rows']} rows{resumed}: {counts}; results in {result['results_file']}"]
+        if result.get("columns_read_as_empty"):
+            lines.append(
+                "columns not in the file, read as empty: " + ", ".join(result["columns_read_as_empty"])
+            )
+        if result.get("columns_ignored"):
+            lines.append("columns that are not LRB ones, not read: " + ", ".join(result["columns_ignored"]))
+        return "\n".join(lines)
     lines = [f"outcome: {result.get('outcome')}"]
     if result.get("uln"):
         lines.append(f"ULN: {result['uln']}")

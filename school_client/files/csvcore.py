@@ -30,11 +30,16 @@ def canonical(heading: str) -> str:
 
 @dataclass(frozen=True, slots=True)
 class CsvSchema:
-    """Accepted headings of one kind of file; each variant is an exact sequence (order matters)."""
+    """Accepted headings of one kind of file; each variant is an exact sequence (order matters).
+
+    With ``required`` set, a header that is no variant is still read when it holds every required
+    column once: its columns in any order, the variants' other columns left out (read as empty),
+    columns no variant knows ignored (``CsvTable.absent``, ``CsvTable.ignored`` say which)."""
 
     kind: str
     variants: tuple[tuple[str, ...], ...]
     key_column: str
+    required: tuple[str, ...] = ()
 
 
 class CsvRecord(NamedTuple):
@@ -50,6 +55,10 @@ class CsvTable:
         self.schema = schema
         # utf-8-sig accepts (and drops) a byte order mark; files without one read the same.
         self.encoding = "utf-8-sig" if codecs.lookup(encoding).name == "utf-8" else encoding
+        # The file's columns in its order, by the schema's spelling ('' for a column it ignores).
+        self.columns: tuple[str, ...] = ()
+        self.absent: tuple[str, ...] = ()  # the schema's columns the file leaves out (read as '')
+        self.ignored: tuple[str, ...] = ()  # the file's headings the schema does not know
         self.columns = self._read_header()
 
     def _open(self) -> IO[str]:
@@ -113,7 +122,22 @@ class CsvTable:
         for variant in self.schema.variants:
             if got == [canonical(c) for c in variant]:
                 return variant
+        if self.schema.required and (columns := self._loose_header(cells[: len(got)])) is not None:
+            return columns
         raise FileFormatError(self._header_message(got), 1)
+
+    def _loose_header(self, cells: list[str]) -> tuple[str, ...] | None:
+        """The schema's columns named by ``cells`` when they hold every required one, each column at
+        most once (any order); None otherwise."""
+        known = {canonical(c): c for variant in self.schema.variants for c in variant}
+        columns = tuple(known.get(canonical(c), "") for c in cells)
+        present = [c for c in columns if c]
+        if len(set(present)) != len(present) or not set(self.schema.required) <= set(present):
+            return None
+        best = max(self.schema.variants, key=lambda v: (len(set(v) & set(present)), -len(v)))
+        self.absent = tuple(c for c in best if c not in present)
+        self.ignored = tuple(cell.strip() for cell, column in zip(cells, columns, strict=True) if not column)
+        return columns
 
     def _header_message(self, got: list[str]) -> str:
         def overlap(variant: tuple[str, ...]) -> int:
@@ -136,7 +160,9 @@ class CsvTable:
     def records(self) -> Generator[CsvRecord | RowProblem, None, None]:
         """Yield each non-blank data record, or a RowProblem for a record that cannot be split into fields."""
         width = len(self.columns)
-        key_index = self.columns.index(self.schema.key_column)
+        key = self.schema.key_column
+        key_index = self.columns.index(key) if key in self.columns else None  # None: no key column
+        left_out = dict.fromkeys(self.absent, "")
         rows = self._raw_rows()
         next(rows)  # the header, already checked
         for line, cells, error in rows:
@@ -148,15 +174,16 @@ class CsvTable:
             if len(cells) > width and not any(c.strip() for c in cells[width:]):
                 del cells[width:]
             if len(cells) != width:
-                key = cells[key_index].strip() if key_index < len(cells) else ""
+                found = cells[key_index].strip() if key_index is not None and key_index < len(cells) else ""
                 yield RowProblem(
                     line,
-                    key,
+                    found,
                     WRONG_FIELD_COUNT,
                     f"line {line}: expected {width} fields, found {len(cells)}",
                 )
                 continue
-            yield CsvRecord(line, {col: cell.strip() for col, cell in zip(self.columns, cells, strict=True)})
+            values = {col: cell.strip() for col, cell in zip(self.columns, cells, strict=True) if col}
+            yield CsvRecord(line, {**values, **left_out} if left_out else values)
 
     def rows(self, build: Callable[[CsvRecord], T]) -> Iterator[T | RowProblem]:
         """Each data record built into a row by ``build``; RowProblems pass through in their place."""

@@ -61,11 +61,17 @@ _COLUMNS: tuple[tuple[str, str, Callable[[str], str], Callable[[str], str]], ...
 )
 LEARNER_COLUMNS = tuple(c[0] for c in _COLUMNS)
 ALL_COLUMNS = FILE_HEADER_COLUMNS + LEARNER_COLUMNS
-_KEPT = tuple((column, field, read) for column, field, read, _ in _COLUMNS if field)
+KEPT_COLUMNS = tuple((column, field, read) for column, field, read, _ in _COLUMNS if field)
 _LEARNER_FIELDS = tuple(f.name for f in fields(LearnerRow))
-assert {k[1] for k in _KEPT} <= set(_LEARNER_FIELDS)
+assert {k[1] for k in KEPT_COLUMNS} <= set(_LEARNER_FIELDS)
 
-SCHEMA = CsvSchema("LRB 2A", (ALL_COLUMNS, LEARNER_COLUMNS), key_column="MISIdentifier")
+# What the LRS needs to register a learner (domain: given name, family name, date of birth, gender and
+# last known postcode). A file with these may leave other columns out, order them as it likes, and
+# carry columns of its own: schools' files pass through spreadsheets.
+REQUIRED_COLUMNS = ("GivenName", "FamilyName", "DateOfBirth", "Gender", "LastKnownPostCode")
+SCHEMA = CsvSchema(
+    "LRB 2A", (ALL_COLUMNS, LEARNER_COLUMNS), key_column="MISIdentifier", required=REQUIRED_COLUMNS
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,11 +84,15 @@ class LrbFileInfo:
     ukprn: str
     declared_count: int | None
     record_count: int  # non-blank data records, malformed ones included
+    absent_columns: tuple[str, ...] = ()  # LRB columns the file leaves out: read as empty
+    ignored_columns: tuple[str, ...] = ()  # the file's columns that are not LRB ones: not read
 
 
 def learner_from_record(record: CsvRecord) -> LearnerRow:
     values = record.values
-    return LearnerRow(record.line_number, **{field: read(values[column]) for column, field, read in _KEPT})
+    return LearnerRow(
+        record.line_number, **{field: read(values[column]) for column, field, read in KEPT_COLUMNS}
+    )
 
 
 class LrbFile:
@@ -94,8 +104,15 @@ class LrbFile:
 
     def _check(self) -> LrbFileInfo:
         count = self._table.count_records()  # also proves every line decodes and quotes balance
-        if self._table.columns == LEARNER_COLUMNS:
-            return LrbFileInfo(False, "", "", "", None, count)
+        table = self._table
+        left_out = tuple(c for c in table.absent if c not in FILE_HEADER_COLUMNS)
+        columns = {"absent_columns": left_out, "ignored_columns": table.ignored}
+        header_columns = [c for c in FILE_HEADER_COLUMNS if c in table.columns]
+        if not header_columns:
+            return LrbFileInfo(False, "", "", "", None, count, **columns)
+        if len(header_columns) != len(FILE_HEADER_COLUMNS):
+            missing = ", ".join(c for c in FILE_HEADER_COLUMNS if c not in header_columns)
+            raise FileFormatError(f"the file-header columns come together: {missing} missing", 1)
         records = self._table.records()
         try:
             first = next(records, None)
@@ -122,7 +139,9 @@ class LrbFile:
                 " (truncated or edited file?)",
                 line,
             )
-        return LrbFileInfo(True, version.upper(), values["FileName"], values["UKPRN"], declared, count)
+        return LrbFileInfo(
+            True, version.upper(), values["FileName"], values["UKPRN"], declared, count, **columns
+        )
 
     def __iter__(self) -> Iterator[LearnerRow | RowProblem]:
         return self._table.rows(learner_from_record)

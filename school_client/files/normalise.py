@@ -9,13 +9,20 @@ from __future__ import annotations
 import datetime as dt
 import re
 
-_ISO = re.compile(r"(\d{4})-(\d{2})-(\d{2})")
-# Spreadsheets rewrite dates as DD/MM/YYYY (or D/M/YYYY); UK order is assumed, never US.
-_UK = re.compile(r"(\d{1,2})/(\d{1,2})/(\d{4})")
+# A time of day that spreadsheet and MIS exports append to a date ("2009-04-03 00:00:00", "03/04/2009
+# 00:00"): dropped.
+_TIME = r"(?:[ T]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?"
+# Year first: 2009-04-03, 2009-4-3, 2009/04/03.
+_ISO = re.compile(r"(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})" + _TIME)
+# Spreadsheets rewrite dates as DD/MM/YYYY (or D/M/YYYY, DD-MM-YYYY, DD.MM.YYYY); UK order is assumed,
+# never US.
+_UK = re.compile(r"(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})" + _TIME)
 
 
 def normalise_date(value: str) -> str:
-    """ISO ``YYYY-MM-DD`` for ``YYYY-MM-DD``, ``DD/MM/YYYY`` or ``D/M/YYYY`` dates; else ``value`` raw."""
+    """ISO ``YYYY-MM-DD`` for a date written year first (``YYYY-MM-DD``, ``YYYY-M-D``, ``YYYY/MM/DD``) or day
+    first (``DD/MM/YYYY``, ``D/M/YYYY``, ``DD-MM-YYYY``, ``DD.MM.YYYY``), a time of day after it dropped;
+    else ``value`` raw."""
     text = value.strip()
     if m := _ISO.fullmatch(text):
         year, month, day = int(m[1]), int(m[2]), int(m[3])

@@ -269,3 +269,24 @@ def test_a_refused_mis_row_is_corrected_with_update(service: Service) -> None:
     assert (again["outcome"], again["uln"]) == ("MATCHED", first["uln"])
     stale = service.school("update", *correction, "--etag", 'W/"1"')
     assert as_json(stale)["error"]["reason"] == "VERSION_CONFLICT"
+
+
+def test_register_a_file_that_left_columns_out(service: Service, tmp_path: Path) -> None:
+    """A spreadsheet's LRB: the five columns the LRS needs in its own order, a column of the school's,
+    dates as the spreadsheet wrote them. Read, registered, and what was left out or ignored said."""
+    source, out = tmp_path / "pupils.csv", tmp_path / "results.csv"
+    source.write_text(
+        "MISIdentifier,FamilyName,GivenName,DateOfBirth,Gender,LastKnownPostCode,Form\r\n"
+        f"L1,Ashworth,Marco,{born_years_ago(15)[8:10]}/01/{born_years_ago(15)[:4]} 00:00,M,ME1 6YL,10B\r\n"
+        f"L2,Ashworth,Marco,{born_years_ago(15)},M,ME1 6YL,10B\r\n",
+        encoding="utf-8",
+    )
+    done = service.school("register", str(source), "--out", str(out))
+    assert done.returncode == 0, done.stdout + done.stderr
+    summary = as_json(done)
+    assert summary["rows"] == 2 and summary["outcomes"] == {"MATCHED": 1, "NEW": 1}
+    assert summary["columns_ignored"] == ["Form"]
+    assert "LastKnownAddressLine1" in summary["columns_read_as_empty"]
+    assert "GivenName" not in summary["columns_read_as_empty"]
+    again = service.school("register", str(source), "--out", str(tmp_path / "again.csv"), as_json=False)
+    assert "columns that are not LRB ones, not read: Form" in again.stdout, again.stdout + again.stderr

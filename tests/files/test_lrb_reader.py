@@ -4,8 +4,11 @@ import inspect
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from school_client.files.lrb import ALL_COLUMNS, LEARNER_COLUMNS, open_lrb
+from school_client.files.lrb import KEPT_COLUMNS as KEPT
 from school_client.files.rows import BAD_QUOTING, WRONG_FIELD_COUNT, FileFormatError, LearnerRow, RowProblem
 
 
@@ -106,7 +109,9 @@ def test_cp1252_only_when_asked(data: Path) -> None:
         ("", 1, "empty"),
         ("\r\n" + HEAD + "\r\n", 1, "not a LRB 2A header"),
         ("ULN,FileVersion\r\n", 1, "missing columns"),
-        (",".join(reversed(LEARNER_COLUMNS)) + "\r\n", 1, "not in the expected order"),
+        ("GivenName,FamilyName,DateOfBirth,Gender\r\n", 1, "missing columns"),
+        ("GivenName,FamilyName,DateOfBirth,Gender,LastKnownPostCode,givenname\r\n", 1, "not a LRB 2A header"),
+        ("FileVersion,GivenName,FamilyName,DateOfBirth,Gender,LastKnownPostCode\r\n", 1, "come together"),
         (HEAD + "\r\n", 2, "no learner records"),
         (HEAD + "\r\n" + header_row(1).replace("2A", "1A", 1) + "\r\n", 2, "FileVersion is '1A'"),
         (HEAD + "\r\n" + header_row(1).replace(",1,", ",one,", 1) + "\r\n", 2, "not a whole number"),
@@ -152,3 +157,76 @@ def test_bom_crlf_and_case_insensitive_headings(tmp_path: Path) -> None:
     path = write(tmp_path, "\ufeff" + head + "\r\n" + header_row(1, "", "A1", "", " Ann ") + "\r\n")
     (row,) = list(open_lrb(path))
     assert isinstance(row, LearnerRow) and (row.mis_identifier, row.given_name) == ("A1", "Ann")
+
+
+# -- columns left out, reordered or added (files that passed through a spreadsheet) ------------------
+
+REQUIRED = ("GivenName", "FamilyName", "DateOfBirth", "Gender", "LastKnownPostCode")
+
+
+def test_the_columns_in_another_order_read_the_same(tmp_path: Path) -> None:
+    cells = dict(
+        zip(LEARNER_COLUMNS, learner_row("", "A1", "", "Ann", with_header=False).split(","), strict=True)
+    )
+    cells.update(FamilyName="Lee", DateOfBirth="03/04/2009", Gender="F", LastKnownPostCode="SW1A 1AA")
+    order = list(reversed(LEARNER_COLUMNS))
+    path = write(tmp_path, ",".join(order) + "\r\n" + ",".join(cells[c] for c in order) + "\r\n")
+    lrb = open_lrb(path)
+    (row,) = list(lrb)
+    assert isinstance(row, LearnerRow)
+    assert (row.mis_identifier, row.given_name, row.family_name) == ("A1", "Ann", "Lee")
+    assert (row.date_of_birth, row.gender, row.postcode) == ("2009-04-03", "female", "SW1A 1AA")
+    assert lrb.info.absent_columns == () and lrb.info.ignored_columns == ()
+
+
+def test_only_the_required_columns_and_some_of_its_own(tmp_path: Path) -> None:
+    head = "Pupil ID,LastKnownPostCode,Gender,DateOfBirth,FamilyName,GivenName,MISIdentifier,Year group"
+    path = write(tmp_path, head + "\r\n" + "77,ls1 4ap,M,2009-4-3,Okafor,Chidi,A7,11\r\n")
+    lrb = open_lrb(path)
+    (row,) = list(lrb)
+    assert isinstance(row, LearnerRow)
+    assert (row.given_name, row.family_name, row.date_of_birth) == ("Chidi", "Okafor", "2009-04-03")
+    assert (row.gender, row.postcode, row.mis_identifier) == ("male", "ls1 4ap", "A7")
+    assert (row.uln, row.address_line1, row.middle_names) == ("", "", "")
+    assert lrb.info.ignored_columns == ("Pupil ID", "Year group")
+    assert "ULN" in lrb.info.absent_columns and "GivenName" not in lrb.info.absent_columns
+    assert not set(lrb.info.absent_columns) & {"FileVersion", "LearnerRecordCount"}
+    assert not lrb.info.has_file_header
+
+
+def test_a_row_of_the_wrong_width_without_a_key_column(tmp_path: Path) -> None:
+    path = write(tmp_path, ",".join(REQUIRED) + "\r\nAnn,Lee,2009-04-03,F\r\n")
+    (row,) = list(open_lrb(path))
+    assert isinstance(row, RowProblem) and (row.mis_identifier, row.reason) == ("", WRONG_FIELD_COUNT)
+
+
+@given(
+    st.permutations(LEARNER_COLUMNS),
+    st.sets(st.sampled_from([c for c in LEARNER_COLUMNS if c not in REQUIRED])),
+    st.lists(st.sampled_from(["Pupil ID", "Year group", "Tutor", ""]), max_size=3, unique=True),
+)
+@settings(max_examples=60, deadline=None)
+def test_any_order_any_optional_columns_left_out(
+    tmp_path_factory: pytest.TempPathFactory, order: list[str], left_out: set[str], own: list[str]
+) -> None:
+    """Whatever the order, whichever optional columns are missing and whatever columns of its own the
+    file adds, every column present reads as in the full file and every column left out as ''."""
+    values = {c: f"v{i}" for i, c in enumerate(LEARNER_COLUMNS)}
+    values.update(DateOfBirth="2009-04-03", Gender="F", DateOfAddressCapture="2024-09-01", AbilityToShare="")
+    full_dir = tmp_path_factory.mktemp("full")
+    full = write(full_dir, ",".join(LEARNER_COLUMNS) + "\r\n" + ",".join(values[c] for c in LEARNER_COLUMNS))
+    (expected,) = list(open_lrb(full))
+    columns = [c for c in order if c not in left_out]
+    for position, name in enumerate(own):  # the file's own columns, somewhere among the others
+        columns.insert(position * 3 % (len(columns) + 1), name)
+    cells = [values.get(c, "x") for c in columns]
+    path = write(tmp_path_factory.mktemp("loose"), ",".join(columns) + "\r\n" + ",".join(cells) + "\r\n")
+    lrb = open_lrb(path)
+    (got,) = list(lrb)
+    assert isinstance(got, LearnerRow) and isinstance(expected, LearnerRow)
+    kept = {f: c for c, f, _ in KEPT}
+    for field_name, column in kept.items():
+        want = getattr(expected, field_name) if column not in left_out else ""
+        assert getattr(got, field_name) == want, (field_name, column)
+    assert set(lrb.info.absent_columns) == left_out
+    assert list(lrb.info.ignored_columns) == [n for n in columns if n in own]

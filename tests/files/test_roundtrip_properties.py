@@ -65,6 +65,14 @@ def test_date_formats_agree(day: dt.date) -> None:
     assert normalise_date(iso) == iso
     assert normalise_date(day.strftime("%d/%m/") + f"{day.year:04d}") == iso
     assert normalise_date(f" {day.day}/{day.month}/{day.year:04d} ") == iso
+    # Spreadsheet and MIS exports: other separators, year first unpadded, a time of day appended.
+    assert normalise_date(f"{day.day:02d}-{day.month:02d}-{day.year:04d}") == iso
+    assert normalise_date(f"{day.day}.{day.month}.{day.year:04d}") == iso
+    assert normalise_date(f"{day.year:04d}-{day.month}-{day.day}") == iso
+    assert normalise_date(f"{day.year:04d}/{day.month:02d}/{day.day:02d}") == iso
+    assert normalise_date(f"{iso} 00:00:00") == iso
+    assert normalise_date(f"{iso}T13:45:00.000") == iso
+    assert normalise_date(day.strftime("%d/%m/") + f"{day.year:04d} 00:00") == iso
 
 
 @given(text)
