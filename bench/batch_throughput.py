@@ -124,10 +124,15 @@ def scratch_postgres(server_url: str, prefix: str = "lrs_bench") -> Iterator[str
 
 
 def scratch_copy(source: Path, directory: Path) -> Path:
+    """A copy of ``source`` (a preloaded registry), on disk before it is used: a copy of a 1M registry
+    is over a gigabyte of dirty pages, whose writeback would otherwise land in the measured run (as
+    system time of whichever process the kernel throttles, more the larger the registry)."""
     target = directory / "lrs.sqlite3"
     for suffix in ("", "-wal"):  # a database left with a WAL needs it too
         if Path(f"{source}{suffix}").exists():
             shutil.copyfile(f"{source}{suffix}", f"{target}{suffix}")
+            with open(f"{target}{suffix}", "rb") as copied:
+                os.fsync(copied.fileno())
     return target
 
 
