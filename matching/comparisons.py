@@ -30,6 +30,12 @@ NULL = "null"
 ELSE = "else"
 
 
+# (id of a configuration, id of a comparison) -> (that configuration, levels, positive level names).
+# The configuration is held, and compared by identity on each read, so a freed configuration's id
+# reused by another never answers for it. Comparisons are module constants.
+_AGREEING: dict[tuple[int, int], tuple[MatcherConfig, tuple[Level, ...], frozenset[str]]] = {}
+
+
 @dataclass(frozen=True, slots=True)
 class Context:
     """What a predicate may consult besides the two records."""
@@ -45,22 +51,29 @@ class Context:
     # one pair both ask, and the answer costs four comparisons. The records are held, not their
     # ids, so a freed record's id can never be mistaken for the pair.
     last_swap: list[tuple[NormalisedRecord, NormalisedRecord, bool]] = field(default_factory=list)
-    # Per comparison: its levels up to the last that weighs for a match, and the names of those
-    # that do (``_agrees``), worked out from ``config`` once per context.
-    # Keyed by the comparison's id: a name's direct comparison and its full one share a field. The
-    # comparisons are module constants, so an id is never reused while a context lives.
-    _agreeing: dict[int, tuple[tuple[Level, ...], frozenset[str]]] = field(default_factory=dict)
+    # Records read with their names exchanged, by the record's id (the record is held with it, so
+    # its id is not reused while the context lives): the query's is asked once per candidate.
+    _exchanged: dict[int, tuple[NormalisedRecord, NormalisedRecord]] = field(default_factory=dict)
 
     def agreeing_levels(self, comparison: Comparison) -> tuple[tuple[Level, ...], frozenset[str]]:
-        found = self._agreeing.get(id(comparison))
-        if found is None:
+        """The comparison's levels up to the last that weighs for a match, and the names of those that
+        do (``_agrees``): worked out once per configuration, not per context (one a registration)."""
+        key = (id(self.config), id(comparison))
+        found = _AGREEING.get(key)
+        if found is None or found[0] is not self.config:
             weight = self.config.weight
             names = (*(level.name for level in comparison.levels), comparison.otherwise)
             positive = frozenset(n for n in names if n != NULL and weight(comparison.field, n) > 0)
             tried = [i for i, level in enumerate(comparison.levels) if level.name in positive]
             stop = len(comparison.levels) if comparison.otherwise in positive else max(tried, default=-1) + 1
-            found = self._agreeing[id(comparison)] = (comparison.levels[:stop], positive)
-        return found
+            found = _AGREEING[key] = (self.config, comparison.levels[:stop], positive)
+        return found[1], found[2]
+
+    def exchanged(self, record: NormalisedRecord) -> NormalisedRecord:
+        found = self._exchanged.get(id(record))
+        if found is None:
+            found = self._exchanged[id(record)] = (record, exchange_names(record))
+        return found[1]
 
     def is_known_given_name(self, name: str) -> bool:
         """A name someone is called: listed anywhere, or carried by a few registered learners."""
@@ -156,7 +169,7 @@ def _swapped_varied(a: NormalisedRecord, b: NormalisedRecord, ctx: Context) -> b
 
 
 def _exchanged_names_agree(a: NormalisedRecord, b: NormalisedRecord, ctx: Context) -> bool:
-    for x, y in ((exchange_names(a), b), (a, exchange_names(b))):
+    for x, y in ((ctx.exchanged(a), b), (a, ctx.exchanged(b))):
         # Family first: it is decided from the two strings alone and fails for nearly every
         # candidate, while the given-name levels may ask the register how common a name is.
         if _agrees(_FAMILY_DIRECT, x, y, ctx) and _agrees(_GIVEN_DIRECT, x, y, ctx):

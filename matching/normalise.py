@@ -154,7 +154,6 @@ def normalise_record(record: PersonRecord) -> NormalisedRecord:
     )
 
 
-@lru_cache(maxsize=_CACHE_ENTRIES)
 def exchange_names(record: NormalisedRecord) -> NormalisedRecord:
     """The record with its given and family names exchanged (previous family names and middle names kept).
 
