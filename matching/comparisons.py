@@ -562,13 +562,7 @@ def _address_street_number_unknown(a: NormalisedRecord, b: NormalisedRecord, ctx
     both: a named house, "Rose Cottage") gives none. A number left off is not a disagreement, so this
     weighs nearly what the street alone says; another number on the street (``same_street``) is a
     neighbour as often as a typo."""
-    street = a.address.street
-    return (
-        bool(street)
-        and street == b.address.street
-        and not (a.address.numbers and b.address.numbers)
-        and _same_place(a, b, ctx)
-    )
+    return not (a.address.numbers and b.address.numbers) and _address_same_street(a, b, ctx)
 
 
 def _address_same_street(a: NormalisedRecord, b: NormalisedRecord, ctx: Context) -> bool:

@@ -34,6 +34,11 @@ def _tf_value(record: NormalisedRecord, field: str) -> str:
     return record.first_given if field == "given_name" else record.family.joined
 
 
+def _terms(record: NormalisedRecord) -> dict[str, str]:
+    """The record's values of the term-frequency fields, those it has."""
+    return {field: value for field in TF_FIELDS if (value := _tf_value(record, field))}
+
+
 def probability(match_weight: float) -> float:
     """Posterior probability of a match from the total weight (log2 odds, prior included)."""
     if match_weight < -60:
@@ -100,16 +105,14 @@ class ProbabilisticMatcher:
         return blocking_keys(normalise_record(record))
 
     def frequency_terms(self, record: PersonRecord) -> Mapping[str, str]:
-        normalised = normalise_record(record)
-        terms = {field: _tf_value(normalised, field) for field in TF_FIELDS}
-        return {field: value for field, value in terms.items() if value}
+        return _terms(normalise_record(record))
 
     def frequency_reads(self, record: PersonRecord) -> frozenset[tuple[str, str]]:
         """Exact names are weighed by the query's counts; ``distinct_names`` asks whether a first
         given name is a recognised one, on both sides and, for ``swapped_varied``, of the first
         family-name token read as a given name."""
         normalised = normalise_record(record)
-        reads = {(field, value) for field in TF_FIELDS if (value := _tf_value(normalised, field))}
+        reads = set(_terms(normalised).items())
         if normalised.family.tokens:
             reads.add(("given_name", normalised.family.tokens[0]))
         return frozenset(reads)
