@@ -7,6 +7,11 @@ from datetime import date, datetime
 from sqlalchemy import Column, Index, String, Text, UniqueConstraint, false
 from sqlmodel import Field, SQLModel
 
+# Tables keyed by a composite primary key are clustered on it in SQLite (``WITHOUT ROWID``): the
+# key is the table, not a second B-tree beside a rowid one, so each insert writes one tree, not two.
+# PostgreSQL ignores the option. (Measured in docs/BENCHMARKS.md, batch throughput.)
+_CLUSTERED = {"sqlite_with_rowid": False}
+
 
 class Organisation(SQLModel, table=True):
     __tablename__ = "organisation"
@@ -79,6 +84,7 @@ class BlockingKey(SQLModel, table=True):
     """Candidate-retrieval keys. The primary key (key, learner_id) is the index lookups use."""
 
     __tablename__ = "learner_blocking_key"
+    __table_args__ = _CLUSTERED
 
     key: str = Field(sa_column=Column(String(64), primary_key=True))
     learner_id: int = Field(foreign_key="learner.id", primary_key=True, index=True)
@@ -88,6 +94,7 @@ class NameFrequency(SQLModel, table=True):
     """How many learners hold each normalised value (term-frequency adjustment in the matcher)."""
 
     __tablename__ = "name_frequency"
+    __table_args__ = _CLUSTERED
 
     field: str = Field(sa_column=Column(String(32), primary_key=True))
     value: str = Field(sa_column=Column(String(64), primary_key=True))
@@ -98,6 +105,7 @@ class RegistrationRequest(SQLModel, table=True):
     """Idempotency: the answer given to (organisation, request_id)."""
 
     __tablename__ = "registration_request"
+    __table_args__ = _CLUSTERED
 
     organisation_id: int = Field(foreign_key="organisation.id", primary_key=True)
     request_id: str = Field(sa_column=Column(String(128), primary_key=True))
@@ -110,6 +118,7 @@ class MisLink(SQLModel, table=True):
     """An organisation's own identifier for a learner (MIS identifier): batch rows are keyed by it."""
 
     __tablename__ = "mis_link"
+    __table_args__ = _CLUSTERED
 
     organisation_id: int = Field(foreign_key="organisation.id", primary_key=True)
     mis_identifier: str = Field(sa_column=Column(String(128), primary_key=True))
