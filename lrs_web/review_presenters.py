@@ -38,7 +38,7 @@ Getter = Callable[[learner_pb2.LearnerIdentity], str]
 # (label, the matcher's field name or "" when it does not compare it, how to read it)
 FIELDS: tuple[tuple[str, str, Getter], ...] = (
     ("Given name", "given_name", lambda i: i.given_name),
-    ("Middle names", "", lambda i: i.middle_names),
+    ("Middle names", "middle_names", lambda i: i.middle_names),
     ("Family name", "family_name", lambda i: i.family_name),
     ("Previous family name", "", lambda i: i.previous_family_name),
     ("Date of birth", "date_of_birth", lambda i: long_date(i.date_of_birth) if i.date_of_birth else ""),

@@ -335,9 +335,21 @@ def _given_twin_names(a: NormalisedRecord, b: NormalisedRecord, ctx: Context) ->
     name (Amy / Amh), a diminutive that is not itself a birth name (Seb / Sebastian), middle-name
     use."""
     x, y = a.first_given, b.first_given
+    most = ctx.config.misspelling_max_edits
+    if x != y and _opposite_sexes(a, b):
+        # A boy and a girl of one family born together are given related names that no dictionary
+        # may hold (Oliwer / Oliwia, Zihan / Zi Xuan): a close name with the sexes disagreeing is
+        # their signature however the names are spelt. (Harry / Sophie, and Jamie-Lee / Jamie,
+        # are distinct_names.)
+        close = (
+            jellyfish.damerau_levenshtein_distance(x, y) <= most
+            or jellyfish.damerau_levenshtein_distance(a.given.joined, b.given.joined) <= most
+        )
+        if close and _as_twins(a, b, ctx):
+            return True
     if x == y:
         return False
-    close = jellyfish.damerau_levenshtein_distance(x, y) <= ctx.config.misspelling_max_edits
+    close = jellyfish.damerau_levenshtein_distance(x, y) <= most
     if close and spelling_skeleton(x) == spelling_skeleton(y):
         return False
     if close:
@@ -546,13 +558,21 @@ def _address_unit(a: NormalisedRecord, b: NormalisedRecord, ctx: Context) -> boo
     return _SAME_UNIT(a, b, ctx) and not _other_house(a, b)
 
 
+def _streets_alike(x: str, y: str, threshold: float) -> bool:
+    """Street names spelt alike: words in any order, or the same letters with a space typed in or
+    left out ("Banner Street" / "Bannerstreet", "Nicklin Cre scent"), which splits or joins words."""
+    if fuzz.token_sort_ratio(x, y) >= threshold:
+        return True
+    return fuzz.ratio(x.replace(" ", ""), y.replace(" ", "")) >= threshold
+
+
 def _address_street_typo(a: NormalisedRecord, b: NormalisedRecord, ctx: Context) -> bool:
     """The same numbers in the same place, the street spelt differently (a typo, a missing word)."""
     x, y = a.address.street, b.address.street
     return (
         bool(x and y)
         and _same_numbers(a, b)
-        and fuzz.token_sort_ratio(x, y) >= ctx.config.street_similarity
+        and _streets_alike(x, y, ctx.config.street_similarity)
         and _same_place(a, b, ctx)
     )
 
@@ -645,7 +665,58 @@ UPN = Comparison(
     otherwise="different",
 )
 
-COMPARISONS: tuple[Comparison, ...] = (GIVEN_NAME, FAMILY_NAME, DATE_OF_BIRTH, ADDRESS, GENDER, UPN)
+# --- middle names -----------------------------------------------------------------------------
+
+
+def _middle_null(a: NormalisedRecord, b: NormalisedRecord, ctx: Context) -> bool:
+    """One side gives no middle name: schools leave them out often, so a missing one says nothing."""
+    return not a.middle or not b.middle
+
+
+def _middle_agree(a: NormalisedRecord, b: NormalisedRecord, ctx: Context) -> bool:
+    """A middle name in common, or one side's middle name is the other's given name (given and
+    middle names swapped, or one school using the middle name as the given one)."""
+    x, y = a.middle, b.middle
+    if not x.isdisjoint(y):
+        return True
+    return not x.isdisjoint(b.given.tokens) or not y.isdisjoint(a.given.tokens)
+
+
+def _middle_initial(a: NormalisedRecord, b: NormalisedRecord, ctx: Context) -> bool:
+    """An initial on one side that begins a middle name on the other (J / James)."""
+    x, y = a.middle, b.middle
+    return any(len(t) == 1 and any(u[0] == t for u in y) for t in x) or any(
+        len(u) == 1 and any(t[0] == u for t in x) for u in y
+    )
+
+
+def _middle_similar(a: NormalisedRecord, b: NormalisedRecord, ctx: Context) -> bool:
+    """A middle name spelt alike on both sides (a typo: Louise / Loiuse)."""
+    high = ctx.config.jaro_winkler_high
+    return any(_jw(t, u) >= high for t in a.middle for u in b.middle)
+
+
+# Two middle names both given and wholly different are how two namesakes (Wei Ming / Wei Hao Chen)
+# differ; the same middle name is a little evidence of one person.
+MIDDLE_NAMES = Comparison(
+    "middle_names",
+    (
+        Level(NULL, _middle_null),
+        Level("agree", _middle_agree),
+        Level("similar", _middle_similar),
+        Level("initial", _middle_initial),
+    ),
+)
+
+COMPARISONS: tuple[Comparison, ...] = (
+    GIVEN_NAME,
+    FAMILY_NAME,
+    DATE_OF_BIRTH,
+    ADDRESS,
+    GENDER,
+    UPN,
+    MIDDLE_NAMES,
+)
 
 
 def make_context(config: MatcherConfig, frequencies: FrequencyLookup | None) -> Context:

@@ -58,7 +58,7 @@ class ProbabilisticMatcher:
                 self._weights[(comparison.field, level)] = (
                     0.0 if level == NULL else self.config.weight(comparison.field, level)
                 )
-        # Each level's comparison at its fixed weight, built once: every scored candidate has six.
+        # Each level's comparison at its fixed weight, built once (every scored candidate has one a field).
         self._at_level = {
             key: FieldComparison(key[0], key[1], weight) for key, weight in self._weights.items()
         }
@@ -85,7 +85,7 @@ class ProbabilisticMatcher:
             if comparison.field in TF_FIELDS
         }
         # Cheapest first (one equality each), then the date and address ladders, the names last.
-        cost = {"gender": 0, "upn": 0, "date_of_birth": 1, "address": 2}
+        cost = {"gender": 0, "upn": 0, "middle_names": 0, "date_of_birth": 1, "address": 2}
         self._order = sorted(range(len(COMPARISONS)), key=lambda i: cost.get(COMPARISONS[i].field, 3))
         # A candidate below lower_threshold can neither be shown nor, as runner-up, stop a MATCHED
         # when the best (>= upper_threshold) then leads it by more than ``margin``; with thresholds

@@ -93,6 +93,7 @@ class NormalisedRecord:
     given: Name  # the first given name as sent (all its tokens)
     first_given: str  # its first token: "mary" for "Mary-Anne"
     other_given: frozenset[str]  # other given tokens, middle names, preferred name (joined and tokens)
+    middle: frozenset[str]  # the middle names' tokens alone
     family: Name
     previous_families: tuple[Name, ...]
     given_phonetic: str
@@ -121,8 +122,10 @@ def normalise_record(record: PersonRecord) -> NormalisedRecord:
     given = normalise_name(record.given_name)
     family = normalise_name(record.family_name)
     others: set[str] = set(given.tokens[1:])
-    for extra in (record.middle_names, record.preferred_given_name):
-        if extra and (name := normalise_name(extra)):
+    middle = normalise_name(record.middle_names) if record.middle_names else None
+    preferred = normalise_name(record.preferred_given_name) if record.preferred_given_name else None
+    for name in (middle, preferred):
+        if name:
             others.add(name.joined)
             others.update(name.tokens)
     first_given = given.tokens[0] if given.tokens else ""
@@ -141,6 +144,7 @@ def normalise_record(record: PersonRecord) -> NormalisedRecord:
         given=given,
         first_given=first_given,
         other_given=frozenset(others),
+        middle=frozenset(middle.tokens) if middle else frozenset(),
         family=family,
         previous_families=previous,
         given_phonetic=phonetic(first_given),
@@ -163,6 +167,7 @@ def exchange_names(record: NormalisedRecord) -> NormalisedRecord:
         given=record.family,
         first_given=first_given,
         other_given=record.other_given,
+        middle=record.middle,
         family=record.given,
         previous_families=record.previous_families,
         given_phonetic=phonetic(first_given),

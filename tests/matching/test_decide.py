@@ -31,6 +31,7 @@ def test_sole_clear_leader_is_matched(matcher: ProbabilisticMatcher) -> None:
         "address",
         "gender",
         "upn",
+        "middle_names",
     }
     assert best.match_weight == matcher.config.prior_match_weight + sum(c.weight for c in best.comparisons)
 

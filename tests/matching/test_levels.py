@@ -109,6 +109,20 @@ CASES: list[tuple[str, str, PersonRecord, PersonRecord]] = [
         person(given="Isha", upn="H801200001001"),
         person(given="Isla", upn="B801200005001"),
     ),
+    ("middle_names", "null", person(middle_names="Ming"), BASE),
+    ("middle_names", "agree", person(middle_names="Ming Hao"), person(middle_names="hao")),
+    # Given and middle names swapped: one side's middle name is the other's given name.
+    ("middle_names", "agree", person(given="Ming", middle_names="Zbigniew"), person(middle_names="Ming")),
+    ("middle_names", "similar", person(middle_names="Louise"), person(middle_names="Loiuse")),
+    ("middle_names", "initial", person(middle_names="J"), person(middle_names="James")),
+    ("middle_names", "else", person(middle_names="Ming"), person(middle_names="Hao")),
+    # The address's street with a space typed in or left out.
+    (
+        "address",
+        "street_typo",
+        HOME,
+        person(postcode="", **{**AT_HOME, "address_line1": "Flat 3, 12 Millroad"}),
+    ),
 ]
 
 
