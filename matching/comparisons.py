@@ -285,6 +285,22 @@ def _given_two_typos(a: NormalisedRecord, b: NormalisedRecord, ctx: Context) -> 
     )
 
 
+def _given_short_form(a: NormalisedRecord, b: NormalisedRecord, ctx: Context) -> bool:
+    """One first name of 3+ letters the start of another 3+ letters longer (Sid / Siddharth, Abdi / Abdikarim,
+    Funmi / Funmilayo): the short form a pupil goes by, of a name the nickname lists do not hold.
+    Not across a recorded sex difference (Ali / Alisha twins). Never MATCHED (``review_only``):
+    without a list saying so, it may as well be two children's names."""
+    x, y = a.first_given, b.first_given
+    short, long = (x, y) if len(x) < len(y) else (y, x)
+    return (
+        len(short) >= 3
+        # A name cut short by a letter or two is a typo, for the fuzzy levels (Jessica / Jessic).
+        and len(long) - len(short) > ctx.config.misspelling_max_edits
+        and long.startswith(short)
+        and not _opposite_sexes(a, b)
+    )
+
+
 @lru_cache(maxsize=32_768)
 def spelling_skeleton(name: str) -> str:
     """A name with its doubled letters single: Connor and Conor, Phillip and Philip, Lilly and Lily,
@@ -365,6 +381,9 @@ _GIVEN_AFTER_SWAPS = (
     Level("nickname", _given_nickname),
     Level("initial", _given_initial),
     Level("spelling_variant", _given_spelling),
+    # Before distinct_names: the registry's counts soon know a short form (Sid) and its name
+    # (Siddharth) both as names, and then read them as two children.
+    Level("short_form", _given_short_form),
     # Before the fuzzy levels: twins are often given similar names (Isla / Islay, Cian / Ciaran).
     Level("distinct_names", _given_distinct),
     Level("jaro_winkler_high", _given_jw_high),

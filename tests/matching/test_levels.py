@@ -42,6 +42,7 @@ CASES: list[tuple[str, str, PersonRecord, PersonRecord]] = [
     ("given_name", "phonetic", person(given="Zbgnw"), BASE),
     ("given_name", "jaro_winkler_mid", person(given="Zbygnyew"), BASE),
     ("given_name", "two_typos", person(given="Jaemo"), person(given="James")),
+    ("given_name", "short_form", person(given="Sid"), person(given="Siddharth")),
     ("given_name", "else", person(given="Quentin"), BASE),
     ("family_name", "null", person(family=""), BASE),
     ("family_name", "exact", person(family="wojcik"), BASE),
@@ -198,8 +199,12 @@ def test_name_forms_do_not_link_opposite_sexes(matcher: ProbabilisticMatcher) ->
 
 
 def test_a_longer_name_starting_with_a_short_one_is_not_a_misspelling(matcher: ProbabilisticMatcher) -> None:
-    """Meg / Meghan: Jaro-Winkler 0.88 from the shared prefix, but three letters apart (a twin's name)."""
-    assert _given_level(matcher, person(given="Meg"), person(given="Meghann")) == "else"
+    """Meg / Meghann: Jaro-Winkler 0.88 from the shared prefix, but three letters apart: a short form
+    or a twin's name, which a reviewer tells apart (never MATCHED)."""
+    assert _given_level(matcher, person(given="Meg"), person(given="Meghann")) == "short_form"
+    assert ("given_name", "short_form") in matcher.config.review_only
+    twins = matcher.decide(person(given="Meg", **AT_HOME), [Candidate(1, person(given="Meghann", **AT_HOME))])
+    assert twins.outcome is Outcome.POSSIBLE_MATCH
     assert _given_level(matcher, person(given="Lzly"), person(given="Lily")) == "one_keystroke"
 
 
