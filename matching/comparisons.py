@@ -210,7 +210,18 @@ def _given_alternate(a: NormalisedRecord, b: NormalisedRecord, ctx: Context) -> 
         return False
     if a.given.joined == b.first_given or b.given.joined == a.first_given:
         return True
-    return a.first_given in b.other_given or b.first_given in a.other_given
+    if not (a.first_given in b.other_given or b.first_given in a.other_given):
+        return False
+    return not (_half_crossed(a, b) and _as_twins(a, b, ctx))
+
+
+def _half_crossed(a: NormalisedRecord, b: NormalisedRecord) -> bool:
+    """Both give middle names, and one side's first name is among the other's names while the other's
+    first name is nowhere on this side: Alfie Archie / Luke Alfie-Jay, not a swap (James Robert /
+    Robert James). On twins' records, two children (``twin_names``)."""
+    if not (a.middle and b.middle):
+        return False
+    return (a.first_given in b.other_given) != (b.first_given in a.other_given)
 
 
 def _given_nickname(a: NormalisedRecord, b: NormalisedRecord, ctx: Context) -> bool:
@@ -331,12 +342,24 @@ def _dates_as_twins(a: NormalisedRecord, b: NormalisedRecord, ctx: Context) -> b
     return a.dob == b.dob or _dob_swapped(a, b, ctx) or _dob_one_off(a, b, ctx)
 
 
-def _as_twins(a: NormalisedRecord, b: NormalisedRecord, ctx: Context) -> bool:
-    """Born as twins are, and of one family: the family name agrees, or they live at one house
-    (a twin whose family name changed still shares the house)."""
-    if not _dates_as_twins(a, b, ctx):
-        return False
+def _of_one_family(a: NormalisedRecord, b: NormalisedRecord, ctx: Context) -> bool:
+    """The family name agrees, or they live at one house (a child whose family name changed still
+    shares the house)."""
     return _agrees(_FAMILY_DIRECT, a, b, ctx) or _address_same(a, b, ctx) or _address_unit(a, b, ctx)
+
+
+def _as_twins(a: NormalisedRecord, b: NormalisedRecord, ctx: Context) -> bool:
+    """Born as twins are, and of one family."""
+    return _dates_as_twins(a, b, ctx) and _of_one_family(a, b, ctx)
+
+
+def _rhyme(x: str, y: str) -> bool:
+    """Names of 3+ letters that differ only in their first letter, or by a letter before it (Riya /
+    Priya, Ella / Bella, Harry / Larry): how twins are named, whether or not a dictionary holds both,
+    and not how names are mistyped (a name's first letter is the one least often wrong)."""
+    if min(len(x), len(y)) < 3:
+        return False
+    return x[1:] == y or y[1:] == x or (x[0] != y[0] and x[1:] == y[1:])
 
 
 def _given_twin_names(a: NormalisedRecord, b: NormalisedRecord, ctx: Context) -> bool:
@@ -352,6 +375,11 @@ def _given_twin_names(a: NormalisedRecord, b: NormalisedRecord, ctx: Context) ->
     use."""
     x, y = a.first_given, b.first_given
     most = ctx.config.misspelling_max_edits
+    if _half_crossed(a, b) and _as_twins(a, b, ctx):
+        return True
+    if _rhyme(x, y) and _of_one_family(a, b, ctx):
+        # Rhyming names are given to brothers and sisters as well as twins (Darius / Marius).
+        return True
     if x != y and _opposite_sexes(a, b):
         # A boy and a girl of one family born together are given related names that no dictionary
         # may hold (Oliwer / Oliwia, Zihan / Zi Xuan): a close name with the sexes disagreeing is
@@ -369,7 +397,7 @@ def _given_twin_names(a: NormalisedRecord, b: NormalisedRecord, ctx: Context) ->
     if close and spelling_skeleton(x) == spelling_skeleton(y):
         return False
     if close:
-        names = ctx.is_real_given_name(x) and ctx.is_real_given_name(y)
+        names = (ctx.is_real_given_name(x) and ctx.is_real_given_name(y)) or _rhyme(x, y)
     else:
         names = ctx.is_birth_name(x) and ctx.is_birth_name(y) and ctx.given_variants.are_variants(x, y)
     return names and _as_twins(a, b, ctx)
@@ -693,12 +721,12 @@ def _middle_null(a: NormalisedRecord, b: NormalisedRecord, ctx: Context) -> bool
 
 
 def _middle_agree(a: NormalisedRecord, b: NormalisedRecord, ctx: Context) -> bool:
-    """A middle name in common, or one side's middle name is the other's given name (given and
-    middle names swapped, or one school using the middle name as the given one)."""
+    """A middle name in common, or given and middle names swapped (each side's middle name the
+    other's given name)."""
     x, y = a.middle, b.middle
     if not x.isdisjoint(y):
         return True
-    return not x.isdisjoint(b.given.tokens) or not y.isdisjoint(a.given.tokens)
+    return not x.isdisjoint(b.given.tokens) and not y.isdisjoint(a.given.tokens)
 
 
 def _middle_initial(a: NormalisedRecord, b: NormalisedRecord, ctx: Context) -> bool:
@@ -715,6 +743,12 @@ def _middle_similar(a: NormalisedRecord, b: NormalisedRecord, ctx: Context) -> b
     return any(_jw(t, u) >= high for t in a.middle for u in b.middle)
 
 
+def _middle_twins(a: NormalisedRecord, b: NormalisedRecord, ctx: Context) -> bool:
+    """Wholly different middle names on records born as twins are and of one family: twins given one
+    first name and told apart by the second (Mohammed Ali / Mohammed Arham), never MATCHED."""
+    return _as_twins(a, b, ctx)
+
+
 # Two middle names both given and wholly different are how two namesakes (Wei Ming / Wei Hao Chen)
 # differ; the same middle name is a little evidence of one person.
 MIDDLE_NAMES = Comparison(
@@ -724,6 +758,7 @@ MIDDLE_NAMES = Comparison(
         Level("agree", _middle_agree),
         Level("similar", _middle_similar),
         Level("initial", _middle_initial),
+        Level("twins_middles", _middle_twins),
     ),
 )
 

@@ -118,6 +118,8 @@ DEFAULT_LEVELS: Mapping[str, Mapping[str, MU]] = MappingProxyType(
             "agree": (0.85, 0.05),
             "similar": (0.05, 0.005),
             "initial": (0.04, 0.05),
+            # Born as twins, one family, middle names wholly different: never MATCHED (review_only).
+            "twins_middles": (0.05, 0.89),
             "else": (0.05, 0.89),
         },
     }
@@ -172,6 +174,7 @@ class MatcherConfig:
             ("given_name", "twin_names"),
             ("given_name", "two_typos"),
             ("given_name", "short_form"),
+            ("middle_names", "twins_middles"),
             ("date_of_birth", "different_date"),
             ("upn", "different_children"),
         }
@@ -186,6 +189,18 @@ class MatcherConfig:
     # `upper_threshold`: below it, a reviewer decides.
     unplaced_levels: frozenset[tuple[str, str]] = frozenset({("address", "else"), ("address", "area")})
     unplaced_upper_threshold: float = 9.0
+    # So is a learner found by name in the same place but not the same house, with a birth date
+    # close but not the same: a common name clusters by place (Patel in Birmingham, Campbell in
+    # Glasgow) far more than its national share says, so two such pupils born weeks apart in one
+    # town are namesakes as often as one pupil with a mistyped date who moved house. MATCHED needs
+    # `unplaced_upper_threshold` for such a pair (a date level below with an address level here).
+    nearby_levels: frozenset[tuple[str, str]] = frozenset(
+        {("address", "same_street"), ("address", "postcode_sector"), ("address", "district_or_town")}
+    )
+    inexact_date_levels: frozenset[tuple[str, str]] = frozenset(
+        ("date_of_birth", level)
+        for level in ("day_month_swapped", "one_off", "year_off", "within_month", "two_digits")
+    )
 
     def weight(self, field_name: str, level: str) -> float:
         m, u = self.levels[field_name][level]

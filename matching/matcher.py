@@ -251,7 +251,9 @@ class ProbabilisticMatcher:
         lookalike = not levels.isdisjoint(config.lookalike_levels)
         runner_up = scored[1].match_weight if len(scored) > 1 else -math.inf
         upper = config.upper_threshold
-        if not levels.isdisjoint(config.unplaced_levels):
+        if not levels.isdisjoint(config.unplaced_levels) or (
+            not levels.isdisjoint(config.nearby_levels) and not levels.isdisjoint(config.inexact_date_levels)
+        ):
             upper = max(upper, config.unplaced_upper_threshold)
         # Exactly one candidate above the upper threshold, clearly ahead of the next; else never auto-link.
         if (

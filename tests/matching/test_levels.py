@@ -116,7 +116,9 @@ CASES: list[tuple[str, str, PersonRecord, PersonRecord]] = [
     ("middle_names", "agree", person(given="Ming", middle_names="Zbigniew"), person(middle_names="Ming")),
     ("middle_names", "similar", person(middle_names="Louise"), person(middle_names="Loiuse")),
     ("middle_names", "initial", person(middle_names="J"), person(middle_names="James")),
-    ("middle_names", "else", person(middle_names="Ming"), person(middle_names="Hao")),
+    # Born the same day to one family, told apart by the middle name (twins named Mohammed).
+    ("middle_names", "twins_middles", person(middle_names="Ming"), person(middle_names="Hao")),
+    ("middle_names", "else", person(middle_names="Ming", dob=date(2008, 1, 2)), person(middle_names="Hao")),
     # The address's street with a space typed in or left out.
     (
         "address",

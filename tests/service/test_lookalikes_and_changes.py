@@ -67,6 +67,45 @@ def test_a_boy_and_girl_twin_with_names_no_dictionary_holds_are_never_matched(
     assert again.learner.uln != first.learner.uln
 
 
+def test_twins_given_one_first_name_and_told_apart_by_the_middle_name_are_never_matched(api: Api) -> None:
+    mohammed: dict[str, Any] = {"given_name": "Mohammed", "family_name": "Sheikh", "gender": pb.GENDER_MALE}
+    first = _register(api, middle_names="Ali", **mohammed, **HOME)
+    twin = _register(api, middle_names="Arham", **mohammed, **HOME)
+    assert twin.outcome in (NEW, POSSIBLE)
+    assert twin.learner.uln != first.learner.uln
+
+
+@pytest.mark.parametrize(
+    ("registered", "other", "date_of_birth"),
+    [
+        ("Priya", "Riya", "2011-03-14"),  # twins with rhyming names, one no dictionary holds
+        ("Marius", "Darius", "2010-03-13"),  # a brother a year and a day older
+    ],
+)
+def test_rhyming_names_in_one_family_are_never_matched(
+    api: Api, registered: str, other: str, date_of_birth: str
+) -> None:
+    first = _register(api, given_name=registered, **HOME)
+    again = _register(api, given_name=other, date_of_birth=date_of_birth, **HOME)
+    assert again.outcome in (NEW, POSSIBLE)
+    assert again.learner.uln != first.learner.uln
+
+
+def test_a_namesake_in_the_same_town_born_a_month_apart_is_not_matched(api: Api) -> None:
+    """Two Ryan Campbells in one town, on other streets, born a month apart (the day and month of one
+    date the other's, swapped): a reviewer decides; the same pupil at the same house with the date
+    swapped is matched."""
+    ryan: dict[str, Any] = {"given_name": "Ryan", "family_name": "Campbell", "gender": pb.GENDER_MALE}
+    first = _register(api, date_of_birth="2010-03-04", **ryan, **HOME)
+    elsewhere = {"address_line1": "146 Forest View", "town": "Leeds", "postcode": "LS6 4QT"}
+    namesake = _register(api, date_of_birth="2010-04-03", **ryan, **elsewhere)
+    assert namesake.outcome in (NEW, POSSIBLE)
+    assert namesake.learner.uln != first.learner.uln
+    typo = _register(api, date_of_birth="2010-04-03", **ryan, **HOME)
+    assert typo.outcome == MATCHED
+    assert typo.learner.uln == first.learner.uln
+
+
 def test_namesakes_born_the_same_day_with_different_middle_names_are_not_matched(api: Api) -> None:
     """Wei Ming Chen in Coventry and Wei Hao Chen in Leeds, born the same day: the two middle names
     tell them apart; the same middle name written as an initial still finds the ULN."""
