@@ -33,6 +33,20 @@ def _register(api: Api, **details: Any) -> reg_pb.RegisterLearnerResponse:
     return response
 
 
+def _namesake_apart_pupil_found(
+    api: Api, pupil: dict[str, Any], *, namesake: dict[str, Any], again: dict[str, Any]
+) -> None:
+    """The pupil is registered; the namesake is not given the pupil's ULN; the pupil sent again is."""
+    first = _register(api, **pupil)
+    assert first.outcome == NEW
+    other = _register(api, **namesake)
+    assert other.outcome in (NEW, POSSIBLE)
+    assert other.learner.uln != first.learner.uln
+    found = _register(api, **again)
+    assert found.outcome == MATCHED
+    assert found.learner.uln == first.learner.uln
+
+
 def _candidate_ulns(response: reg_pb.RegisterLearnerResponse) -> set[str]:
     return {c.learner.uln for c in response.candidates}
 
@@ -96,14 +110,13 @@ def test_a_namesake_in_the_same_town_born_a_month_apart_is_not_matched(api: Api)
     date the other's, swapped): a reviewer decides; the same pupil at the same house with the date
     swapped is matched."""
     ryan: dict[str, Any] = {"given_name": "Ryan", "family_name": "Campbell", "gender": pb.GENDER_MALE}
-    first = _register(api, date_of_birth="2010-03-04", **ryan, **HOME)
     elsewhere = {"address_line1": "146 Forest View", "town": "Leeds", "postcode": "LS6 4QT"}
-    namesake = _register(api, date_of_birth="2010-04-03", **ryan, **elsewhere)
-    assert namesake.outcome in (NEW, POSSIBLE)
-    assert namesake.learner.uln != first.learner.uln
-    typo = _register(api, date_of_birth="2010-04-03", **ryan, **HOME)
-    assert typo.outcome == MATCHED
-    assert typo.learner.uln == first.learner.uln
+    _namesake_apart_pupil_found(
+        api,
+        {"date_of_birth": "2010-03-04", **ryan, **HOME},
+        namesake={"date_of_birth": "2010-04-03", **ryan, **elsewhere},
+        again={"date_of_birth": "2010-04-03", **ryan, **HOME},
+    )
 
 
 def test_namesakes_born_the_same_day_with_different_middle_names_are_not_matched(api: Api) -> None:
@@ -112,14 +125,12 @@ def test_namesakes_born_the_same_day_with_different_middle_names_are_not_matched
     leeds = {"address_line1": "150 Hawthorn Road", "town": "Leeds", "postcode": "LS11 1GL"}
     coventry = {"address_line1": "5 Harehills Street", "town": "Coventry", "postcode": "CV1 8PJ"}
     chen: dict[str, Any] = {"given_name": "Wei", "family_name": "Chen", "gender": pb.GENDER_MALE}
-    first = _register(api, middle_names="Hao", **chen, **leeds)
-    assert first.outcome == NEW
-    namesake = _register(api, middle_names="Ming", **chen, **coventry)
-    assert namesake.outcome in (NEW, POSSIBLE)
-    assert namesake.learner.uln != first.learner.uln
-    again = _register(api, middle_names="H", **chen, **leeds)
-    assert again.outcome == MATCHED
-    assert again.learner.uln == first.learner.uln
+    _namesake_apart_pupil_found(
+        api,
+        {"middle_names": "Hao", **chen, **leeds},
+        namesake={"middle_names": "Ming", **chen, **coventry},
+        again={"middle_names": "H", **chen, **leeds},
+    )
 
 
 def test_a_sibling_at_the_same_house_is_new(api: Api) -> None:
