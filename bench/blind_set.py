@@ -14,7 +14,7 @@ fresh ``lrs-server serve`` on a temporary SQLite file with the real ``lrs-school
 1. A seeded population of households in UK towns, with hand-made name lists (English, Welsh, Irish,
    Scottish, Polish, Romanian, Lithuanian, Pakistani, Bangladeshi, Indian, Nigerian, Ghanaian, Somali,
    Chinese, Portuguese), streets and postcodes whose outward codes belong to their town. Pupils are born
-   2008-2012 and at least 14 on the day of the run (the server refuses younger learners). Households
+   2008-2012 and at least 14 on 2026-12-03 (``SET_DAY``; the server refuses younger learners). Households
    hold siblings (same family name and address, different given names and dates), twins (same date,
    different given names, some of them similar-looking: Ella/Ellie, Leo/Leon, Mia/Maya, Isla/Isaac,
    Taiwo/Kehinde, Hassan/Hussain...; Aiden/Aidan and Jayden/Jaden are judged spellings of one name, so
@@ -58,6 +58,7 @@ EARLIEST_BIRTH = date(1900, 1, 1)  # the server refuses earlier dates
 PUPIL_FIRST_BIRTH = date(2008, 1, 1)
 PUPIL_LAST_BIRTH = date(2012, 12, 31)
 SCHOOL_A, SCHOOL_B = "BLIND-SCHOOL-A", "BLIND-SCHOOL-B"
+SET_DAY = date(2026, 12, 3)  # the day the pupils' ages are worked out from (see main)
 TRUTH_COLUMNS = ("File", "MISIdentifier", "Person", "Category", "Kind", "Related")
 
 # ============================================================================================ name lists
@@ -1999,7 +2000,9 @@ def main(argv: Sequence[str] | None = None) -> None:
     )
     run.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)
-    world = build_population(args.people, args.seed, date.today())
+    # A fixed day, not today: a seed makes the same files on any later day (everyone born by it is
+    # at least MINIMUM_AGE then, and older later), so figures can be reproduced.
+    world = build_population(args.people, args.seed, min(SET_DAY, date.today()))
     file_a, file_b = build_files(world, args.reregister)
     with tempfile.TemporaryDirectory(prefix="lrs-blind-files-") as scratch:
         out = args.out or Path(scratch)

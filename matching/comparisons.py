@@ -364,9 +364,8 @@ def _rhyme(x: str, y: str) -> bool:
 
 def _given_twin_names(a: NormalisedRecord, b: NormalisedRecord, ctx: Context) -> bool:
     """Two different given names that could both be names a child is given, one or two letters
-    apart (Ella / Ellie, Leo / Leon, Amalia / Amelia, Kai / Kaia, Omar / Amar), or two birth names
-    that are forms of one another (Alfie / Alfred), on records born as twins are and of one family:
-    the signature of twins.
+    apart (Ella / Ellie, Leo / Leon, Amalia / Amelia, Kai / Kaia, Omar / Amar), on records born as
+    twins are and of one family: the signature of twins (forms of one birth name are ``name_forms``).
 
     Family name, birth date, address and sex together outweigh anything a given name can say short
     of a hard negative, so such a pair is never MATCHED (``MatcherConfig.review_only``): a reviewer
@@ -396,16 +395,35 @@ def _given_twin_names(a: NormalisedRecord, b: NormalisedRecord, ctx: Context) ->
     close = jellyfish.damerau_levenshtein_distance(x, y) <= most
     if close and spelling_skeleton(x) == spelling_skeleton(y):
         return False
-    if close:
-        names = (ctx.is_real_given_name(x) and ctx.is_real_given_name(y)) or _rhyme(x, y)
-    else:
-        names = ctx.is_birth_name(x) and ctx.is_birth_name(y) and ctx.given_variants.are_variants(x, y)
+    if not close:
+        return False
+    names = (ctx.is_real_given_name(x) and ctx.is_real_given_name(y)) or _rhyme(x, y)
     return names and _as_twins(a, b, ctx)
+
+
+def _given_name_forms(a: NormalisedRecord, b: NormalisedRecord, ctx: Context) -> bool:
+    """Two birth names that are forms of one another (William / Billy, Thomas / Tommy, Alfred / Alfie)
+    on records born as twins are and of one family: one pupil going by the short form far more often
+    than twins given both, but a reviewer decides (never MATCHED). Not a look-alike: a school that
+    changes its own row from Joshua to Josh is describing the same pupil. Not across a recorded sex
+    difference (Sam / Samantha twins: ``twin_names`` or ``distinct_names``)."""
+    x, y = a.first_given, b.first_given
+    return (
+        x != y
+        and not _opposite_sexes(a, b)
+        # Forms a letter or two apart (Josh / Joshua) are twin_names: twins are named so.
+        and jellyfish.damerau_levenshtein_distance(x, y) > ctx.config.misspelling_max_edits
+        and ctx.is_birth_name(x)
+        and ctx.is_birth_name(y)
+        and ctx.given_variants.are_variants(x, y)
+        and _as_twins(a, b, ctx)
+    )
 
 
 _GIVEN_AFTER_SWAPS = (
     Level("alternate_name", _given_alternate),
     Level("twin_names", _given_twin_names),
+    Level("name_forms", _given_name_forms),
     Level("nickname", _given_nickname),
     Level("initial", _given_initial),
     Level("spelling_variant", _given_spelling),

@@ -30,6 +30,10 @@ DEFAULT_LEVELS: Mapping[str, Mapping[str, MU]] = MappingProxyType(
             # birth date agreeing: how twins differ, and rarely how one pupil is re-registered.
             # Never MATCHED (review_only); mildly against, so it reaches review only with the address.
             "twin_names": (0.005, 0.05),
+            # Forms of one birth name (Joshua / Josh) on twins' records: how a pupil re-registered
+            # under the name they go by looks, and rarely how twins are named. Never MATCHED
+            # (review_only), but for a match, so that a pupil who also moved reaches a reviewer.
+            "name_forms": (0.02, 0.01),
             "nickname": (0.05, 0.002),
             # Conor / Connor: a re-registration in 50; strangers with two spellings of one name are
             # about as rare as strangers with a name and its nickname.
@@ -174,6 +178,7 @@ class MatcherConfig:
             ("given_name", "twin_names"),
             ("given_name", "two_typos"),
             ("given_name", "short_form"),
+            ("given_name", "name_forms"),
             ("middle_names", "twins_middles"),
             ("date_of_birth", "different_date"),
             ("upn", "different_children"),

@@ -37,6 +37,8 @@ CASES: list[tuple[str, str, PersonRecord, PersonRecord]] = [
     ("given_name", "distinct_names", person(given="Harry"), person(given="Thomas")),
     # Two recognised names a letter or two apart, same family name and birth date: twins' names.
     ("given_name", "twin_names", person(given="Ella"), person(given="Ellie")),
+    # Forms of one birth name on twins' records: one pupil by the name they go by, or twins.
+    ("given_name", "name_forms", person(given="Billy"), person(given="William")),
     ("given_name", "jaro_winkler_high", person(given="Zbignief"), BASE),
     ("given_name", "one_keystroke", person(given="Amh"), person(given="Amy")),
     ("given_name", "phonetic", person(given="Zbgnw"), BASE),
