@@ -310,3 +310,34 @@ def test_registering_one_learner_under_an_mis_identifier_of_another_is_failed_pr
     assert (got.code, got.reason) == (grpc.StatusCode.FAILED_PRECONDITION, "MIS_IDENTIFIER_CONFLICT")
     assert got.fields == {"mis_identifier": "MIS_IDENTIFIER_CONFLICT"}
     assert learner_count(api.engine) == 1
+
+
+def test_a_changed_row_giving_the_name_the_pupil_goes_by_updates_and_a_twins_name_is_refused(
+    api: Api, school: Client, tmp_path: Path
+) -> None:
+    """William -> Billy in the school's own row (forms of one birth name) is the same pupil; Ella ->
+    Ellie (two names a letter apart, the twins' signature) is someone else."""
+    rows = list(generate_learners(6, seed=21))
+    rows[1] = dataclasses.replace(rows[1], given_name="William", gender="male")
+    rows[2] = dataclasses.replace(rows[2], given_name="Ella", gender="female")
+    source = write_file(tmp_path / "in.csv", rows)
+    register(school, source, tmp_path / "first.csv")
+    first = ulns(tmp_path / "first.csv")
+    billy = dataclasses.replace(rows[1], given_name="Billy")
+    ellie = dataclasses.replace(rows[2], given_name="Ellie")
+    changed = write_file(tmp_path / "changed.csv", [rows[0], billy, ellie, *rows[3:]])
+    register(school, changed, tmp_path / "second.csv")
+    by_mis = {row["MISIdentifier"]: row for row in check_results(changed, tmp_path / "second.csv")}
+    assert (by_mis[billy.mis_identifier]["Outcome"], by_mis[billy.mis_identifier]["ULN"]) == (
+        "MATCHED",
+        first[billy.mis_identifier],
+    )
+    assert (by_mis[ellie.mis_identifier]["Outcome"], by_mis[ellie.mis_identifier]["Reason"]) == (
+        "REJECTED",
+        "MIS_IDENTIFIER_CONFLICT",
+    )
+    with api.engine.connect() as c:
+        given = c.execute(
+            text("SELECT given_name FROM learner WHERE uln = :uln"), {"uln": first[billy.mis_identifier]}
+        ).scalar_one()
+    assert given == "Billy"
