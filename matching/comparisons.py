@@ -405,7 +405,7 @@ def _given_name_forms(a: NormalisedRecord, b: NormalisedRecord, ctx: Context) ->
     """Two birth names that are forms of one another (William / Billy, Thomas / Tommy, Alfred / Alfie)
     on records born as twins are and of one family: one pupil going by the short form far more often
     than twins given both, but a reviewer decides (never MATCHED). Not a look-alike: a school that
-    changes its own row from Joshua to Josh is describing the same pupil. Not across a recorded sex
+    changes its own row from William to Billy is describing the same pupil. Not across a recorded sex
     difference (Sam / Samantha twins: ``twin_names`` or ``distinct_names``)."""
     x, y = a.first_given, b.first_given
     return (
