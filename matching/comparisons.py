@@ -395,10 +395,18 @@ def _given_twin_names(a: NormalisedRecord, b: NormalisedRecord, ctx: Context) ->
     close = jellyfish.damerau_levenshtein_distance(x, y) <= most
     if close and spelling_skeleton(x) == spelling_skeleton(y):
         return False
-    if not close:
+    if not close or _short_form_of(x, y, ctx):
         return False
     names = (ctx.is_real_given_name(x) and ctx.is_real_given_name(y)) or _rhyme(x, y)
     return names and _as_twins(a, b, ctx)
+
+
+def _short_form_of(x: str, y: str, ctx: Context) -> bool:
+    """Listed forms of one name of which one is not itself a birth name (Josh / Joshua, Lexi /
+    Alexis): a pupil's short form, which parents do not give one twin beside the other's full name
+    (a nickname, as Seb / Sebastian is). Ella / Ellie, Leo / Leon, both birth names, are how twins
+    are named."""
+    return ctx.given_variants.are_variants(x, y) and not (ctx.is_birth_name(x) and ctx.is_birth_name(y))
 
 
 def _given_name_forms(a: NormalisedRecord, b: NormalisedRecord, ctx: Context) -> bool:
@@ -411,7 +419,7 @@ def _given_name_forms(a: NormalisedRecord, b: NormalisedRecord, ctx: Context) ->
     return (
         x != y
         and not _opposite_sexes(a, b)
-        # Forms a letter or two apart (Josh / Joshua) are twin_names: twins are named so.
+        # Forms a letter or two apart that are both birth names (Ella / Ellie) are twin_names.
         and jellyfish.damerau_levenshtein_distance(x, y) > ctx.config.misspelling_max_edits
         and ctx.is_birth_name(x)
         and ctx.is_birth_name(y)

@@ -32,6 +32,8 @@ CASES: list[tuple[str, str, PersonRecord, PersonRecord]] = [
     ),
     ("given_name", "alternate_name", person(given="Piotr", middle_names="Zbigniew"), BASE),
     ("given_name", "nickname", person(given="Bill"), person(given="William")),
+    # A listed short form that is no birth name, a letter or two from the name: a nickname, not twins.
+    ("given_name", "nickname", person(given="Josh", **AT_HOME), person(given="Joshua", **AT_HOME)),
     ("given_name", "spelling_variant", person(given="Connor"), person(given="Conor")),
     ("given_name", "initial", person(given="Z"), BASE),
     ("given_name", "distinct_names", person(given="Harry"), person(given="Thomas")),
