@@ -117,6 +117,24 @@ class Comparison:
                 return level.name
         return self.otherwise
 
+    def level_reaching(
+        self,
+        a: NormalisedRecord,
+        b: NormalisedRecord,
+        ctx: Context,
+        best_from: tuple[float, ...],
+        need: float,
+    ) -> str | None:
+        """``level``, or None as soon as no level left to try (``best_from[i]``: the most levels i..
+        and ``otherwise`` can weigh) could weigh ``need`` bits: the caller drops the pair whatever
+        the level, so its costlier predicates are never asked."""
+        for index, level in enumerate(self.levels):
+            if best_from[index] < need:
+                return None
+            if level.applies(a, b, ctx):
+                return level.name
+        return self.otherwise
+
     @property
     def level_names(self) -> tuple[str, ...]:
         return (*(level.name for level in self.levels), self.otherwise)

@@ -39,6 +39,14 @@ def _terms(record: NormalisedRecord) -> dict[str, str]:
     return {field: value for field in TF_FIELDS if (value := _tf_value(record, field))}
 
 
+def _dropped(ctx: Context, presumed: bool) -> tuple[FieldComparison, ...] | None:
+    """None, for a pair below the floor; an answer presumed for its swap check is not left for other
+    pairs to read."""
+    if presumed:
+        ctx.last_swap.clear()
+    return None
+
+
 def probability(match_weight: float) -> float:
     """Posterior probability of a match from the total weight (log2 odds, prior included)."""
     if match_weight < -60:
@@ -84,15 +92,34 @@ class ProbabilisticMatcher:
             for comparison in COMPARISONS
             if comparison.field in TF_FIELDS
         }
+        # Per comparison, the most its levels from the i-th on (and ``otherwise``) can weigh: a
+        # comparison stops trying levels once none left could keep the pair above the floor.
+        self._best_from = {
+            comparison.field: tuple(
+                max(self._level_ceiling(comparison.field, name) for name in comparison.level_names[i:])
+                for i in range(len(comparison.levels))
+            )
+            for comparison in COMPARISONS
+        }
+        # Names exchanged with one also changed weigh both name fields at ``swapped_varied``; when
+        # even that could not lift a pair to the floor, the (costly) check is presumed false, and
+        # made only should the pair stay above the floor without it (see _compare).
+        self._swap_weight = sum(self._weights[(field, "swapped_varied")] for field in TF_FIELDS)
         # Cheapest first (one equality each), then the date and address ladders, the names last.
         cost = {"gender": 0, "upn": 0, "middle_names": 0, "date_of_birth": 1, "address": 2}
         self._order = sorted(range(len(COMPARISONS)), key=lambda i: cost.get(COMPARISONS[i].field, 3))
+        self._first_name = next(i for i in self._order if COMPARISONS[i].field in TF_FIELDS)
+        assert all(COMPARISONS[i].field in TF_FIELDS for i in self._order[-len(TF_FIELDS) :])
         # A candidate below lower_threshold can neither be shown nor, as runner-up, stop a MATCHED
         # when the best (>= upper_threshold) then leads it by more than ``margin``; with thresholds
         # closer than that, every candidate is scored in full.
         config = self.config
         exact_without = config.upper_threshold - config.lower_threshold >= config.margin
         self._decide_floor = config.lower_threshold if exact_without else -math.inf
+
+    def _level_ceiling(self, field: str, level: str) -> float:
+        weight = self._weights[(field, level)]
+        return max(weight, self._tf_ceiling(field)) if level == "exact" else weight
 
     def _tf_ceiling(self, field: str) -> float:
         if field not in TF_FIELDS:
@@ -124,7 +151,12 @@ class ProbabilisticMatcher:
         return math.log2(self.config.m(field, "exact") / max(share, self.config.tf_u_floor))
 
     def _compare(
-        self, a: NormalisedRecord, b: NormalisedRecord, ctx: Context, floor: float = -math.inf
+        self,
+        a: NormalisedRecord,
+        b: NormalisedRecord,
+        ctx: Context,
+        floor: float = -math.inf,
+        presume_no_swap: bool = True,
     ) -> tuple[FieldComparison, ...] | None:
         """Each comparison's level and weight, in COMPARISONS order; None as soon as the pair cannot
         reach ``floor`` bits (prior included) whatever the comparisons not yet made find."""
@@ -140,9 +172,20 @@ class ProbabilisticMatcher:
             if a.family.joined != b.family.joined:
                 ceiling["family_name"] = self._inexact_ceiling["family_name"]
         reachable = self.config.prior_match_weight + sum(ceiling.values())
+        presumed = False
         for index in self._order:
             comparison = COMPARISONS[index]
-            level = comparison.level(a, b, ctx)
+            if presume_no_swap and index == self._first_name:
+                # The names come last: every other field is weighed. Were the names exchanged and
+                # varied, the pair would still fall short, so ``swapped_varied`` is taken as false.
+                rest = reachable - ceiling["given_name"] - ceiling["family_name"]
+                if rest + self._swap_weight < floor - _ROUNDING:
+                    ctx.last_swap[:] = [(a, b, False)]
+                    presumed = True
+            need = floor - _ROUNDING - (reachable - ceiling[comparison.field])
+            level = comparison.level_reaching(a, b, ctx, self._best_from[comparison.field], need)
+            if level is None:
+                return _dropped(ctx, presumed)
             if use_tf and level == "exact" and comparison.field in TF_FIELDS:
                 assert frequencies is not None
                 value = _tf_value(a, comparison.field)
@@ -153,7 +196,11 @@ class ProbabilisticMatcher:
                 weight = at_level.weight
             reachable += weight - ceiling[comparison.field]
             if reachable < floor - _ROUNDING:
-                return None
+                return _dropped(ctx, presumed)
+        if presumed:
+            # Above the floor without the swap check: make it, and weigh the names again.
+            ctx.last_swap.clear()
+            return self._compare(a, b, ctx, floor, presume_no_swap=False)
         given, family = found[0], found[1]
         if use_tf and family.level == "exact" and given.weight > 0:
             penalty = self._name_dependence(total)

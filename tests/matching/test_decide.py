@@ -266,6 +266,44 @@ def test_decisions_near_the_thresholds_are_unchanged_by_the_shortcut(
     assert _same_decision(matcher.decide(query, candidates, _POOL_FREQUENCIES), full)
 
 
+def _varied(name: str) -> str:
+    """A typo of ``name`` (its last letter doubled): close enough for a positive name level."""
+    return name + name[-1]
+
+
+@pytest.mark.parametrize("days", [0, 1, 40, 365 * 3, 4000])
+@pytest.mark.parametrize("where", ["same", "district", "elsewhere", "none"])
+def test_exchanged_and_varied_names_are_decided_as_when_scored_in_full(days: int, where: str) -> None:
+    """decide() takes ``swapped_varied`` as false, without working it out, for a pair that even that
+    level could not lift to the lower threshold, and works it out when the pair stays above the
+    threshold without it. Candidates here read the query's names the other way round (one varied)
+    beside strangers, at dates and addresses that put them on both sides of the threshold: the
+    outcome and every candidate shown, with its levels and weights, must be those of scoring in full."""
+    matcher = default_matcher()
+    swapped_seen = 0
+    for query in _POOL[:150]:
+        postcode = {"same": query.postcode, "district": query.postcode[:-2] + "ZZ", "none": ""}.get(
+            where, "ZZ1 1ZZ"
+        )
+        others = [
+            replace(query, given_name=query.family_name, family_name=_varied(query.given_name)),
+            replace(query, given_name=_varied(query.family_name), family_name=query.given_name),
+            replace(query, given_name=query.family_name, family_name="Zzyzx"),
+        ]
+        born = query.date_of_birth + timedelta(days=days)
+        candidates = [
+            Candidate(i, replace(c, date_of_birth=born, postcode=postcode)) for i, c in enumerate(others)
+        ]
+        full = matcher.score(query, candidates, _POOL_FREQUENCIES)
+        swapped_seen += sum(
+            any(c.level == "swapped_varied" for c in s.comparisons) for s in full if s.match_weight >= -4
+        )
+        decided = matcher.decide(query, candidates, _POOL_FREQUENCIES)
+        assert _same_decision(decided, matcher.decide_scored(full))
+    if days == 0 and where == "same":
+        assert swapped_seen > 100  # the level is reached where it matters, not presumed away
+
+
 class _OnlyDeclared:
     """Counts for the declared terms only: any other lookup fails the test."""
 
