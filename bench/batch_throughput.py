@@ -204,9 +204,12 @@ def run(
         write_synthetic_lrb(str(source), rows, seed=seed)
         address, server = stack.enter_context(serving(db))
         cpu_before = _cpu_seconds(server.pid)
+        user_before, system_before = cpu_times(server.pid)
         profiler = _profile(server.pid, profile) if profile else None
         new = _register(address, token, source, directory / "results-new.csv")
         cpu_new = _cpu_seconds(server.pid) - cpu_before
+        user_after, system_after = cpu_times(server.pid)
+        user_new, system_new = user_after - user_before, system_after - system_before
         if profiler is not None:
             profiler.send_signal(signal.SIGINT)
             profiler.wait(timeout=60)
@@ -225,6 +228,8 @@ def run(
         "new_rows_per_second": new["wall_rows_per_second"],
         "new_ratio_to_raw_grpc": round(new["wall_rows_per_second"] / raw, 3),
         "server_cpu_ms_per_new_row": round(cpu_new * 1000 / rows, 3),
+        "server_user_ms_per_new_row": round(user_new * 1000 / rows, 3),
+        "server_system_ms_per_new_row": round(system_new * 1000 / rows, 3),
         "client_cpu_ms_per_new_row": new["client_cpu_ms_per_row"],
         "server_peak_rss_mb": round(server_peak / 2**20, 1),
         "client_peak_rss_mb": max(new["client_peak_rss_mb"], (again or new)["client_peak_rss_mb"]),
