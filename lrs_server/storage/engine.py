@@ -15,6 +15,7 @@ from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 
 DEFAULT_DATA_DIR = Path("data")
 SQLITE_AUTOCHECKPOINT_PAGES = 16_384  # 64 MiB of WAL at 4 KiB pages
+SQLITE_CACHE_KIB = 65_536  # page cache a connection may fill (SQLite's default: 2,000 KiB)
 
 
 def default_url() -> str:
@@ -99,6 +100,10 @@ def _sqlite_engine(url: str, database: str | None) -> Engine:
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA synchronous=FULL")
         cursor.execute("PRAGMA busy_timeout=60000")
+        # A page cache the size of a registry's upper index levels, not SQLite's 2 MiB default: each
+        # new learner adds ~11 blocking keys at random places in an index of ~11M entries at 1M
+        # learners, and with 2 MiB every insert re-read its path from the operating system.
+        cursor.execute(f"PRAGMA cache_size=-{SQLITE_CACHE_KIB}")
         # A committing writer checkpoints only once the WAL is this large; below it the server's
         # WalCheckpointer copies pages back off the request path (a checkpoint ends in an fsync,
         # which at SQLite's default of 1,000 pages landed on every batch chunk's commit and on one
