@@ -5,6 +5,9 @@ A school writes one address many ways: "12 Mill Rd", "12, Mill Road", "Flat 3, 1
 
 * ``numbers``: every number on lines 1 and 2 (house and flat numbers, "12a" kept whole), as a set,
   so that the flat written on line 1 or on line 2 reads the same;
+* ``house``: the number just before the street's name ("Flat 10, 1 Grange Lane": 1), '' when the
+  line gives none, so that a flat number that happens to be another address's house number does
+  not make the two one house;
 * ``street``: line 1's words (line 2's when line 1 has none, e.g. "Flat 3" / "12 Mill Road"), with
   thoroughfare abbreviations spelt out (Rd -> road, St -> street at the end, saint at the start)
   and flat words ("flat", "apartment", "unit") dropped;
@@ -74,6 +77,7 @@ class Address:
     numbers: frozenset[str]
     street: str
     town: str
+    house: str = ""
 
     def __bool__(self) -> bool:
         return bool(self.numbers or self.street or self.town)
@@ -82,9 +86,25 @@ class Address:
 EMPTY_ADDRESS = Address(frozenset(), "", "")
 
 
+def _is_street_word(token: str) -> bool:
+    return token.isalpha() and token not in _FLAT_WORDS
+
+
+def _house_number(tokens: list[str]) -> str:
+    """The number just before the last run of street words ("flat 10 1 grange lane": 1; "apartment 5
+    the maltings 3 mill road": 3), or ''."""
+    end = len(tokens)
+    while end and not _is_street_word(tokens[end - 1]):
+        end -= 1
+    start = end
+    while start and _is_street_word(tokens[start - 1]):
+        start -= 1
+    return tokens[start - 1] if start and not tokens[start - 1].isalpha() else ""
+
+
 def _street_words(tokens: list[str]) -> list[str]:
     # Folded tokens are letters and digits only: one that is not all letters holds a digit.
-    words = [t for t in tokens if t.isalpha() and t not in _FLAT_WORDS]
+    words = [t for t in tokens if _is_street_word(t)]
     spelt = [_THOROUGHFARES.get(word, word) for word in words]
     if len(words) > 1 and words[0] == "st":
         spelt[0] = "saint"  # St James Road
@@ -100,5 +120,7 @@ def normalise_address(line1: str, line2: str, town: str) -> Address:
     first = fold(line1).split()
     second = fold(line2).split() if line2 else []
     numbers = frozenset(t for t in (*first, *second) if not t.isalpha())
-    street = _street_words(first) or _street_words(second)
-    return Address(numbers, " ".join(street), fold(town))
+    street, line = _street_words(first), first
+    if not street:
+        street, line = _street_words(second), second
+    return Address(numbers, " ".join(street), fold(town), _house_number(line) if street else "")

@@ -633,9 +633,15 @@ def _same_numbers(a: NormalisedRecord, b: NormalisedRecord) -> bool:
 
 
 def _other_house(a: NormalisedRecord, b: NormalisedRecord) -> bool:
-    """Both give house numbers and they share none."""
-    x, y = a.address.numbers, b.address.numbers
-    return bool(x and y) and x.isdisjoint(y)
+    """Both give numbers and share none in the same part: where both give a house number (the one
+    before the street), a flat number on one side that is the other's house number is not shared
+    ("10 Grange Lane" / "Flat 10, 1 Grange Lane" are two addresses)."""
+    x, y = a.address, b.address
+    if not (x.numbers and y.numbers):
+        return False
+    if x.house and y.house:
+        return x.house != y.house and (x.numbers - {x.house}).isdisjoint(y.numbers - {y.house})
+    return x.numbers.isdisjoint(y.numbers)
 
 
 def _address_same(a: NormalisedRecord, b: NormalisedRecord, ctx: Context) -> bool:

@@ -94,6 +94,21 @@ CASES: list[tuple[str, str, PersonRecord, PersonRecord]] = [
         person(address_line1="Rose Cottage", address_line2="Mill Lane", town="Leeds"),
     ),
     ("address", "same_street", HOME, person(**{**AT_HOME, "address_line1": "14 Mill Road"})),
+    # One postcode unit; the flat number on one side is the other's house number: two addresses.
+    (
+        "address",
+        "same_street",
+        person(address_line1="10 Grange Lane", town="Bristol"),
+        person(address_line1="Flat 10, 1 Grange Lane", town="Bristol"),
+    ),
+    # A flat dropped, or the same flat and a house number mistyped: numbers shared in one part.
+    ("address", "postcode_unit", HOME, person(address_line1="12 Mill Road", town="Leeds")),
+    (
+        "address",
+        "postcode_unit",
+        person(address_line1="9 Downer Place", address_line2="Villa 18", town="Leeds"),
+        person(address_line1="5 Downer Place", address_line2="Villa 18", town="Leeds"),
+    ),
     ("address", "postcode_sector", person(postcode="SW1A 1AB"), BASE),
     ("address", "district_or_town", person(postcode="SW1A 2AA"), BASE),
     ("address", "district_or_town", person(postcode="", town="Leeds"), person(postcode="", town="LEEDS")),

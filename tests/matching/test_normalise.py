@@ -2,9 +2,11 @@ from __future__ import annotations
 
 import unicodedata
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from matching.address import normalise_address
 from matching.fold import _fold_once
 from matching.normalise import exchange_names, fold, normalise_name, normalise_record
 from matching.postcode import parse_postcode
@@ -104,3 +106,27 @@ def test_exchanging_names_twice_gives_the_record_back() -> None:
 @given(st.text(alphabet=st.characters(max_codepoint=127)))
 def test_the_ascii_fast_path_folds_as_the_general_rule(text: str) -> None:
     assert fold(text) == _fold_once(text)
+
+
+@pytest.mark.parametrize(
+    ("line1", "line2", "house"),
+    [
+        ("Flat 10, 1 Grange Lane", "", "1"),
+        ("10 Grange Lane", "", "10"),
+        ("Flat 3", "12 Mill Road", "12"),
+        ("12 Mill Rd", "flat 3", "12"),
+        ("Apartment 5 The Maltings, 3 Mill Road", "", "3"),
+        ("12a High St", "", "12a"),
+        ("Rose Cottage", "Mill Lane", ""),
+        ("Mill Road", "", ""),
+    ],
+)
+def test_the_house_number_is_the_one_before_the_street(line1: str, line2: str, house: str) -> None:
+    assert normalise_address(line1, line2, "Leeds").house == house
+
+
+@given(st.text(max_size=40), st.text(max_size=40))
+def test_a_house_number_is_one_of_the_address_numbers(line1: str, line2: str) -> None:
+    address = normalise_address(line1, line2, "")
+    assert address.house == "" or address.house in address.numbers
+    assert address.house == "" or address.street

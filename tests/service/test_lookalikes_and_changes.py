@@ -119,6 +119,20 @@ def test_a_namesake_in_the_same_town_born_a_month_apart_is_not_matched(api: Api)
     )
 
 
+def test_a_namesake_whose_flat_number_is_the_pupils_house_number_is_not_matched(api: Api) -> None:
+    """Two Amina Mohameds in one postcode unit, at 10 Grange Lane and at Flat 10, 1 Grange Lane, born
+    two digits apart: two addresses (the 10s are a house and a flat), so a reviewer decides; the
+    pupil sent again from her own house is matched."""
+    amina: dict[str, Any] = {"given_name": "Amina", "family_name": "Mohamed", "gender": pb.GENDER_FEMALE}
+    house = {"address_line1": "Flat 10, 1 Grange Lane", "town": "Bristol", "postcode": "BS13 8GU"}
+    _namesake_apart_pupil_found(
+        api,
+        {"date_of_birth": "2008-02-01", **amina, **house},
+        namesake={"date_of_birth": "2008-12-06", **amina, **house, "address_line1": "10 Grange Lane"},
+        again={"date_of_birth": "2008-02-01", **amina, **house},
+    )
+
+
 def test_namesakes_born_the_same_day_with_different_middle_names_are_not_matched(api: Api) -> None:
     """Wei Ming Chen in Coventry and Wei Hao Chen in Leeds, born the same day: the two middle names
     tell them apart; the same middle name written as an initial still finds the ULN."""
