@@ -203,13 +203,12 @@ def run(
         source = directory / "new-learners.csv"
         write_synthetic_lrb(str(source), rows, seed=seed)
         address, server = stack.enter_context(serving(db))
-        cpu_before = _cpu_seconds(server.pid)
         user_before, system_before = cpu_times(server.pid)
         profiler = _profile(server.pid, profile) if profile else None
         new = _register(address, token, source, directory / "results-new.csv")
-        cpu_new = _cpu_seconds(server.pid) - cpu_before
         user_after, system_after = cpu_times(server.pid)
         user_new, system_new = user_after - user_before, system_after - system_before
+        cpu_new = user_new + system_new
         if profiler is not None:
             profiler.send_signal(signal.SIGINT)
             profiler.wait(timeout=60)

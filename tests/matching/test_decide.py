@@ -296,7 +296,9 @@ def test_exchanged_and_varied_names_are_decided_as_when_scored_in_full(days: int
         ]
         full = matcher.score(query, candidates, _POOL_FREQUENCIES)
         swapped_seen += sum(
-            any(c.level == "swapped_varied" for c in s.comparisons) for s in full if s.match_weight >= -4
+            any(c.level == "swapped_varied" for c in s.comparisons)
+            for s in full
+            if s.match_weight >= matcher.config.lower_threshold
         )
         decided = matcher.decide(query, candidates, _POOL_FREQUENCIES)
         assert _same_decision(decided, matcher.decide_scored(full))
