@@ -421,8 +421,8 @@ def parser() -> argparse.ArgumentParser:
 
     rekey = commands.add_parser(
         "rekey",
-        help="recompute every learner's blocking keys (after an upgrade that changed them; "
-        "run with the service stopped)",
+        help="recompute every learner's blocking keys and the term counts (after an upgrade "
+        "that changed them; run with the service stopped)",
     )
     rekey.add_argument("--db", help=db_help)
     rekey.set_defaults(func=cmd_rekey)

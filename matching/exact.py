@@ -42,6 +42,9 @@ class ExactMatcher:
     def frequency_reads(self, record: PersonRecord) -> frozenset[tuple[str, str]]:
         return frozenset()
 
+    def candidate_frequency_reads(self, record: PersonRecord) -> frozenset[tuple[str, str]]:
+        return frozenset()
+
     def _compare(self, query: PersonRecord, other: PersonRecord) -> tuple[FieldComparison, ...]:
         def level(same: bool) -> FieldComparison:
             return FieldComparison("", "exact" if same else "else", 1.0 if same else 0.0)

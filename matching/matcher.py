@@ -24,6 +24,9 @@ from matching.types import (
 
 # Fields whose exact agreement is weighed by how common the value is (term-frequency adjustment).
 TF_FIELDS = ("given_name", "family_name")
+# Learners per postcode district and per town: how common "the same district or town" is.
+DISTRICT, TOWN = "postcode_district", "town"
+_TERM_MAX = 64  # characters: the stored column's width
 
 
 _ROUNDING = 1e-9  # bits: a bound summed in another order may differ from the weight in the last place
@@ -35,8 +38,26 @@ def _tf_value(record: NormalisedRecord, field: str) -> str:
 
 
 def _terms(record: NormalisedRecord) -> dict[str, str]:
-    """The record's values of the term-frequency fields, those it has."""
-    return {field: value for field in TF_FIELDS if (value := _tf_value(record, field))}
+    """The record's values of the term-frequency fields and of its place, those it has."""
+    terms = {field: value for field in TF_FIELDS if (value := _tf_value(record, field))}
+    if record.postcode is not None:
+        terms[DISTRICT] = record.postcode.district
+    if record.address.town:
+        terms[TOWN] = record.address.town[:_TERM_MAX]
+    return terms
+
+
+def _given_reads(record: NormalisedRecord) -> frozenset[tuple[str, str]]:
+    """The given-name counts asked of a record on either side (is this a recognised name?)."""
+    names = (record.first_given, record.family.tokens[0] if record.family.tokens else "")
+    return frozenset(("given_name", name) for name in names if name)
+
+
+def _place_term(a: NormalisedRecord, b: NormalisedRecord) -> tuple[str, str]:
+    """What two records at ``district_or_town`` share: the postcode district, else the town."""
+    if a.postcode is not None and b.postcode is not None and a.postcode.district == b.postcode.district:
+        return DISTRICT, a.postcode.district
+    return TOWN, a.address.town[:_TERM_MAX]
 
 
 def _dropped(ctx: Context, presumed: bool) -> tuple[FieldComparison, ...] | None:
@@ -116,6 +137,7 @@ class ProbabilisticMatcher:
         config = self.config
         exact_without = config.upper_threshold - config.lower_threshold >= config.margin
         self._decide_floor = config.lower_threshold if exact_without else -math.inf
+        self._address = next(i for i, c in enumerate(COMPARISONS) if c.field == "address")
 
     def _level_ceiling(self, field: str, level: str) -> float:
         weight = self._weights[(field, level)]
@@ -135,20 +157,30 @@ class ProbabilisticMatcher:
         return _terms(normalise_record(record))
 
     def frequency_reads(self, record: PersonRecord) -> frozenset[tuple[str, str]]:
-        """Exact names are weighed by the query's counts; ``distinct_names`` asks whether a first
-        given name is a recognised one, on both sides and, for ``swapped_varied``, of the first
-        family-name token read as a given name."""
+        """Exact names and the place are weighed by the query's counts; and see
+        ``candidate_frequency_reads``, which the query is asked too."""
         normalised = normalise_record(record)
-        reads = set(_terms(normalised).items())
-        if normalised.family.tokens:
-            reads.add(("given_name", normalised.family.tokens[0]))
-        return frozenset(reads)
+        return frozenset((*_terms(normalised).items(), *_given_reads(normalised)))
+
+    def candidate_frequency_reads(self, record: PersonRecord) -> frozenset[tuple[str, str]]:
+        """``distinct_names`` asks whether a first given name is a recognised one, on both sides
+        and, for ``swapped_varied``, of the first family-name token read as a given name."""
+        return _given_reads(normalise_record(record))
 
     # --- comparing --------------------------------------------------------------------------
 
     def _tf_weight(self, field: str, value: str, frequencies: FrequencyLookup, total: int) -> float:
         share = max(frequencies.count(field, value), 1) / total
         return math.log2(self.config.m(field, "exact") / max(share, self.config.tf_u_floor))
+
+    def _place_weight(self, term: tuple[str, str], frequencies: FrequencyLookup, total: int) -> float:
+        """``district_or_town`` weighed by how many learners live there: a city holding one learner
+        in ten says less about a stranger than the level's u (one in 200) says. Never more than
+        the level's own weight (a small place is not made stronger evidence), nor less than the
+        wider ``area``'s (a registry of one city is not told that living there counts against)."""
+        m, u = self.config.levels["address"]["district_or_town"]
+        share = frequencies.count(*term) / total
+        return max(math.log2(m / max(share, u)), self._weights[("address", "area")])
 
     def _compare(
         self,
@@ -240,7 +272,21 @@ class ProbabilisticMatcher:
         if comparisons is None:
             return None
         weight = self.config.prior_match_weight + sum(c.weight for c in comparisons)
-        return ScoredCandidate(candidate_id, weight, probability(weight), comparisons)
+        doubt = self._place_doubt(a, b, comparisons[self._address], ctx)
+        return ScoredCandidate(candidate_id, weight, probability(weight), comparisons, doubt)
+
+    def _place_doubt(
+        self, a: NormalisedRecord, b: NormalisedRecord, address: FieldComparison, ctx: Context
+    ) -> float:
+        """How much less ``district_or_town`` is worth than its level's weight where the place is
+        common (see ``_place_weight``): 0 elsewhere, and below ``tf_min_total`` learners."""
+        frequencies = ctx.frequencies
+        if address.level != "district_or_town" or frequencies is None:
+            return 0.0
+        total = frequencies.total()
+        if total < self.config.tf_min_total:
+            return 0.0
+        return address.weight - self._place_weight(_place_term(a, b), frequencies, total)
 
     def score(
         self,
@@ -297,6 +343,7 @@ class ProbabilisticMatcher:
         levels = {(c.field, c.level) for c in best.comparisons}
         lookalike = not levels.isdisjoint(config.lookalike_levels)
         runner_up = scored[1].match_weight if len(scored) > 1 else -math.inf
+        sure = best.match_weight - best.doubt
         upper = config.upper_threshold
         if not levels.isdisjoint(config.unplaced_levels) or (
             not levels.isdisjoint(config.nearby_levels) and not levels.isdisjoint(config.inexact_date_levels)
@@ -305,8 +352,8 @@ class ProbabilisticMatcher:
         # Exactly one candidate above the upper threshold, clearly ahead of the next; else never auto-link.
         if (
             runner_up < config.upper_threshold
-            and upper <= best.match_weight
-            and best.match_weight - runner_up >= config.margin
+            and upper <= sure
+            and sure - runner_up >= config.margin
             and levels.isdisjoint(config.review_only)
         ):
             return MatchDecision(Outcome.MATCHED, best.candidate_id, shown, lookalike)

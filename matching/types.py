@@ -60,10 +60,15 @@ class FieldComparison:
 
 @dataclass(frozen=True, slots=True)
 class ScoredCandidate:
+    """One candidate's score. ``doubt``: bits the evidence may be worth less than its levels say (a
+    town where many learners live), which a MATCHED must clear on top of its thresholds; review
+    reads ``match_weight`` as it is, so a doubt never turns a pair away from a reviewer."""
+
     candidate_id: int
     match_weight: float
     probability: float
     comparisons: tuple[FieldComparison, ...]
+    doubt: float = 0.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,8 +105,13 @@ class Matcher(Protocol):
         ...
 
     def frequency_reads(self, record: PersonRecord) -> frozenset[tuple[str, str]]:
-        """The (field, normalised value) counts that deciding with this record, as the query or as a
-        candidate, may look up (so that a caller can read them for many records at once)."""
+        """The (field, normalised value) counts that deciding with this record as the query may look
+        up (so that a caller can read them for many records at once)."""
+        ...
+
+    def candidate_frequency_reads(self, record: PersonRecord) -> frozenset[tuple[str, str]]:
+        """The counts that deciding may look up of this record as a candidate (fewer: a candidate's
+        own names and place are not weighed by their counts)."""
         ...
 
     def score(

@@ -91,6 +91,10 @@ class LearnerTransaction(Protocol):
         """Make each learner's stored blocking keys exactly the given set."""
         ...
 
+    def replace_term_counts(self, counts: Mapping[tuple[str, str], int]) -> None:
+        """Make the stored term counts (field, value) -> learners exactly these, the total included."""
+        ...
+
     def ulns_taken(self, ulns: Iterable[str]) -> set[str]: ...
 
     def insert_learners(

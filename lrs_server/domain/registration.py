@@ -568,8 +568,10 @@ def read_counts(
     in one query the name counts deciding will ask of them and of ``queries`` (the matcher also
     asks whether candidates' given names are recognised ones): one query beats one per candidate."""
     stored = {c.record_of: c for found in registry.values() for c in found}
-    records = [*queries, *(c.record for c in stored.values())]
-    tx.frequencies.prefetch(term for record in records for term in matcher.frequency_reads(record))
+    reads = {term for record in queries for term in matcher.frequency_reads(record)}
+    for candidate in stored.values():
+        reads.update(matcher.candidate_frequency_reads(candidate.record))
+    tx.frequencies.prefetch(reads)
     return stored
 
 
@@ -618,6 +620,8 @@ def _explain(decision: MatchDecision, command: RegistrationCommand | None = None
                 {
                     "id": s.candidate_id,
                     "weight": round(s.match_weight, 3),
+                    # Bits a MATCHED had to clear on top (a town where many learners live).
+                    "doubt": round(s.doubt, 3),
                     "comparisons": [[c.field, c.level, round(c.weight, 3)] for c in s.comparisons],
                 }
                 for s in decision.candidates[:MAX_CANDIDATES_RETURNED]

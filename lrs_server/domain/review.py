@@ -137,9 +137,10 @@ class ReviewService:
         """Each candidate weighed against the identity sent, as registration weighs it now."""
         query = person_record(entry.identity)
         records = [Candidate(lr.id, learner_record(lr)) for lr in learners]
-        tx.frequencies.prefetch(
-            term for r in (query, *(c.record for c in records)) for term in self._matcher.frequency_reads(r)
-        )
+        reads = set(self._matcher.frequency_reads(query))
+        for candidate in records:
+            reads.update(self._matcher.candidate_frequency_reads(candidate.record))
+        tx.frequencies.prefetch(reads)
         by_id = {lr.id: view for lr, view in zip(learners, views, strict=True)}
         scored = self._matcher.score(query, records, tx.frequencies)
         return tuple(CandidateView(by_id[s.candidate_id], s) for s in scored if s.candidate_id in by_id)

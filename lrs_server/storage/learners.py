@@ -369,6 +369,12 @@ class SqlTransaction:
         self._c.execute(delete(KEYS).where(among(self._c, KEYS.c.learner_id, keys)))
         insert_key_rows(self._c, sorted((k, i) for i, learner_keys in keys.items() for k in learner_keys))
 
+    def replace_term_counts(self, counts: Mapping[tuple[str, str], int]) -> None:
+        self._c.execute(delete(FREQUENCY))
+        rows = [{"field": f, "value": v, "count": n} for (f, v), n in sorted(counts.items()) if n]
+        if rows:
+            self._c.execute(insert(FREQUENCY), rows)
+
     def stored_request(self, principal: Principal, request_id: str) -> StoredRequest | None:
         row = self._c.execute(_STORED_REQUEST, {"org": principal.org_id, "request_id": request_id}).first()
         return None if row is None else StoredRequest(row.outcome, row.learner_id)

@@ -178,7 +178,13 @@ def test_frequency_terms_are_normalised(matcher: ProbabilisticMatcher) -> None:
     assert matcher.frequency_terms(person(given="ZBIGNIEW Piotr", family="Wójcik")) == {
         "given_name": "zbigniew",
         "family_name": "wojcik",
+        "postcode_district": "SW1A",
     }
+    placed = replace(person(given="Zbigniew", family="Wójcik"), town="  NEWCASTLE-upon-Tyne ")
+    assert (
+        matcher.frequency_terms(placed)["town"]
+        == matcher.frequency_terms(replace(placed, town="Newcastle upon Tyne"))["town"]
+    )
 
 
 def _same_decision(first: MatchDecision, second: MatchDecision) -> bool:
@@ -325,11 +331,12 @@ class _OnlyDeclared:
 def test_deciding_reads_only_the_counts_the_matcher_declares(
     case: tuple[PersonRecord, list[Candidate]],
 ) -> None:
-    """The server reads frequency_reads() of the query and every candidate in one query beforehand."""
+    """The server reads frequency_reads() of the query and candidate_frequency_reads() of every
+    candidate in one query beforehand."""
     matcher = default_matcher()
     query, candidates = case
     declared = set(matcher.frequency_reads(query)).union(
-        *(matcher.frequency_reads(c.record) for c in candidates)
+        *(matcher.candidate_frequency_reads(c.record) for c in candidates)
     )
     full = matcher.score(query, candidates, _OnlyDeclared(_POOL_FREQUENCIES, declared))
     assert _same_decision(matcher.decide_scored(full), matcher.decide(query, candidates, _POOL_FREQUENCIES))
