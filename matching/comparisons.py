@@ -330,6 +330,23 @@ def _given_short_form(a: NormalisedRecord, b: NormalisedRecord, ctx: Context) ->
     )
 
 
+def _given_shared_stem(a: NormalisedRecord, b: NormalisedRecord, ctx: Context) -> bool:
+    """A pet form no list holds, built from the name's own letters: a short name (3-5 letters)
+    that begins as a longer one does, by three letters at least (Gabi / Gabriela, Tomek / Tomasz,
+    Finn / Finlay, Zuzia / Zuzanna), or a name of 4+ letters that is the end of a longer one (Kemi /
+    Oluwakemi, Amaka / Chiamaka: Yoruba and Igbo names are shortened from the front). Not across a
+    recorded sex difference. Never MATCHED (``review_only``): brothers and sisters are given names
+    that begin alike too (Jack / Jacob), so a reviewer decides."""
+    x, y = a.first_given, b.first_given
+    short, long = (x, y) if len(x) < len(y) else (y, x)
+    if len(short) < 3 or len(long) == len(short) or _opposite_sexes(a, b):
+        return False
+    if len(short) <= 5 and long[:3] == short[:3]:
+        # Names a keystroke or two apart are read as a typo by the fuzzy levels (Sara / Sarah).
+        return jellyfish.damerau_levenshtein_distance(x, y) > ctx.config.misspelling_max_edits
+    return len(short) >= 4 and len(long) - len(short) >= 3 and long.endswith(short)
+
+
 @lru_cache(maxsize=32_768)
 def spelling_skeleton(name: str) -> str:
     """A name with its doubled letters single: Connor and Conor, Phillip and Philip, Lilly and Lily,
@@ -456,6 +473,7 @@ _GIVEN_AFTER_SWAPS = (
     # Before distinct_names: the registry's counts soon know a short form (Sid) and its name
     # (Siddharth) both as names, and then read them as two children.
     Level("short_form", _given_short_form),
+    Level("shared_stem", _given_shared_stem),
     # Before the fuzzy levels: twins are often given similar names (Isla / Islay, Cian / Ciaran).
     Level("distinct_names", _given_distinct),
     Level("jaro_winkler_high", _given_jw_high),

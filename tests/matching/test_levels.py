@@ -47,6 +47,7 @@ CASES: list[tuple[str, str, PersonRecord, PersonRecord]] = [
     ("given_name", "jaro_winkler_mid", person(given="Zbygnyew"), BASE),
     ("given_name", "two_typos", person(given="Jaemo"), person(given="James")),
     ("given_name", "short_form", person(given="Sid"), person(given="Siddharth")),
+    ("given_name", "shared_stem", person(given="Tomek"), person(given="Tomasz")),
     ("given_name", "else", person(given="Quentin"), BASE),
     ("family_name", "null", person(family=""), BASE),
     ("family_name", "exact", person(family="wojcik"), BASE),
@@ -227,6 +228,56 @@ def test_a_longer_name_starting_with_a_short_one_is_not_a_misspelling(matcher: P
     twins = matcher.decide(person(given="Meg", **AT_HOME), [Candidate(1, person(given="Meghann", **AT_HOME))])
     assert twins.outcome is Outcome.POSSIBLE_MATCH
     assert _given_level(matcher, person(given="Lzly"), person(given="Lily")) == "one_keystroke"
+
+
+@pytest.mark.parametrize(
+    ("pet", "name"),
+    [
+        ("Gabi", "Gabriela"),
+        ("Tomek", "Tomasz"),
+        ("Finn", "Finlay"),
+        ("Zuzia", "Zuzanna"),
+        ("Mati", "Mateusz"),
+        ("Abdi", "Abdullahi"),
+        ("Kemi", "Oluwakemi"),
+        ("Amaka", "Chiamaka"),
+        ("Dinma", "Chidinma"),
+    ],
+)
+def test_a_pet_form_built_from_the_names_own_letters_reaches_a_reviewer(
+    matcher: ProbabilisticMatcher, pet: str, name: str
+) -> None:
+    """Pet forms no list holds, which gave the blind set's pupils a second ULN (a hard negative)
+    however well everything else agreed: a reviewer decides, since brothers and sisters are given
+    names that begin alike too. Never MATCHED, even with all else the same."""
+    assert _given_level(matcher, person(given=pet), person(given=name)) == "shared_stem"
+    assert ("given_name", "shared_stem") in matcher.config.review_only
+    again = matcher.decide(person(given=pet, **AT_HOME), [Candidate(1, person(given=name, **AT_HOME))])
+    assert again.outcome is Outcome.POSSIBLE_MATCH
+    assert [c.candidate_id for c in again.candidates] == [1]
+
+
+@pytest.mark.parametrize(
+    ("one", "other", "gender"),
+    [
+        ("Sara", "Sarah", Gender.FEMALE),  # a letter apart: a typo, for the fuzzy levels
+        ("Jo", "Joanna", Gender.FEMALE),  # under three letters
+        ("Mia", "Michelle", Gender.FEMALE),  # two letters in common
+        ("Alexandra", "Alexandrina", Gender.FEMALE),  # the short one is no pet form (over five letters)
+        ("Anna", "Hanna", Gender.FEMALE),  # the end of a name only a letter longer
+    ],
+)
+def test_names_that_merely_look_alike_are_no_shared_stem(
+    matcher: ProbabilisticMatcher, one: str, other: str, gender: Gender
+) -> None:
+    level = _given_level(matcher, person(given=one, gender=gender), person(given=other, gender=gender))
+    assert level != "shared_stem"
+
+
+def test_a_shared_stem_does_not_cross_a_recorded_sex_difference(matcher: ProbabilisticMatcher) -> None:
+    """Twins of a boy and a girl are given names that begin alike (Gabriel / Gabriela)."""
+    gabi = person(given="Gabi", gender=Gender.MALE)
+    assert _given_level(matcher, gabi, person(given="Gabriela", gender=Gender.FEMALE)) != "shared_stem"
 
 
 def test_a_swap_of_two_close_names_is_only_swapped_varied(matcher: ProbabilisticMatcher) -> None:

@@ -203,6 +203,19 @@ def test_a_diminutive_from_the_maintained_list_finds_the_uln(api: Api) -> None:
     assert again.learner.uln == first.learner.uln
 
 
+@pytest.mark.parametrize(("name", "pet"), [("Gabriela", "Gabi"), ("Oluwakemi", "Kemi")])
+def test_a_pet_form_no_list_holds_reaches_a_reviewer_with_the_pupils_uln(
+    api: Api, name: str, pet: str
+) -> None:
+    """Gabi / Gabriela, Kemi / Oluwakemi: no list holds them, and they gave the pupil a second ULN
+    (a hard negative) with everything else the same. A reviewer sees her ULN; a twin whose name
+    begins alike is never MATCHED to it either."""
+    first = _register(api, given_name=name, **HOME)
+    again = _register(api, given_name=pet, **HOME)
+    assert again.outcome == POSSIBLE
+    assert _candidate_ulns(again) == {first.learner.uln}
+
+
 def test_the_address_written_another_way_without_a_postcode_finds_the_uln(api: Api) -> None:
     first = _register(api, **HOME)
     written = {"address_line1": "14 Mill Rd", "address_line2": "flat 2", "town": "LEEDS"}
