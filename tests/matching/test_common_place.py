@@ -10,13 +10,14 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import date, timedelta
+from typing import Any
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from matching import Candidate, Gender, Outcome, default_matcher
 from matching.types import MatchDecision, PersonRecord
-from tests.matching.test_decide import _POOL, _POOL_FREQUENCIES
+from tests.matching.test_decide import _POOL_FREQUENCIES, copies_of_a_pool_record
 
 REGISTERED = PersonRecord(
     "Kwame",
@@ -92,25 +93,21 @@ class _WithPlaceShare:
         return _POOL_FREQUENCIES.total()
 
 
+def _moved(draw: st.DrawFn, query: PersonRecord, other: PersonRecord) -> dict[str, Any]:
+    return {
+        "given_name": draw(st.sampled_from([query.given_name, query.given_name, other.given_name])),
+        "family_name": draw(st.sampled_from([query.family_name, query.family_name, other.family_name])),
+        "date_of_birth": query.date_of_birth + timedelta(days=draw(st.sampled_from([0, 0, 1, 30, 365]))),
+        "address_line1": draw(st.sampled_from([query.address_line1, other.address_line1])),
+        "postcode": draw(st.sampled_from([query.postcode, other.postcode, ""])),
+        "town": draw(st.sampled_from([query.town, query.town, other.town])),
+    }
+
+
 @st.composite
 def _moved_copies(draw: st.DrawFn) -> tuple[PersonRecord, list[Candidate]]:
     """A record and candidates made from it that often live elsewhere in the same town."""
-    query = draw(st.sampled_from(_POOL))
-    others = st.sampled_from(_POOL)
-    candidates = []
-    for candidate_id in range(draw(st.integers(1, 4))):
-        other = draw(others)
-        candidate = replace(
-            query,
-            given_name=draw(st.sampled_from([query.given_name, query.given_name, other.given_name])),
-            family_name=draw(st.sampled_from([query.family_name, query.family_name, other.family_name])),
-            date_of_birth=query.date_of_birth + timedelta(days=draw(st.sampled_from([0, 0, 1, 30, 365]))),
-            address_line1=draw(st.sampled_from([query.address_line1, other.address_line1])),
-            postcode=draw(st.sampled_from([query.postcode, other.postcode, ""])),
-            town=draw(st.sampled_from([query.town, query.town, other.town])),
-        )
-        candidates.append(Candidate(candidate_id, candidate))
-    return query, candidates
+    return copies_of_a_pool_record(draw, 4, _moved)
 
 
 def _shown(decision: MatchDecision) -> list[tuple[int, float]]:

@@ -1,8 +1,10 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import date, timedelta
+from typing import Any
 
 import pytest
 from hypothesis import given, settings
@@ -240,25 +242,34 @@ for _record in _POOL:
     _POOL_FREQUENCIES.add(default_matcher().frequency_terms(_record).items())
 
 
+def copies_of_a_pool_record(
+    draw: st.DrawFn, most: int, vary: Callable[[st.DrawFn, PersonRecord, PersonRecord], dict[str, Any]]
+) -> tuple[PersonRecord, list[Candidate]]:
+    """A record of the pool and 1..``most`` candidates made from it, each with the fields ``vary``
+    draws (given the record and another of the pool) replaced."""
+    query = draw(st.sampled_from(_POOL))
+    others = st.sampled_from(_POOL)
+    return query, [
+        Candidate(i, replace(query, **vary(draw, query, draw(others))))
+        for i in range(draw(st.integers(1, most)))
+    ]
+
+
+def _near(draw: st.DrawFn, query: PersonRecord, other: PersonRecord) -> dict[str, Any]:
+    return {
+        "given_name": draw(st.sampled_from([query.given_name, other.given_name, other.family_name])),
+        "family_name": draw(st.sampled_from([query.family_name, other.family_name, query.given_name])),
+        "date_of_birth": query.date_of_birth
+        + timedelta(days=draw(st.sampled_from([0, 0, 1, 30, 365, 366 * 2, 365 * 3, 4000]))),
+        "postcode": draw(st.sampled_from([query.postcode, other.postcode, ""])),
+        "gender": draw(st.sampled_from([query.gender, other.gender, Gender.NOT_KNOWN])),
+    }
+
+
 @st.composite
 def _near_copies(draw: st.DrawFn) -> tuple[PersonRecord, list[Candidate]]:
     """A record and candidates made from it, each changing a few fields: weights near the thresholds."""
-    query = draw(st.sampled_from(_POOL))
-    others = st.sampled_from(_POOL)
-    candidates = []
-    for candidate_id in range(draw(st.integers(1, 6))):
-        other = draw(others)
-        candidate = replace(
-            query,
-            given_name=draw(st.sampled_from([query.given_name, other.given_name, other.family_name])),
-            family_name=draw(st.sampled_from([query.family_name, other.family_name, query.given_name])),
-            date_of_birth=query.date_of_birth
-            + timedelta(days=draw(st.sampled_from([0, 0, 1, 30, 365, 366 * 2, 365 * 3, 4000]))),
-            postcode=draw(st.sampled_from([query.postcode, other.postcode, ""])),
-            gender=draw(st.sampled_from([query.gender, other.gender, Gender.NOT_KNOWN])),
-        )
-        candidates.append(Candidate(candidate_id, candidate))
-    return query, candidates
+    return copies_of_a_pool_record(draw, 6, _near)
 
 
 @settings(max_examples=400, deadline=None)
