@@ -43,8 +43,12 @@ def _terms(record: NormalisedRecord) -> dict[str, str]:
     if record.postcode is not None:
         terms[DISTRICT] = record.postcode.district
     if record.address.town:
-        terms[TOWN] = record.address.town[:_TERM_MAX]
+        terms[TOWN] = _town_term(record)
     return terms
+
+
+def _town_term(record: NormalisedRecord) -> str:
+    return record.address.town[:_TERM_MAX]
 
 
 def _given_reads(record: NormalisedRecord) -> frozenset[tuple[str, str]]:
@@ -57,7 +61,7 @@ def _place_term(a: NormalisedRecord, b: NormalisedRecord) -> tuple[str, str]:
     """What two records at ``district_or_town`` share: the postcode district, else the town."""
     if a.postcode is not None and b.postcode is not None and a.postcode.district == b.postcode.district:
         return DISTRICT, a.postcode.district
-    return TOWN, a.address.town[:_TERM_MAX]
+    return TOWN, _town_term(a)
 
 
 def _dropped(ctx: Context, presumed: bool) -> tuple[FieldComparison, ...] | None:

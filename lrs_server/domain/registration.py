@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import enum
 import json
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Protocol
@@ -568,11 +568,21 @@ def read_counts(
     in one query the name counts deciding will ask of them and of ``queries`` (the matcher also
     asks whether candidates' given names are recognised ones): one query beats one per candidate."""
     stored = {c.record_of: c for found in registry.values() for c in found}
-    reads = {term for record in queries for term in matcher.frequency_reads(record)}
-    for candidate in stored.values():
-        reads.update(matcher.candidate_frequency_reads(candidate.record))
-    tx.frequencies.prefetch(reads)
+    prefetch_counts(tx, matcher, queries, (c.record for c in stored.values()))
     return stored
+
+
+def prefetch_counts(
+    tx: LearnerTransaction,
+    matcher: Matcher,
+    queries: Iterable[PersonRecord],
+    candidates: Iterable[PersonRecord],
+) -> None:
+    """Read in one query every count deciding ``queries`` against ``candidates`` may ask for."""
+    reads = {term for record in queries for term in matcher.frequency_reads(record)}
+    for record in candidates:
+        reads.update(matcher.candidate_frequency_reads(record))
+    tx.frequencies.prefetch(reads)
 
 
 def _draw_ulns(tx: LearnerTransaction, count: int) -> list[str]:

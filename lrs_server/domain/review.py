@@ -38,7 +38,7 @@ from lrs_server.domain.record_ports import (
     ReviewEntry,
     SchoolChoice,
 )
-from lrs_server.domain.registration import CandidateView
+from lrs_server.domain.registration import CandidateView, prefetch_counts
 from lrs_server.domain.sharing import queued_choice_applies, school_entry
 from lrs_server.domain.uln import random_uln
 from lrs_server.domain.validation import Violations, is_row_id, parse_text, parse_uln
@@ -137,10 +137,7 @@ class ReviewService:
         """Each candidate weighed against the identity sent, as registration weighs it now."""
         query = person_record(entry.identity)
         records = [Candidate(lr.id, learner_record(lr)) for lr in learners]
-        reads = set(self._matcher.frequency_reads(query))
-        for candidate in records:
-            reads.update(self._matcher.candidate_frequency_reads(candidate.record))
-        tx.frequencies.prefetch(reads)
+        prefetch_counts(tx, self._matcher, [query], (c.record for c in records))
         by_id = {lr.id: view for lr, view in zip(learners, views, strict=True)}
         scored = self._matcher.score(query, records, tx.frequencies)
         return tuple(CandidateView(by_id[s.candidate_id], s) for s in scored if s.candidate_id in by_id)
