@@ -6,7 +6,7 @@ reviewer, and what the m/u table in ``config.py`` is keyed by. ``null`` levels c
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 
@@ -95,6 +95,9 @@ class Context:
 
 
 Predicate = Callable[[NormalisedRecord, NormalisedRecord, Context], bool]
+# A comparison's levels in order, each as (the most it and the levels after it, ``otherwise``
+# included, can weigh; its predicate; its name): see ``Comparison.bounded``.
+BoundedLevels = tuple[tuple[float, Predicate, str], ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,22 +120,26 @@ class Comparison:
                 return level.name
         return self.otherwise
 
+    def bounded(self, best_from: Sequence[float]) -> BoundedLevels:
+        """The levels, each with ``best_from[i]`` (the most levels i.. and ``otherwise`` can weigh)
+        beside its predicate and name, for ``level_reaching``. Built once by the matcher: the walk
+        runs for every field of every candidate, and one tuple a level is cheaper to read than an
+        index into ``best_from`` and two attributes of a ``Level``."""
+        return tuple(
+            (best, level.applies, level.name) for best, level in zip(best_from, self.levels, strict=True)
+        )
+
     def level_reaching(
-        self,
-        a: NormalisedRecord,
-        b: NormalisedRecord,
-        ctx: Context,
-        best_from: tuple[float, ...],
-        need: float,
+        self, a: NormalisedRecord, b: NormalisedRecord, ctx: Context, bounded: BoundedLevels, need: float
     ) -> str | None:
-        """``level``, or None as soon as no level left to try (``best_from[i]``: the most levels i..
-        and ``otherwise`` can weigh) could weigh ``need`` bits: the caller drops the pair whatever
-        the level, so its costlier predicates are never asked."""
-        for index, level in enumerate(self.levels):
-            if best_from[index] < need:
+        """``level``, or None as soon as no level left to try could weigh ``need`` bits (``bounded``:
+        this comparison's ``bounded`` levels): the caller drops the pair whatever the level, so its
+        costlier predicates are never asked."""
+        for best, applies, name in bounded:
+            if best < need:
                 return None
-            if level.applies(a, b, ctx):
-                return level.name
+            if applies(a, b, ctx):
+                return name
         return self.otherwise
 
     @property

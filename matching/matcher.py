@@ -117,12 +117,14 @@ class ProbabilisticMatcher:
             for comparison in COMPARISONS
             if comparison.field in TF_FIELDS
         }
-        # Per comparison, the most its levels from the i-th on (and ``otherwise``) can weigh: a
-        # comparison stops trying levels once none left could keep the pair above the floor.
-        self._best_from = {
-            comparison.field: tuple(
-                max(self._level_ceiling(comparison.field, name) for name in comparison.level_names[i:])
-                for i in range(len(comparison.levels))
+        # Per comparison, its levels each with the most it and those after it (and ``otherwise``)
+        # can weigh: a comparison stops trying levels once none left could keep the pair above the floor.
+        self._bounded = {
+            comparison.field: comparison.bounded(
+                [
+                    max(self._level_ceiling(comparison.field, name) for name in comparison.level_names[i:])
+                    for i in range(len(comparison.levels))
+                ]
             )
             for comparison in COMPARISONS
         }
@@ -219,7 +221,7 @@ class ProbabilisticMatcher:
                     ctx.last_swap[:] = [(a, b, False)]
                     presumed = True
             need = floor - _ROUNDING - (reachable - ceiling[comparison.field])
-            level = comparison.level_reaching(a, b, ctx, self._best_from[comparison.field], need)
+            level = comparison.level_reaching(a, b, ctx, self._bounded[comparison.field], need)
             if level is None:
                 return _dropped(ctx, presumed)
             if use_tf and level == "exact" and comparison.field in TF_FIELDS:
