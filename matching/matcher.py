@@ -7,9 +7,10 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
+from typing import NamedTuple
 
 from matching.blocking import blocking_keys
-from matching.comparisons import COMPARISONS, NULL, Context, make_context
+from matching.comparisons import COMPARISONS, NULL, BoundedLevels, Comparison, Context, make_context
 from matching.config import MatcherConfig
 from matching.normalise import NormalisedRecord, normalise_record
 from matching.types import (
@@ -31,6 +32,25 @@ _TERM_MAX = 64  # characters: the stored column's width
 
 _ROUNDING = 1e-9  # bits: a bound summed in another order may differ from the weight in the last place
 _UNSET = (FieldComparison("", "", 0.0),) * len(COMPARISONS)
+
+
+class _Step(NamedTuple):
+    """One comparison as ``_compare`` makes it, with what it reads for every candidate worked out once."""
+
+    position: int  # in COMPARISONS, and so in the comparisons returned
+    comparison: Comparison
+    bounded: BoundedLevels  # its levels with the most each and those after it can weigh
+    at_level: Mapping[str, FieldComparison]  # each level's comparison at its fixed weight
+    tf: bool  # an exact agreement is weighed by how common the value is (TF_FIELDS)
+
+
+class _Ceilings(NamedTuple):
+    """The most each comparison can add, for one combination of names spelt exactly alike or not."""
+
+    of_step: tuple[float, ...]  # in ``_steps`` order
+    reachable: float  # the prior and them all
+    given: float
+    family: float
 
 
 def _tf_value(record: NormalisedRecord, field: str) -> str:
@@ -91,14 +111,10 @@ class ProbabilisticMatcher:
                 self._weights[(comparison.field, level)] = (
                     0.0 if level == NULL else self.config.weight(comparison.field, level)
                 )
-        # Each level's comparison at its fixed weight, built once (every scored candidate has one a field).
-        self._at_level = {
-            key: FieldComparison(key[0], key[1], weight) for key, weight in self._weights.items()
-        }
         # The most each comparison can add: its best level, or (names) an exact agreement on a value
         # as rare as the TF floor allows. Deciding stops scoring a candidate once the fields left
         # could not lift it to the lower threshold, so the cheap fields go first and the names last.
-        self._ceiling = {
+        ceiling = {
             comparison.field: max(
                 *(self._weights[(comparison.field, level)] for level in comparison.level_names),
                 self._tf_ceiling(comparison.field),
@@ -108,7 +124,7 @@ class ProbabilisticMatcher:
         # A name that is not spelt exactly alike cannot reach "exact" (nor its term-frequency weight):
         # the most it can add is its best other level. Checking that costs one string comparison and
         # lets a candidate whose birth date and address say little be skipped before its names.
-        self._inexact_ceiling = {
+        inexact_ceiling = {
             comparison.field: max(
                 self._weights[(comparison.field, level)]
                 for level in comparison.level_names
@@ -117,26 +133,25 @@ class ProbabilisticMatcher:
             for comparison in COMPARISONS
             if comparison.field in TF_FIELDS
         }
-        # Per comparison, its levels each with the most it and those after it (and ``otherwise``)
-        # can weigh: a comparison stops trying levels once none left could keep the pair above the floor.
-        self._bounded = {
-            comparison.field: comparison.bounded(
-                [
-                    max(self._level_ceiling(comparison.field, name) for name in comparison.level_names[i:])
-                    for i in range(len(comparison.levels))
-                ]
-            )
-            for comparison in COMPARISONS
-        }
         # Names exchanged with one also changed weigh both name fields at ``swapped_varied``; when
         # even that could not lift a pair to the floor, the (costly) check is presumed false, and
         # made only should the pair stay above the floor without it (see _compare).
         self._swap_weight = sum(self._weights[(field, "swapped_varied")] for field in TF_FIELDS)
         # Cheapest first (one equality each), then the date and address ladders, the names last.
         cost = {"gender": 0, "upn": 0, "middle_names": 0, "date_of_birth": 1, "address": 2}
-        self._order = sorted(range(len(COMPARISONS)), key=lambda i: cost.get(COMPARISONS[i].field, 3))
-        self._first_name = next(i for i in self._order if COMPARISONS[i].field in TF_FIELDS)
-        assert all(COMPARISONS[i].field in TF_FIELDS for i in self._order[-len(TF_FIELDS) :])
+        order = sorted(range(len(COMPARISONS)), key=lambda i: cost.get(COMPARISONS[i].field, 3))
+        self._first_name = next(i for i in order if COMPARISONS[i].field in TF_FIELDS)
+        assert all(COMPARISONS[i].field in TF_FIELDS for i in order[-len(TF_FIELDS) :])
+        self._steps = tuple(self._step(index) for index in order)
+        # The ceilings for each combination of names spelt exactly alike or not, read as
+        # ``[given differs][family differs]``: worked out here, not copied and summed per candidate.
+        self._ceilings = tuple(
+            tuple(
+                self._ceilings_for(ceiling, inexact_ceiling, order, given_differs, family_differs)
+                for family_differs in (False, True)
+            )
+            for given_differs in (False, True)
+        )
         # A candidate below lower_threshold can neither be shown nor, as runner-up, stop a MATCHED
         # when the best (>= upper_threshold) then leads it by more than ``margin``; with thresholds
         # closer than that, every candidate is scored in full.
@@ -153,6 +168,43 @@ class ProbabilisticMatcher:
         if field not in TF_FIELDS:
             return -math.inf
         return math.log2(self.config.m(field, "exact") / self.config.tf_u_floor)
+
+    def _step(self, index: int) -> _Step:
+        """COMPARISONS[index] ready to run: its levels each with the most it and those after it (and
+        ``otherwise``) can weigh, so that it stops trying levels once none left could keep the pair
+        above the floor."""
+        comparison = COMPARISONS[index]
+        field = comparison.field
+        bounds = [
+            max(self._level_ceiling(field, name) for name in comparison.level_names[i:])
+            for i in range(len(comparison.levels))
+        ]
+        at_level = {
+            level: FieldComparison(field, level, self._weights[(field, level)])
+            for level in comparison.level_names
+        }
+        return _Step(index, comparison, comparison.bounded(bounds), at_level, field in TF_FIELDS)
+
+    def _ceilings_for(
+        self,
+        ceiling: Mapping[str, float],
+        inexact_ceiling: Mapping[str, float],
+        order: Sequence[int],
+        given_differs: bool,
+        family_differs: bool,
+    ) -> _Ceilings:
+        by_field = dict(ceiling)
+        if given_differs:
+            by_field["given_name"] = inexact_ceiling["given_name"]
+        if family_differs:
+            by_field["family_name"] = inexact_ceiling["family_name"]
+        return _Ceilings(
+            tuple(by_field[COMPARISONS[i].field] for i in order),
+            # Summed in COMPARISONS order (the dict's): the same float the bound always was.
+            self.config.prior_match_weight + sum(by_field.values()),
+            by_field["given_name"],
+            by_field["family_name"],
+        )
 
     # --- storage-facing ---------------------------------------------------------------------
 
@@ -193,52 +245,48 @@ class ProbabilisticMatcher:
         a: NormalisedRecord,
         b: NormalisedRecord,
         ctx: Context,
+        total: int,
         floor: float = -math.inf,
         presume_no_swap: bool = True,
     ) -> tuple[FieldComparison, ...] | None:
         """Each comparison's level and weight, in COMPARISONS order; None as soon as the pair cannot
-        reach ``floor`` bits (prior included) whatever the comparisons not yet made find."""
+        reach ``floor`` bits (prior included) whatever the comparisons not yet made find. ``total``:
+        the registry's learners (0 without frequencies), read once by the caller."""
         frequencies = ctx.frequencies
-        total = frequencies.total() if frequencies is not None else 0
         use_tf = frequencies is not None and total >= self.config.tf_min_total
         found: list[FieldComparison] = list(_UNSET)
-        ceiling = self._ceiling
-        if a.given.joined != b.given.joined or a.family.joined != b.family.joined:
-            ceiling = dict(ceiling)
-            if a.given.joined != b.given.joined:
-                ceiling["given_name"] = self._inexact_ceiling["given_name"]
-            if a.family.joined != b.family.joined:
-                ceiling["family_name"] = self._inexact_ceiling["family_name"]
-        reachable = self.config.prior_match_weight + sum(ceiling.values())
+        ceilings = self._ceilings[a.given.joined != b.given.joined][a.family.joined != b.family.joined]
+        reachable = ceilings.reachable
+        limit = floor - _ROUNDING
         presumed = False
-        for index in self._order:
-            comparison = COMPARISONS[index]
+        for (index, comparison, bounded, at_level, tf), ceiling in zip(
+            self._steps, ceilings.of_step, strict=True
+        ):
             if presume_no_swap and index == self._first_name:
                 # The names come last: every other field is weighed. Were the names exchanged and
                 # varied, the pair would still fall short, so ``swapped_varied`` is taken as false.
-                rest = reachable - ceiling["given_name"] - ceiling["family_name"]
-                if rest + self._swap_weight < floor - _ROUNDING:
+                rest = reachable - ceilings.given - ceilings.family
+                if rest + self._swap_weight < limit:
                     ctx.last_swap[:] = [(a, b, False)]
                     presumed = True
-            need = floor - _ROUNDING - (reachable - ceiling[comparison.field])
-            level = comparison.level_reaching(a, b, ctx, self._bounded[comparison.field], need)
+            level = comparison.level_reaching(a, b, ctx, bounded, limit - (reachable - ceiling))
             if level is None:
                 return _dropped(ctx, presumed)
-            if use_tf and level == "exact" and comparison.field in TF_FIELDS:
+            if tf and use_tf and level == "exact":
                 assert frequencies is not None
-                value = _tf_value(a, comparison.field)
-                weight = self._tf_weight(comparison.field, value, frequencies, total)
-                found[index] = FieldComparison(comparison.field, level, weight)
+                field = comparison.field
+                weight = self._tf_weight(field, _tf_value(a, field), frequencies, total)
+                found[index] = FieldComparison(field, level, weight)
             else:
-                found[index] = at_level = self._at_level[(comparison.field, level)]
-                weight = at_level.weight
-            reachable += weight - ceiling[comparison.field]
-            if reachable < floor - _ROUNDING:
+                found[index] = fixed = at_level[level]
+                weight = fixed.weight
+            reachable += weight - ceiling
+            if reachable < limit:
                 return _dropped(ctx, presumed)
         if presumed:
             # Above the floor without the swap check: make it, and weigh the names again.
             ctx.last_swap.clear()
-            return self._compare(a, b, ctx, floor, presume_no_swap=False)
+            return self._compare(a, b, ctx, total, floor, presume_no_swap=False)
         given, family = found[0], found[1]
         if use_tf and family.level == "exact" and given.weight > 0:
             penalty = self._name_dependence(total)
@@ -260,8 +308,9 @@ class ProbabilisticMatcher:
         self, a: PersonRecord, b: PersonRecord, frequencies: FrequencyLookup | None = None
     ) -> ScoredCandidate:
         """Score one pair (verification: "is this learner the person described?"). candidate_id is 0."""
+        total = frequencies.total() if frequencies is not None else 0
         scored = self._scored(
-            0, normalise_record(a), normalise_record(b), make_context(self.config, frequencies)
+            0, normalise_record(a), normalise_record(b), make_context(self.config, frequencies), total
         )
         assert scored is not None  # no floor
         return scored
@@ -272,24 +321,24 @@ class ProbabilisticMatcher:
         a: NormalisedRecord,
         b: NormalisedRecord,
         ctx: Context,
+        total: int,
         floor: float = -math.inf,
     ) -> ScoredCandidate | None:
-        comparisons = self._compare(a, b, ctx, floor)
+        comparisons = self._compare(a, b, ctx, total, floor)
         if comparisons is None:
             return None
-        weight = self.config.prior_match_weight + sum(c.weight for c in comparisons)
-        doubt = self._place_doubt(a, b, comparisons[self._address], ctx)
+        weight = self.config.prior_match_weight + sum([c.weight for c in comparisons])
+        doubt = self._place_doubt(a, b, comparisons[self._address], ctx, total)
         return ScoredCandidate(candidate_id, weight, probability(weight), comparisons, doubt)
 
     def _place_doubt(
-        self, a: NormalisedRecord, b: NormalisedRecord, address: FieldComparison, ctx: Context
+        self, a: NormalisedRecord, b: NormalisedRecord, address: FieldComparison, ctx: Context, total: int
     ) -> float:
         """How much less ``district_or_town`` is worth than its level's weight where the place is
         common (see ``_place_weight``): 0 elsewhere, and below ``tf_min_total`` learners."""
         frequencies = ctx.frequencies
         if address.level != "district_or_town" or frequencies is None:
             return 0.0
-        total = frequencies.total()
         if total < self.config.tf_min_total:
             return 0.0
         return address.weight - self._place_weight(_place_term(a, b), frequencies, total)
@@ -310,9 +359,13 @@ class ProbabilisticMatcher:
         floor: float,
     ) -> tuple[ScoredCandidate, ...]:
         ctx = make_context(self.config, frequencies)
+        # Read once for all the candidates (and, as before, not at all when there are none).
+        total = frequencies.total() if frequencies is not None and candidates else 0
         a = normalise_record(query)
         scored = [
-            s for c in candidates if (s := self._scored(c.id, a, normalise_record(c.record), ctx, floor))
+            s
+            for c in candidates
+            if (s := self._scored(c.id, a, normalise_record(c.record), ctx, total, floor))
         ]
         scored.sort(key=lambda s: (-s.match_weight, s.candidate_id))
         return tuple(scored)
