@@ -147,13 +147,17 @@ class Comparison:
         return (*(level.name for level in self.levels), self.otherwise)
 
 
-def _jw(a: str, b: str) -> float:
-    return float(JaroWinkler.similarity(a, b))
+# Jaro-Winkler similarity (0..1), rapidfuzz's own function: no wrapper call on the way.
+_jw = JaroWinkler.similarity
 
 
 def _may_be_swapped(a: NormalisedRecord, b: NormalisedRecord) -> bool:
     """Both names on both sides, and different family names (twins and siblings share theirs)."""
-    return bool(a.given and a.family and b.given and b.family) and a.family.joined != b.family.joined
+    # The joined strings, not the Names: a Name's truth is a Python call (``Name.__bool__``).
+    return (
+        bool(a.given.joined and a.family.joined and b.given.joined and b.family.joined)
+        and a.family.joined != b.family.joined
+    )
 
 
 def _swapped(a: NormalisedRecord, b: NormalisedRecord, ctx: Context) -> bool:
@@ -162,7 +166,8 @@ def _swapped(a: NormalisedRecord, b: NormalisedRecord, ctx: Context) -> bool:
     Exact only: the level weighs +10 bits per field. Two close-but-different names across (Khalid
     Yousef / Youssef Khalil, JW >= 0.92 both ways) were merged as a swap at seed 1; they are weighed
     as ``swapped_varied`` instead."""
-    return _may_be_swapped(a, b) and a.given.joined == b.family.joined and a.family.joined == b.given.joined
+    # The two equalities first: they fail for nearly every pair, at no call.
+    return a.given.joined == b.family.joined and a.family.joined == b.given.joined and _may_be_swapped(a, b)
 
 
 def _agrees(comparison: Comparison, a: NormalisedRecord, b: NormalisedRecord, ctx: Context) -> bool:
@@ -496,7 +501,7 @@ _GIVEN_DIRECT, GIVEN_NAME = _name_comparisons("given_name", _given_null, _given_
 
 
 def _family_null(a: NormalisedRecord, b: NormalisedRecord, ctx: Context) -> bool:
-    return not a.family or not b.family
+    return not a.family.joined or not b.family.joined
 
 
 def _family_exact(a: NormalisedRecord, b: NormalisedRecord, ctx: Context) -> bool:
@@ -615,20 +620,28 @@ DATE_OF_BIRTH = Comparison(
 # --- postcode and gender ----------------------------------------------------------------------
 
 
-def _postcodes_agree(part: str) -> Predicate:
-    def applies(a: NormalisedRecord, b: NormalisedRecord, ctx: Context) -> bool:
-        return (
-            a.postcode is not None
-            and b.postcode is not None
-            and getattr(a.postcode, part) == getattr(b.postcode, part)
-        )
-
-    return applies
+# Both postcodes given and the same in one part. One function a part, each reading its attribute
+# directly: these run for most candidates, where getattr by name cost a call each side.
 
 
-_SAME_UNIT, _SAME_SECTOR, _SAME_DISTRICT, _SAME_AREA = (
-    _postcodes_agree(part) for part in ("unit", "sector", "district", "area")
-)
+def _same_unit(a: NormalisedRecord, b: NormalisedRecord, ctx: Context) -> bool:
+    pa, pb = a.postcode, b.postcode
+    return pa is not None and pb is not None and pa.unit == pb.unit
+
+
+def _same_sector(a: NormalisedRecord, b: NormalisedRecord, ctx: Context) -> bool:
+    pa, pb = a.postcode, b.postcode
+    return pa is not None and pb is not None and pa.sector == pb.sector
+
+
+def _same_district(a: NormalisedRecord, b: NormalisedRecord, ctx: Context) -> bool:
+    pa, pb = a.postcode, b.postcode
+    return pa is not None and pb is not None and pa.district == pb.district
+
+
+def _same_area(a: NormalisedRecord, b: NormalisedRecord, ctx: Context) -> bool:
+    pa, pb = a.postcode, b.postcode
+    return pa is not None and pb is not None and pa.area == pb.area
 
 
 def _address_null(a: NormalisedRecord, b: NormalisedRecord, ctx: Context) -> bool:
@@ -677,7 +690,7 @@ def _address_same(a: NormalisedRecord, b: NormalisedRecord, ctx: Context) -> boo
 
 def _address_unit(a: NormalisedRecord, b: NormalisedRecord, ctx: Context) -> bool:
     """The same postcode unit (about 15 addresses), and no house numbers that say another house."""
-    return _SAME_UNIT(a, b, ctx) and not _other_house(a, b)
+    return _same_unit(a, b, ctx) and not _other_house(a, b)
 
 
 def _streets_alike(x: str, y: str, threshold: float) -> bool:
@@ -716,7 +729,7 @@ def _address_same_street(a: NormalisedRecord, b: NormalisedRecord, ctx: Context)
 
 def _address_town(a: NormalisedRecord, b: NormalisedRecord, ctx: Context) -> bool:
     """The same postcode district, or the same town (when the postcodes do not say otherwise)."""
-    if _postcodes_agree("district")(a, b, ctx):
+    if _same_district(a, b, ctx):
         return True
     x, y = a.address.town, b.address.town
     return (
@@ -729,9 +742,7 @@ def _address_town(a: NormalisedRecord, b: NormalisedRecord, ctx: Context) -> boo
 def _address_area(a: NormalisedRecord, b: NormalisedRecord, ctx: Context) -> bool:
     """The same postcode area, or towns spelt alike."""
     x, y = a.address.town, b.address.town
-    return _postcodes_agree("area")(a, b, ctx) or (
-        bool(x and y) and _jw(x, y) >= ctx.config.jaro_winkler_high
-    )
+    return _same_area(a, b, ctx) or (bool(x and y) and _jw(x, y) >= ctx.config.jaro_winkler_high)
 
 
 # Postcode and address lines are one comparison: they say the same thing twice when they agree,
@@ -745,7 +756,7 @@ ADDRESS = Comparison(
         Level("street_typo", _address_street_typo),
         Level("street_number_unknown", _address_street_number_unknown),
         Level("same_street", _address_same_street),
-        Level("postcode_sector", _SAME_SECTOR),
+        Level("postcode_sector", _same_sector),
         Level("district_or_town", _address_town),
         Level("area", _address_area),
     ),
