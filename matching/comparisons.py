@@ -121,25 +121,12 @@ class Comparison:
 
     def bounded(self, best_from: Sequence[float]) -> BoundedLevels:
         """The levels, each with ``best_from[i]`` (the most levels i.. and ``otherwise`` can weigh)
-        beside its predicate and name, for ``level_reaching``. Built once by the matcher: the walk
-        runs for every field of every candidate, and one tuple a level is cheaper to read than an
-        index into ``best_from`` and two attributes of a ``Level``."""
+        beside its predicate and name: what ``ProbabilisticMatcher._compare`` walks for every field
+        of every candidate, built once per matcher (one tuple a level is cheaper to read than an
+        index into ``best_from`` and two attributes of a ``Level``)."""
         return tuple(
             (best, level.applies, level.name) for best, level in zip(best_from, self.levels, strict=True)
         )
-
-    def level_reaching(
-        self, a: NormalisedRecord, b: NormalisedRecord, ctx: Context, bounded: BoundedLevels, need: float
-    ) -> str | None:
-        """``level``, or None as soon as no level left to try could weigh ``need`` bits (``bounded``:
-        this comparison's ``bounded`` levels): the caller drops the pair whatever the level, so its
-        costlier predicates are never asked."""
-        for best, applies, name in bounded:
-            if best < need:
-                return None
-            if applies(a, b, ctx):
-                return name
-        return self.otherwise
 
     @property
     def level_names(self) -> tuple[str, ...]:

@@ -269,9 +269,19 @@ class ProbabilisticMatcher:
                 if rest + self._swap_weight < limit:
                     ctx.last_swap[:] = [(a, b, False)]
                     presumed = True
-            level = comparison.level_reaching(a, b, ctx, bounded, limit - (reachable - ceiling))
-            if level is None:
-                return _dropped(ctx, presumed)
+            # The first level that applies (``Comparison.level``), walked here, not in a method call:
+            # this runs for every field of every candidate. The pair is dropped at the first level
+            # from which no level left (``otherwise`` included) could weigh ``need`` bits, so the
+            # costlier predicates further down are never asked.
+            need = limit - (reachable - ceiling)
+            for best, applies, name in bounded:
+                if best < need:
+                    return _dropped(ctx, presumed)
+                if applies(a, b, ctx):
+                    level = name
+                    break
+            else:
+                level = comparison.otherwise
             if tf and use_tf and level == "exact":
                 assert frequencies is not None
                 field = comparison.field
