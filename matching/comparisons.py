@@ -6,7 +6,7 @@ reviewer, and what the m/u table in ``config.py`` is keyed by. ``null`` levels c
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
 
@@ -94,9 +94,6 @@ class Context:
 
 
 Predicate = Callable[[NormalisedRecord, NormalisedRecord, Context], bool]
-# A comparison's levels in order, each as (the most it and the levels after it, ``otherwise``
-# included, can weigh; its predicate; its name): see ``Comparison.bounded``.
-BoundedLevels = tuple[tuple[float, Predicate, str], ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,15 +115,6 @@ class Comparison:
             if level.applies(a, b, ctx):
                 return level.name
         return self.otherwise
-
-    def bounded(self, best_from: Sequence[float]) -> BoundedLevels:
-        """The levels, each with ``best_from[i]`` (the most levels i.. and ``otherwise`` can weigh)
-        beside its predicate and name: what ``ProbabilisticMatcher._compare`` walks for every field
-        of every candidate, built once per matcher (one tuple a level is cheaper to read than an
-        index into ``best_from`` and two attributes of a ``Level``)."""
-        return tuple(
-            (best, level.applies, level.name) for best, level in zip(best_from, self.levels, strict=True)
-        )
 
     @property
     def level_names(self) -> tuple[str, ...]:

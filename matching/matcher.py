@@ -10,7 +10,7 @@ from collections.abc import Mapping, Sequence
 from typing import NamedTuple
 
 from matching.blocking import blocking_keys
-from matching.comparisons import COMPARISONS, NULL, BoundedLevels, Comparison, Context, make_context
+from matching.comparisons import COMPARISONS, NULL, Context, Predicate, make_context
 from matching.config import MatcherConfig
 from matching.normalise import NormalisedRecord, normalise_record
 from matching.types import (
@@ -38,9 +38,10 @@ class _Step(NamedTuple):
     """One comparison as ``_compare`` makes it, with what it reads for every candidate worked out once."""
 
     position: int  # in COMPARISONS, and so in the comparisons returned
-    comparison: Comparison
-    bounded: BoundedLevels  # its levels with the most each and those after it can weigh
-    at_level: Mapping[str, FieldComparison]  # each level's comparison at its fixed weight
+    # Its levels in order, each as (the most it and the levels after it, ``otherwise`` included,
+    # can weigh; its predicate; its comparison at the level's fixed weight).
+    levels: tuple[tuple[float, Predicate, FieldComparison], ...]
+    otherwise: FieldComparison
     tf: bool  # an exact agreement is weighed by how common the value is (TF_FIELDS)
 
 
@@ -172,18 +173,20 @@ class ProbabilisticMatcher:
     def _step(self, index: int) -> _Step:
         """COMPARISONS[index] ready to run: its levels each with the most it and those after it (and
         ``otherwise``) can weigh, so that it stops trying levels once none left could keep the pair
-        above the floor."""
+        above the floor, and each level's comparison built once (every scored candidate has one a
+        field)."""
         comparison = COMPARISONS[index]
         field = comparison.field
-        bounds = [
-            max(self._level_ceiling(field, name) for name in comparison.level_names[i:])
-            for i in range(len(comparison.levels))
-        ]
-        at_level = {
-            level: FieldComparison(field, level, self._weights[(field, level)])
-            for level in comparison.level_names
-        }
-        return _Step(index, comparison, comparison.bounded(bounds), at_level, field in TF_FIELDS)
+
+        def at_level(level: str) -> FieldComparison:
+            return FieldComparison(field, level, self._weights[(field, level)])
+
+        names = comparison.level_names
+        levels = tuple(
+            (max(self._level_ceiling(field, name) for name in names[i:]), level.applies, at_level(level.name))
+            for i, level in enumerate(comparison.levels)
+        )
+        return _Step(index, levels, at_level(comparison.otherwise), field in TF_FIELDS)
 
     def _ceilings_for(
         self,
@@ -259,9 +262,7 @@ class ProbabilisticMatcher:
         reachable = ceilings.reachable
         limit = floor - _ROUNDING
         presumed = False
-        for (index, comparison, bounded, at_level, tf), ceiling in zip(
-            self._steps, ceilings.of_step, strict=True
-        ):
+        for (index, levels, otherwise, tf), ceiling in zip(self._steps, ceilings.of_step, strict=True):
             if presume_no_swap and index == self._first_name:
                 # The names come last: every other field is weighed. Were the names exchanged and
                 # varied, the pair would still fall short, so ``swapped_varied`` is taken as false.
@@ -274,22 +275,22 @@ class ProbabilisticMatcher:
             # from which no level left (``otherwise`` included) could weigh ``need`` bits, so the
             # costlier predicates further down are never asked.
             need = limit - (reachable - ceiling)
-            for best, applies, name in bounded:
+            for best, applies, at_level in levels:
                 if best < need:
                     return _dropped(ctx, presumed)
                 if applies(a, b, ctx):
-                    level = name
+                    reached = at_level
                     break
             else:
-                level = comparison.otherwise
-            if tf and use_tf and level == "exact":
+                reached = otherwise
+            if tf and use_tf and reached.level == "exact":
                 assert frequencies is not None
-                field = comparison.field
+                field = reached.field
                 weight = self._tf_weight(field, _tf_value(a, field), frequencies, total)
-                found[index] = FieldComparison(field, level, weight)
+                found[index] = FieldComparison(field, reached.level, weight)
             else:
-                found[index] = fixed = at_level[level]
-                weight = fixed.weight
+                found[index] = reached
+                weight = reached.weight
             reachable += weight - ceiling
             if reachable < limit:
                 return _dropped(ctx, presumed)
