@@ -85,14 +85,6 @@ def _place_term(a: NormalisedRecord, b: NormalisedRecord) -> tuple[str, str]:
     return TOWN, _town_term(a)
 
 
-def _dropped(ctx: Context, presumed: bool) -> tuple[FieldComparison, ...] | None:
-    """None, for a pair below the floor; an answer presumed for its swap check is not left for other
-    pairs to read."""
-    if presumed:
-        ctx.last_swap.clear()
-    return None
-
-
 def probability(match_weight: float) -> float:
     """Posterior probability of a match from the total weight (log2 odds, prior included)."""
     if match_weight < -60:
@@ -277,7 +269,9 @@ class ProbabilisticMatcher:
             need = limit - (reachable - ceiling)
             for best, applies, at_level in levels:
                 if best < need:
-                    return _dropped(ctx, presumed)
+                    if presumed:  # an answer presumed for the swap check is not left for other pairs
+                        ctx.last_swap.clear()
+                    return None
                 if applies(a, b, ctx):
                     reached = at_level
                     break
@@ -293,7 +287,9 @@ class ProbabilisticMatcher:
                 weight = reached.weight
             reachable += weight - ceiling
             if reachable < limit:
-                return _dropped(ctx, presumed)
+                if presumed:
+                    ctx.last_swap.clear()
+                return None
         if presumed:
             # Above the floor without the swap check: make it, and weigh the names again.
             ctx.last_swap.clear()
@@ -320,24 +316,22 @@ class ProbabilisticMatcher:
     ) -> ScoredCandidate:
         """Score one pair (verification: "is this learner the person described?"). candidate_id is 0."""
         total = frequencies.total() if frequencies is not None else 0
-        scored = self._scored(
-            0, normalise_record(a), normalise_record(b), make_context(self.config, frequencies), total
-        )
-        assert scored is not None  # no floor
-        return scored
+        ctx = make_context(self.config, frequencies)
+        x, y = normalise_record(a), normalise_record(b)
+        comparisons = self._compare(x, y, ctx, total)
+        assert comparisons is not None  # no floor
+        return self._scored(0, x, y, comparisons, ctx, total)
 
     def _scored(
         self,
         candidate_id: int,
         a: NormalisedRecord,
         b: NormalisedRecord,
+        comparisons: tuple[FieldComparison, ...],
         ctx: Context,
         total: int,
-        floor: float = -math.inf,
-    ) -> ScoredCandidate | None:
-        comparisons = self._compare(a, b, ctx, total, floor)
-        if comparisons is None:
-            return None
+    ) -> ScoredCandidate:
+        """A pair's score from its comparisons (``_compare``'s, made without a floor or reaching it)."""
         weight = self.config.prior_match_weight + sum([c.weight for c in comparisons])
         doubt = self._place_doubt(a, b, comparisons[self._address], ctx, total)
         return ScoredCandidate(candidate_id, weight, probability(weight), comparisons, doubt)
@@ -373,11 +367,12 @@ class ProbabilisticMatcher:
         # Read once for all the candidates (and, as before, not at all when there are none).
         total = frequencies.total() if frequencies is not None and candidates else 0
         a = normalise_record(query)
-        scored = [
-            s
-            for c in candidates
-            if (s := self._scored(c.id, a, normalise_record(c.record), ctx, total, floor))
-        ]
+        scored = []
+        for candidate in candidates:
+            b = normalise_record(candidate.record)
+            comparisons = self._compare(a, b, ctx, total, floor)
+            if comparisons is not None:  # most candidates are dropped below the floor
+                scored.append(self._scored(candidate.id, a, b, comparisons, ctx, total))
         scored.sort(key=lambda s: (-s.match_weight, s.candidate_id))
         return tuple(scored)
 
