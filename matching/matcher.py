@@ -195,7 +195,7 @@ class ProbabilisticMatcher:
             by_field["family_name"] = inexact_ceiling["family_name"]
         return _Ceilings(
             tuple(by_field[COMPARISONS[i].field] for i in order),
-            # Summed in COMPARISONS order (the dict's): the same float the bound always was.
+            # Summed in COMPARISONS order (the dict's).
             self.config.prior_match_weight + sum(by_field.values()),
             by_field["given_name"],
             by_field["family_name"],
@@ -364,7 +364,7 @@ class ProbabilisticMatcher:
         floor: float,
     ) -> tuple[ScoredCandidate, ...]:
         ctx = make_context(self.config, frequencies)
-        # Read once for all the candidates (and, as before, not at all when there are none).
+        # Read once for all the candidates, and not at all without one (a lookup may query for it).
         total = frequencies.total() if frequencies is not None and candidates else 0
         a = normalise_record(query)
         scored = []
