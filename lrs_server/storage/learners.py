@@ -285,7 +285,8 @@ class SqlTransaction:
         pairs: Sequence[Any]  # (key, learner id)
         if len(key_list) < _FEW:
             # One registration's keys: keys, learners and name history in one round trip.
-            pairs, found = _keyed_candidates(c.execute(_KEYED_CANDIDATES, {"keys": key_list}).all())
+            rows = c.execute(_KEYED_CANDIDATES(c), {"keys": list_value(c, key_list)}).all()
+            pairs, found = _keyed_candidates(rows)
         else:
             # A chunk's keys alone first (a covering-index probe per key); joining learner here lets
             # SQLite's planner pick a scan of learner for long key lists.
@@ -550,15 +551,19 @@ _CANDIDATES = prepared(
     )
 )
 # A few keys' candidates with the keys they stand under: a row per (key, learner, previous name).
-_KEYED_CANDIDATES = (
-    select(*_CANDIDATE_WITH_HISTORY.selected_columns, HISTORY.c.id.label("history_id"), KEYS.c.key)
-    .select_from(
-        KEYS.join(LEARNER, LEARNER.c.id == KEYS.c.learner_id).outerjoin(
-            HISTORY, HISTORY.c.learner_id == LEARNER.c.id
+# The keys as one bound list (``listed``), not an expanding IN: SQLAlchemy rewrote the statement's
+# SQL for every call's number of keys (~14 us of a registration's ~110 us fetch at 1M learners).
+_KEYED_CANDIDATES = prepared(
+    lambda dialect: (
+        select(*_CANDIDATE_WITH_HISTORY.selected_columns, HISTORY.c.id.label("history_id"), KEYS.c.key)
+        .select_from(
+            KEYS.join(LEARNER, LEARNER.c.id == KEYS.c.learner_id).outerjoin(
+                HISTORY, HISTORY.c.learner_id == LEARNER.c.id
+            )
         )
+        .where(listed("keys", KEYS.c.key, dialect))
+        .order_by(*_HISTORY_ORDER)
     )
-    .where(KEYS.c.key.in_(bindparam("keys", expanding=True)))
-    .order_by(*_HISTORY_ORDER)
 )
 
 
