@@ -295,7 +295,7 @@ class SqlTransaction:
                 return {}
             ids = list_value(c, sorted({learner_id for _, learner_id in pairs}))
             found = list(self._with_history(_CANDIDATES(c), {"ids": ids}))
-        masters = self._masters({first[2] for first, _ in found} - {None})
+        masters = self._masters({first[2] for first, _ in found} - {None})  # (id, ULN, master, ...)
         candidates: dict[int, MatchCandidate] = {}
         for first, history in found:
             learner_id, uln, master_id = first[0], first[1], first[2]
