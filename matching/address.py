@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from matching.fold import fold
+from matching.frozen import constructor
 
 # Royal Mail's common thoroughfare descriptors and their usual abbreviations (PAF "thoroughfare
 # descriptor" list, and the Australian forms FEBRL-style data uses). Only the spelling is
@@ -84,6 +85,7 @@ class Address:
 
 
 EMPTY_ADDRESS = Address(frozenset(), "", "")
+_new_address = constructor(Address)  # Address(...) without its per-field look-ups (see matching.frozen)
 
 
 def _is_street_word(token: str) -> bool:
@@ -123,4 +125,4 @@ def normalise_address(line1: str, line2: str, town: str) -> Address:
     street, line = _street_words(first), first
     if not street:
         street, line = _street_words(second), second
-    return Address(numbers, " ".join(street), fold(town), _house_number(line) if street else "")
+    return _new_address(numbers, " ".join(street), fold(town), _house_number(line) if street else "")

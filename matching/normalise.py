@@ -16,6 +16,7 @@ import jellyfish
 
 from matching.address import Address, normalise_address
 from matching.fold import fold
+from matching.frozen import constructor
 from matching.postcode import Postcode, parse_postcode
 from matching.types import Gender, PersonRecord
 
@@ -106,6 +107,11 @@ class NormalisedRecord:
     upn: str  # a permanent UPN; '' when missing or temporary (ends in a letter): no evidence
 
 
+# Builds a NormalisedRecord as NormalisedRecord(...) does, without its per-field name look-ups
+# (one is made for nearly every candidate record: see matching.frozen).
+_new_record = constructor(NormalisedRecord)
+
+
 def permanent_upn(upn: str) -> str:
     """The UPN when it is a permanent one (13 characters ending in a digit), else ''.
 
@@ -147,7 +153,7 @@ def normalise_record(record: PersonRecord) -> NormalisedRecord:
         else ()
     )
     gender = record.gender if record.gender in (Gender.MALE, Gender.FEMALE) else None
-    return NormalisedRecord(
+    return _new_record(
         given=given,
         first_given=first_given,
         other_given=frozenset(others) if others else _NO_NAMES,
@@ -170,7 +176,7 @@ def exchange_names(record: NormalisedRecord) -> NormalisedRecord:
 
     Used to test whether two records agree once one of them is read with its names the other way round."""
     first_given = record.family.tokens[0] if record.family.tokens else ""
-    return NormalisedRecord(  # not dataclasses.replace: this runs for many candidate pairs
+    return _new_record(  # not dataclasses.replace: this runs for many candidate pairs
         given=record.family,
         first_given=first_given,
         other_given=record.other_given,

@@ -10,6 +10,8 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
+from matching.frozen import constructor
+
 NOT_KNOWN = "ZZ993CZ"
 
 # Outward: area (1-2 letters) + district (digit, optional digit or letter); inward: digit + 2 letters.
@@ -24,6 +26,9 @@ class Postcode:
     unit: str  # "SW1A 1AA"
 
 
+_new_postcode = constructor(Postcode)  # Postcode(...) without its per-field look-ups (see matching.frozen)
+
+
 @lru_cache(maxsize=65536)
 def parse_postcode(text: str) -> Postcode | None:
     """Parse a postcode in any spacing or case; None when empty, malformed or the not-known code."""
@@ -36,4 +41,4 @@ def parse_postcode(text: str) -> Postcode | None:
     area, district_suffix, sector_digit, unit_letters = found.groups()
     district = area + district_suffix
     sector = f"{district} {sector_digit}"
-    return Postcode(area=area, district=district, sector=sector, unit=sector + unit_letters)
+    return _new_postcode(area=area, district=district, sector=sector, unit=sector + unit_letters)
