@@ -19,7 +19,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import lru_cache
 
-from matching.fold import fold
+from matching.fold import fold, fold_tokens
 from matching.frozen import constructor
 
 # Royal Mail's common thoroughfare descriptors and their usual abbreviations (PAF "thoroughfare
@@ -119,8 +119,8 @@ def normalise_address(line1: str, line2: str, town: str) -> Address:
     though at national scale most candidates' addresses are seen once: this runs per candidate)."""
     if not (line1 or line2 or town):
         return EMPTY_ADDRESS
-    first = fold(line1).split()
-    second = fold(line2).split() if line2 else []
+    first = fold_tokens(line1)
+    second = fold_tokens(line2) if line2 else []
     numbers = frozenset(t for t in (*first, *second) if not t.isalpha())
     street, line = _street_words(first), first
     if not street:
