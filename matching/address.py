@@ -105,12 +105,32 @@ def _house_number(tokens: list[str]) -> str:
 
 
 def _street_words(tokens: list[str]) -> list[str]:
-    # Folded tokens are letters and digits only: one that is not all letters holds a digit.
-    words = [t for t in tokens if _is_street_word(t)]
+    words = [t for t in tokens if t.isalpha() and t not in _FLAT_WORDS]  # _is_street_word, uncalled
     spelt = [_THOROUGHFARES.get(word, word) for word in words]
     if len(words) > 1 and words[0] == "st":
         spelt[0] = "saint"  # St James Road
     return spelt
+
+
+def _numbers(first: list[str], second: list[str]) -> frozenset[str]:
+    # Folded tokens are letters and digits only: one that is not all letters holds a digit.
+    numbers = [t for t in first if not t.isalpha()]
+    if second:
+        numbers += [t for t in second if not t.isalpha()]
+    return _number_set(tuple(numbers))
+
+
+@lru_cache(maxsize=4096)
+def _number_set(numbers: tuple[str, ...]) -> frozenset[str]:
+    """The set of an address's numbers, one shared set for each (a few hundred house numbers cover
+    most addresses): not a new set per record for the garbage collector to walk while it is cached."""
+    return frozenset(numbers)
+
+
+@lru_cache(maxsize=8192)
+def _fold_town(town: str) -> str:
+    """``fold(town)``, cached: a few thousand towns hold every learner (unlike their address lines)."""
+    return fold(town)
 
 
 @lru_cache(maxsize=32_768)
@@ -121,8 +141,8 @@ def normalise_address(line1: str, line2: str, town: str) -> Address:
         return EMPTY_ADDRESS
     first = fold_tokens(line1)
     second = fold_tokens(line2) if line2 else []
-    numbers = frozenset(t for t in (*first, *second) if not t.isalpha())
     street, line = _street_words(first), first
     if not street:
         street, line = _street_words(second), second
-    return _new_address(numbers, " ".join(street), fold(town), _house_number(line) if street else "")
+    house = _house_number(line) if street else ""
+    return _new_address(_numbers(first, second), " ".join(street), _fold_town(town), house)
