@@ -14,10 +14,10 @@ from functools import lru_cache
 
 import jellyfish
 
-from matching.address import Address, normalise_address
+from matching.address import Address, address_of
 from matching.fold import fold
 from matching.frozen import constructor
-from matching.postcode import Postcode, parse_postcode
+from matching.postcode import Postcode, postcode_of
 from matching.types import Gender, PersonRecord
 
 TITLES = frozenset(
@@ -165,8 +165,8 @@ def normalise_record(record: PersonRecord) -> NormalisedRecord:
         dob=record.date_of_birth,
         dob_digits=record.date_of_birth.isoformat().replace("-", ""),  # yyyymmdd, faster than strftime
         gender=gender,
-        postcode=parse_postcode(record.postcode),
-        address=normalise_address(record.address_line1, record.address_line2, record.town),
+        postcode=postcode_of(record.postcode),  # not the cached parse_postcode: see there
+        address=address_of(record.address_line1, record.address_line2, record.town),  # likewise
         upn=permanent_upn(record.upn),
     )
 
