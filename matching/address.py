@@ -88,28 +88,27 @@ EMPTY_ADDRESS = Address(frozenset(), "", "")
 _new_address = constructor(Address)  # Address(...) without its per-field look-ups (see matching.frozen)
 
 
-def _is_street_word(token: str) -> bool:
-    return token.isalpha() and token not in _FLAT_WORDS
+def _street(tokens: list[str]) -> tuple[list[str], str]:
+    """A line's street words, spelt out, and its house number: the number just before the last run of
+    street words ("flat 10 1 grange lane": 1; "apartment 5 the maltings 3 mill road": 3), or ''.
 
-
-def _house_number(tokens: list[str]) -> str:
-    """The number just before the last run of street words ("flat 10 1 grange lane": 1; "apartment 5
-    the maltings 3 mill road": 3), or ''."""
-    end = len(tokens)
-    while end and not _is_street_word(tokens[end - 1]):
-        end -= 1
-    start = end
-    while start and _is_street_word(tokens[start - 1]):
-        start -= 1
-    return tokens[start - 1] if start and not tokens[start - 1].isalpha() else ""
-
-
-def _street_words(tokens: list[str]) -> list[str]:
-    words = [t for t in tokens if t.isalpha() and t not in _FLAT_WORDS]  # _is_street_word, uncalled
+    One pass over the words (this runs for nearly every candidate record)."""
+    words: list[str] = []
+    house = previous = ""
+    in_street = False  # whether the previous word is a street word
+    for token in tokens:
+        if token.isalpha() and token not in _FLAT_WORDS:
+            if not in_street:  # a run of street words starts: is there a number just before it?
+                house = "" if previous.isalpha() else previous
+            words.append(token)
+            in_street = True
+        else:
+            in_street = False
+        previous = token
     spelt = [_THOROUGHFARES.get(word, word) for word in words]
     if len(words) > 1 and words[0] == "st":
         spelt[0] = "saint"  # St James Road
-    return spelt
+    return spelt, house
 
 
 def _numbers(first: list[str], second: list[str]) -> frozenset[str]:
@@ -143,10 +142,9 @@ def address_of(line1: str, line2: str, town: str) -> Address:
         return EMPTY_ADDRESS
     first = fold_tokens(line1)
     second = fold_tokens(line2) if line2 else []
-    street, line = _street_words(first), first
+    street, house = _street(first)
     if not street:
-        street, line = _street_words(second), second
-    house = _house_number(line) if street else ""
+        street, house = _street(second)
     return _new_address(_numbers(first, second), " ".join(street), _fold_town(town), house)
 
 
