@@ -22,13 +22,15 @@ def _fold_once(text: str) -> str:
     return " ".join("".join(out).split())
 
 
-# ASCII text folds in one pass: lower case, apostrophes dropped, other punctuation a space.
-_ASCII = str.maketrans(
-    {
-        **{chr(c): " " for c in range(128) if not chr(c).isalnum()},
-        **{q: "" for q in _APOSTROPHES if q.isascii()},
-    }
-)
+# ASCII text folds in one pass of bytes.translate: upper case to lower, apostrophes dropped, other
+# punctuation a space. (str.translate looks each character up in a dict: three times slower, and every
+# address line of every candidate is folded.)
+_ASCII_TABLE = bytes(c + 32 if 65 <= c <= 90 else c if chr(c).isalnum() else 32 for c in range(256))
+_ASCII_APOSTROPHES = "".join(q for q in _APOSTROPHES if q.isascii()).encode()
+
+
+def _fold_ascii(text: str) -> str:
+    return text.encode().translate(_ASCII_TABLE, _ASCII_APOSTROPHES).decode()
 
 
 def fold(text: str) -> str:
@@ -39,7 +41,7 @@ def fold(text: str) -> str:
     translation instead: every address line of every candidate is folded.
     """
     if text.isascii():
-        return " ".join(text.lower().translate(_ASCII).split())
+        return " ".join(_fold_ascii(text).split())
     folded = _fold_once(text)
     for _ in range(4):
         again = _fold_once(folded)
@@ -47,3 +49,8 @@ def fold(text: str) -> str:
             break
         folded = again
     return folded
+
+
+def fold_tokens(text: str) -> list[str]:
+    """``fold(text).split()``, without joining the words only to split them again."""
+    return _fold_ascii(text).split() if text.isascii() else fold(text).split()

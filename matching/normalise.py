@@ -14,9 +14,10 @@ from functools import lru_cache
 
 import jellyfish
 
-from matching.address import Address, normalise_address
+from matching.address import Address, address_of
 from matching.fold import fold
-from matching.postcode import Postcode, parse_postcode
+from matching.frozen import constructor
+from matching.postcode import Postcode, postcode_of
 from matching.types import Gender, PersonRecord
 
 TITLES = frozenset(
@@ -106,6 +107,11 @@ class NormalisedRecord:
     upn: str  # a permanent UPN; '' when missing or temporary (ends in a letter): no evidence
 
 
+# Builds a NormalisedRecord as NormalisedRecord(...) does, without its per-field name look-ups
+# (one is made for nearly every candidate record: see matching.frozen).
+_new_record = constructor(NormalisedRecord)
+
+
 def permanent_upn(upn: str) -> str:
     """The UPN when it is a permanent one (13 characters ending in a digit), else ''.
 
@@ -114,6 +120,13 @@ def permanent_upn(upn: str) -> str:
     one pupil."""
     text = upn.strip().upper()
     return text if len(text) == 13 and text[-1].isdigit() else ""
+
+
+# Most records have no other given names and no middle names: they share this one empty set rather
+# than each holding a new one. Every object a cached record holds is one more for the garbage
+# collector to walk again and again: while the caches fill at national scale, collections took half
+# of the time per uncached record.
+_NO_NAMES: frozenset[str] = frozenset()
 
 
 @lru_cache(maxsize=_CACHE_ENTRIES)
@@ -140,11 +153,11 @@ def normalise_record(record: PersonRecord) -> NormalisedRecord:
         else ()
     )
     gender = record.gender if record.gender in (Gender.MALE, Gender.FEMALE) else None
-    return NormalisedRecord(
+    return _new_record(
         given=given,
         first_given=first_given,
-        other_given=frozenset(others),
-        middle=frozenset(middle.tokens) if middle else frozenset(),
+        other_given=frozenset(others) if others else _NO_NAMES,
+        middle=frozenset(middle.tokens) if middle else _NO_NAMES,
         family=family,
         previous_families=previous,
         given_phonetic=phonetic(first_given),
@@ -152,8 +165,8 @@ def normalise_record(record: PersonRecord) -> NormalisedRecord:
         dob=record.date_of_birth,
         dob_digits=record.date_of_birth.isoformat().replace("-", ""),  # yyyymmdd, faster than strftime
         gender=gender,
-        postcode=parse_postcode(record.postcode),
-        address=normalise_address(record.address_line1, record.address_line2, record.town),
+        postcode=postcode_of(record.postcode),  # not the cached parse_postcode: see there
+        address=address_of(record.address_line1, record.address_line2, record.town),  # likewise
         upn=permanent_upn(record.upn),
     )
 
@@ -163,7 +176,7 @@ def exchange_names(record: NormalisedRecord) -> NormalisedRecord:
 
     Used to test whether two records agree once one of them is read with its names the other way round."""
     first_given = record.family.tokens[0] if record.family.tokens else ""
-    return NormalisedRecord(  # not dataclasses.replace: this runs for many candidate pairs
+    return _new_record(  # not dataclasses.replace: this runs for many candidate pairs
         given=record.family,
         first_given=first_given,
         other_given=record.other_given,
