@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 
 from lrs_server.domain.model import Identity, identity_fingerprint
 from matching.types import Gender
+from tests.core.identities import identities as any_identity
 
 _TEXT = st.text(max_size=12)
 
@@ -25,19 +26,7 @@ def _reference(identity: Identity) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
-identities = st.builds(
-    Identity,
-    given_name=_TEXT,
-    family_name=_TEXT,
-    date_of_birth=st.dates(),
-    gender=st.sampled_from(list(Gender)),
-    postcode=_TEXT,
-    **{
-        f.name: _TEXT
-        for f in fields(Identity)
-        if f.name not in {"given_name", "family_name", "date_of_birth", "gender", "postcode"}
-    },
-)
+identities = any_identity(_TEXT)
 
 
 @given(identities)

@@ -11,7 +11,8 @@ from hypothesis import strategies as st
 
 from lrs_server.domain.model import Identity, person_record, stored_record
 from lrs_server.storage.learners import _CANDIDATE_WITH_HISTORY, _RECORD_FIELDS
-from matching.types import Gender, PersonRecord
+from matching.types import PersonRecord
+from tests.core.identities import identities as any_identity
 
 _TEXT = st.text(max_size=6)
 # PersonRecord's fields as a learner row holds them: one previous family name, given at registration.
@@ -19,19 +20,7 @@ _STORED = [
     "previous_family_name" if f.name == "previous_family_names" else f.name for f in fields(PersonRecord)
 ]
 
-identities = st.builds(
-    Identity,
-    given_name=_TEXT,
-    family_name=_TEXT,
-    date_of_birth=st.dates(),
-    gender=st.sampled_from(list(Gender)),
-    postcode=_TEXT,
-    **{
-        f.name: _TEXT
-        for f in fields(Identity)
-        if f.name not in {"given_name", "family_name", "date_of_birth", "gender", "postcode"}
-    },
-)
+identities = any_identity(_TEXT)
 
 
 @given(identities, st.lists(st.sampled_from(["", "Smith", "Jones", "Okafor"]), max_size=3))
