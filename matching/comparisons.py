@@ -660,12 +660,11 @@ def _streets_alike(x: str, y: str, threshold: float) -> bool:
 
 def _address_street_typo(a: NormalisedRecord, b: NormalisedRecord, ctx: Context) -> bool:
     """The same numbers in the same place, the street spelt differently (a typo, a missing word)."""
-    x, y = a.address, b.address
+    x, y = a.address.street, b.address.street
     return (
-        bool(x.street and y.street)
-        and bool(x.numbers)  # _same_numbers, in line
-        and x.numbers == y.numbers
-        and _streets_alike(x.street, y.street, ctx.config.street_similarity)
+        bool(x and y)
+        and _same_numbers(a, b)
+        and _streets_alike(x, y, ctx.config.street_similarity)
         and _same_place(a, b, ctx)
     )
 
@@ -675,11 +674,7 @@ def _address_street_number_unknown(a: NormalisedRecord, b: NormalisedRecord, ctx
     both: a named house, "Rose Cottage") gives none. A number left off is not a disagreement, so this
     weighs nearly what the street alone says; another number on the street (``same_street``) is a
     neighbour as often as a typo."""
-    x, y = a.address, b.address
-    # _address_same_street's test, the street's equality first (it fails for nearly every pair).
-    return (
-        bool(x.street) and x.street == y.street and not (x.numbers and y.numbers) and _same_place(a, b, ctx)
-    )
+    return not (a.address.numbers and b.address.numbers) and _address_same_street(a, b, ctx)
 
 
 def _address_same_street(a: NormalisedRecord, b: NormalisedRecord, ctx: Context) -> bool:

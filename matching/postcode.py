@@ -38,7 +38,7 @@ def parse_postcode(text: str) -> Postcode | None:
     """``postcode_of``, cached, for a caller that reads the same postcodes again and again.
 
     normalise_record calls postcode_of: at national scale only 5-8% of its new records had a postcode
-    seen lately, too few to pay for the cache's bookkeeping (see ``normalise_address``)."""
+    seen lately, too few to pay for the cache's bookkeeping (see ``matching.address.address_of``)."""
     return postcode_of(text)
 
 

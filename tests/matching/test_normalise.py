@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from matching.address import normalise_address
+from matching.address import address_of
 from matching.fold import _fold_once
 from matching.normalise import exchange_names, fold, normalise_name, normalise_record
 from matching.postcode import parse_postcode
@@ -122,11 +122,11 @@ def test_the_ascii_fast_path_folds_as_the_general_rule(text: str) -> None:
     ],
 )
 def test_the_house_number_is_the_one_before_the_street(line1: str, line2: str, house: str) -> None:
-    assert normalise_address(line1, line2, "Leeds").house == house
+    assert address_of(line1, line2, "Leeds").house == house
 
 
 @given(st.text(max_size=40), st.text(max_size=40))
 def test_a_house_number_is_one_of_the_address_numbers(line1: str, line2: str) -> None:
-    address = normalise_address(line1, line2, "")
+    address = address_of(line1, line2, "")
     assert address.house == "" or address.house in address.numbers
     assert address.house == "" or address.street
