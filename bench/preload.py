@@ -10,9 +10,11 @@ aged 14 to 24. ULNs are drawn with ``random_uln`` (a CSPRNG, so they differ betw
 else does).
 
 The database is migrated first. Appending to a database that already holds learners is allowed
-(ids and counts continue from what is there). On SQLite the blocking keys are staged in an
-unindexed table and copied, sorted, at the end, and the loader's own connection uses
-``synchronous=OFF`` and a large page cache; the server's settings are untouched.
+(ids and counts continue from what is there). On SQLite the blocking keys are staged in a file
+beside the registry and copied in at the end, in learner order (see ``_KeyStaging``), and the
+loader's own connection uses ``synchronous=OFF`` and a large page cache; the server's settings are
+untouched. Nothing is VACUUMed: a registry's indexes are left as filled as registrations one by one
+fill them, not packed.
 """
 
 from __future__ import annotations
@@ -20,11 +22,13 @@ from __future__ import annotations
 import argparse
 import multiprocessing
 import os
+import sqlite3
 import time
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import ExitStack
 from datetime import UTC, date, datetime
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Connection, Engine, bindparam, event, func, insert, select, update
@@ -33,7 +37,7 @@ from lrs_server.domain.model import Identity, OrgKind, person_record
 from lrs_server.domain.uln import random_uln
 from lrs_server.storage import migrate
 from lrs_server.storage.engine import is_sqlite, make_engine, refresh_statistics
-from lrs_server.storage.learners import FREQUENCY, KEYS, LEARNER, insert_key_rows
+from lrs_server.storage.learners import FREQUENCY, LEARNER, insert_key_rows
 from lrs_server.storage.tables import Organisation
 from matching import default_matcher
 from matching.synthetic import SyntheticStream
@@ -187,47 +191,75 @@ def _prepare(job: tuple[int, int, int]) -> Prepared:
     return [_row(record) for record in people], keys, counts
 
 
-_STAGING = "bench_preload_keys"
+class _KeyStaging:
+    """Where the blocking keys go while loading.
 
+    On a SQLite file, a staging file beside the registry (plain appends, no index), copied into
+    ``learner_blocking_key`` at the end in the order the learners were loaded. Inserting ~11 keys
+    per learner straight into the (key, learner_id) primary key touches pages all over a large index
+    in every batch, so every commit rewrites most of it (measured: ~3x slower at 100k, worse with
+    size); one copy in a single transaction with the loader's large page cache does not.
 
-def _insert_keys(connection: Connection, table: str, rows: list[tuple[str, int]]) -> None:
-    insert_key_rows(connection, rows, table)
-
-
-def _begin_staging(engine: Engine) -> str:
-    """Where the keys go while loading: on SQLite an unindexed table, copied in key order at the end.
-
-    Inserting ~8 keys per learner straight into the (key, learner_id) primary key touches pages all
-    over a large index in every batch, so every commit rewrites most of it; one sorted copy at the
-    end appends instead (measured: ~3x faster at 100k, and it grows worse with size).
+    The copy goes in learner order, not key order, because that is how a registry's key index grows
+    when learners are registered one by one: its pages as full as SQLite's splits leave them. A
+    sorted copy (or a VACUUM) packs every page full, and the first key a registration then adds to a
+    page splits it: at 1M learners, where 2,000 registrations meet a different page each time, that
+    was 17 pages written a commit for the keys instead of 5, a cost of the bulk load rather than of
+    the registry's size (docs/BENCHMARKS.md). Elsewhere (PostgreSQL, in-memory SQLite) the keys are
+    inserted with their learners.
     """
-    if not is_sqlite(engine):
-        return str(KEYS.name)
-    with engine.begin() as connection:
-        connection.exec_driver_sql(f"DROP TABLE IF EXISTS {_STAGING}")
-        connection.exec_driver_sql(
-            f"CREATE TABLE {_STAGING} (key VARCHAR(64) NOT NULL, learner_id INTEGER NOT NULL)"
-        )
-    return _STAGING
 
+    TABLE = "staged_key"
 
-def _finish_staging(engine: Engine, table: str) -> None:
-    if table == KEYS.name:
-        return
-    with engine.begin() as connection:
-        index = connection.exec_driver_sql(
-            "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = 'learner_blocking_key' "
-            "AND sql IS NOT NULL"
-        ).all()
-        for name, _ in index:  # rebuilt below, from the sorted table, in one pass each
-            connection.exec_driver_sql(f'DROP INDEX "{name}"')
-        connection.exec_driver_sql(
-            f"INSERT INTO learner_blocking_key (key, learner_id) "
-            f"SELECT key, learner_id FROM {table} ORDER BY key, learner_id"
-        )
-        for _, sql in index:
-            connection.exec_driver_sql(sql)
-        connection.exec_driver_sql(f"DROP TABLE {table}")
+    def __init__(self, engine: Engine) -> None:
+        database = engine.url.database
+        self._path: Path | None = None
+        self._db: sqlite3.Connection | None = None
+        if is_sqlite(engine) and database and database != ":memory:":
+            self._path = Path(f"{database}.keys-staging")
+            self._path.unlink(missing_ok=True)
+            self._db = sqlite3.connect(self._path, isolation_level=None)
+            self._db.execute("PRAGMA journal_mode=OFF")
+            self._db.execute("PRAGMA synchronous=OFF")
+            self._db.execute(f"CREATE TABLE {self.TABLE} (key TEXT NOT NULL, learner_id INTEGER NOT NULL)")
+
+    def add(self, connection: Connection, rows: list[tuple[str, int]]) -> None:
+        """The keys of learners inserted by ``connection``'s transaction (staged, or inserted with them)."""
+        if self._db is None:
+            insert_key_rows(connection, rows)
+            return
+        self._db.execute("BEGIN")
+        self._db.executemany(f"INSERT INTO {self.TABLE} VALUES (?, ?)", rows)
+        self._db.execute("COMMIT")
+
+    def finish(self, engine: Engine) -> None:
+        """Copy the staged keys into the registry in learner order, then remove the staging file."""
+        if self._db is None or self._path is None:
+            return
+        self._db.close()
+        raw = engine.raw_connection()
+        try:
+            db = raw.driver_connection
+            assert db is not None
+            db.execute("ATTACH DATABASE ? AS staging", (str(self._path),))  # not allowed in a transaction
+            db.execute("BEGIN")
+            indexes = db.execute(
+                "SELECT name, sql FROM sqlite_master WHERE type = 'index' "
+                "AND tbl_name = 'learner_blocking_key' AND sql IS NOT NULL"
+            ).fetchall()
+            for name, _ in indexes:  # rebuilt below, in one pass each: learner_id only grows, as here
+                db.execute(f'DROP INDEX "{name}"')
+            db.execute(
+                "INSERT INTO learner_blocking_key (key, learner_id) "
+                f"SELECT key, learner_id FROM staging.{self.TABLE} ORDER BY rowid"
+            )
+            for _, sql in indexes:
+                db.execute(sql)
+            db.execute("COMMIT")
+            db.execute("DETACH DATABASE staging")
+        finally:
+            raw.close()
+        self._path.unlink()
 
 
 def _insert_learners(connection: Connection, rows: list[list[Any]]) -> None:
@@ -251,7 +283,7 @@ def preload(engine: Engine, n: int, seed: int, progress: bool = False, workers: 
         next_id = int(connection.execute(select(func.coalesce(func.max(LEARNER.c.id), 0))).scalar_one()) + 1
         used = set(connection.execute(select(LEARNER.c.uln)).scalars())
         existing = {(f, v) for f, v in connection.execute(select(FREQUENCY.c.field, FREQUENCY.c.value))}
-    staging = _begin_staging(engine)
+    staging = _KeyStaging(engine)
     engine.dispose()  # no open SQLite connection is inherited by the workers
     jobs = [(seed, index, min(BATCH, n - start)) for index, start in enumerate(range(0, n, BATCH))]
     _ORG, _NOW = org, datetime.now(UTC)
@@ -286,13 +318,13 @@ def preload(engine: Engine, n: int, seed: int, progress: bool = False, workers: 
                 next_id += 1
             with engine.begin() as connection:
                 _insert_learners(connection, learners)
-                _insert_keys(connection, staging, [(k, first_id + offset) for k, offset in keys])
+                staging.add(connection, [(k, first_id + offset) for k, offset in keys])
                 _add_counts(connection, counts, existing)
             before, done = done, done + len(learners)
             if progress and done // 100_000 > before // 100_000:
                 elapsed = time.perf_counter() - started
                 print(f"  {done:>9,} learners  {elapsed:6.1f} s  {done / elapsed:,.0f}/s", flush=True)
-    _finish_staging(engine, staging)
+    staging.finish(engine)
     if not is_sqlite(engine):
         # The ids were given explicitly: move the sequence past them, or the server's next
         # registration would be refused on the primary key.
@@ -301,16 +333,6 @@ def preload(engine: Engine, n: int, seed: int, progress: bool = False, workers: 
                 "SELECT setval(pg_get_serial_sequence('learner', 'id'), (SELECT max(id) FROM learner))"
             )
     refresh_statistics(engine)  # a bulk load: see refresh_statistics
-    if is_sqlite(engine):
-        # The staging table and the rebuilt indexes leave free pages and a scattered file; a registry
-        # compacted as an operator's `VACUUM` leaves it makes A/B runs of two commits comparable
-        # (each with its own preload), whatever either commit's loader left behind.
-        # Straight to the driver: the engine's "begin" event would open a transaction VACUUM refuses.
-        raw = engine.raw_connection()
-        try:
-            raw.driver_connection.execute("VACUUM")  # type: ignore[union-attr]
-        finally:
-            raw.close()
 
 
 def main() -> None:

@@ -614,11 +614,10 @@ def _add_counts_statement(dialect: str) -> Any:
 _ADD_COUNTS = prepared(_add_counts_statement)
 
 
-def insert_key_rows(connection: Connection, rows: Sequence[tuple[str, int]], table: str = "") -> None:
+def insert_key_rows(connection: Connection, rows: Sequence[tuple[str, int]]) -> None:
     """(key, learner id) rows, executemany straight to the driver: thousands of two-column rows a
-    chunk need none of SQLAlchemy's per-row parameter processing. ``table``: another table of the
-    same shape (the bulk loader's staging table)."""
-    insert_rows(connection, KEYS, ("key", "learner_id"), rows, name=table)
+    chunk need none of SQLAlchemy's per-row parameter processing."""
+    insert_rows(connection, KEYS, ("key", "learner_id"), rows)
 
 
 def _is_uln_clash(error: IntegrityError) -> bool:
