@@ -2,6 +2,7 @@
 
     .venv/bin/python -m bench.registration_scale                       # 10k, 100k, 1M; 2,000 each
     .venv/bin/python -m bench.registration_scale --sizes 10000 --registrations 500
+    .venv/bin/python -m bench.registration_scale --sizes 10000 1000000 --rounds 6   # 10k, 1M, 1M, 10k, ...
     .venv/bin/python -m bench.registration_scale --postgres postgresql+psycopg://postgres@127.0.0.1/lrs_bench_1m
 
 Each size's registry is preloaded once (bench/out/lrs-<size>.sqlite3, reused when present) and copied
@@ -246,6 +247,13 @@ def main() -> None:
     parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000, 1_000_000])
     parser.add_argument("--registrations", type=int, default=2000)
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument(
+        "--rounds",
+        type=int,
+        default=1,
+        help="run every size this many times, the order reversed each round (ABBA), and give the median "
+        "of the rounds' largest/smallest ratios: a machine whose speed drifts moves both sizes of a round",
+    )
     parser.add_argument("--postgres", default="", help="a preloaded PostgreSQL database (its size only)")
     args = parser.parse_args()
     if args.postgres:
@@ -258,17 +266,30 @@ def main() -> None:
         f"{platform.machine()} {platform.processor() or ''} python {platform.python_version()} "
         f"sqlite {sqlite3.sqlite_version}; command: {' '.join(sys.argv)}"
     )
-    results = []
-    for size in args.sizes:
-        figures = run(size, args.registrations, args.seed, args.postgres)
-        results.append(figures)
-        print(f"  {size:,}: {dict(sorted(figures.outcomes.items()))}; refused {figures.refused}", flush=True)
+    rounds: list[list[Figures]] = []
+    for number in range(args.rounds):
+        sizes = args.sizes if number % 2 == 0 else list(reversed(args.sizes))
+        results = {}
+        for size in sizes:
+            figures = run(size, args.registrations, args.seed, args.postgres)
+            results[size] = figures
+            outcomes = dict(sorted(figures.outcomes.items()))
+            print(f"  {size:,}: {outcomes}; refused {figures.refused}", flush=True)
+        rounds.append([results[size] for size in args.sizes])
     print("registry  regs  median ms  p99 ms  mean cands  max cands")
-    for figures in results:
-        print(figures.line())
-    if len(results) > 1:
-        ratio = statistics.median(results[-1].latencies) / statistics.median(results[0].latencies)
-        print(f"median ratio {results[-1].size:,} / {results[0].size:,}: {ratio:.2f}")
+    for measured in rounds:
+        for figures in measured:
+            print(figures.line())
+    if len(args.sizes) > 1:
+        ratios = [_ratio(measured) for measured in rounds]
+        smallest, largest = args.sizes[0], args.sizes[-1]
+        listed = ", ".join(f"{ratio:.2f}" for ratio in ratios)
+        print(f"median ratio {largest:,} / {smallest:,}: {statistics.median(ratios):.2f} (rounds: {listed})")
+
+
+def _ratio(results: Sequence[Figures]) -> float:
+    """The largest registry's median latency over the smallest's."""
+    return statistics.median(results[-1].latencies) / statistics.median(results[0].latencies)
 
 
 if __name__ == "__main__":
