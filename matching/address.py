@@ -11,6 +11,11 @@ A school writes one address many ways: "12 Mill Rd", "12, Mill Road", "Flat 3, 1
 * ``street``: line 1's words (line 2's when line 1 has none, e.g. "Flat 3" / "12 Mill Road"), with
   thoroughfare abbreviations spelt out (Rd -> road, St -> street at the end, saint at the start)
   and flat words ("flat", "apartment", "unit") dropped;
+* ``other_street``: line 2's words read the same way when line 1 gave the street, '' otherwise. Two
+  systems put a house name or building and the street on the lines in either order ("Rose Cottage" /
+  "Mill Lane" and "Mill Lane" alone; "42 Stone Place" / "Medical Centre" and "42 Medical Centre" /
+  "Stone Place"): the comparison reads a street on the other line as the same street, blocking keys
+  only ``street``;
 * ``town``: the town, folded like names.
 """
 
@@ -79,6 +84,7 @@ class Address:
     street: str
     town: str
     house: str = ""
+    other_street: str = ""
 
     def __bool__(self) -> bool:
         return bool(self.numbers or self.street or self.town)
@@ -144,6 +150,9 @@ def address_of(line1: str, line2: str, town: str) -> Address:
     first = fold_tokens(line1)
     second = fold_tokens(line2) if line2 else []
     street, house = _street(first)
+    other: list[str] = []
     if not street:
         street, house = _street(second)
-    return _new_address(_numbers(first, second), " ".join(street), _fold_town(town), house)
+    elif second:
+        other, _ = _street(second)
+    return _new_address(_numbers(first, second), " ".join(street), _fold_town(town), house, " ".join(other))

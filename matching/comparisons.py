@@ -13,6 +13,7 @@ from functools import lru_cache
 from rapidfuzz import fuzz
 from rapidfuzz.distance import DamerauLevenshtein, JaroWinkler
 
+from matching.address import Address
 from matching.config import MatcherConfig
 from matching.names import (
     VariantGroups,
@@ -638,10 +639,18 @@ def _other_house(a: NormalisedRecord, b: NormalisedRecord) -> bool:
     return x.numbers.isdisjoint(y.numbers)
 
 
+def _same_street_name(x: Address, y: Address) -> bool:
+    """One street named on both: line 1's, or line 1's on one side and line 2's on the other (the
+    lines written in the other order: ``Address.other_street``)."""
+    street = x.street
+    if not (street and y.street):
+        return False
+    return street in (y.street, y.other_street) or (bool(x.other_street) and x.other_street == y.street)
+
+
 def _address_same(a: NormalisedRecord, b: NormalisedRecord, ctx: Context) -> bool:
     """House (and flat) numbers and street the same, in the same place."""
-    street = a.address.street
-    return bool(street) and street == b.address.street and _same_numbers(a, b) and _same_place(a, b, ctx)
+    return _same_street_name(a.address, b.address) and _same_numbers(a, b) and _same_place(a, b, ctx)
 
 
 def _address_unit(a: NormalisedRecord, b: NormalisedRecord, ctx: Context) -> bool:
@@ -659,14 +668,18 @@ def _streets_alike(x: str, y: str, threshold: float) -> bool:
 
 
 def _address_street_typo(a: NormalisedRecord, b: NormalisedRecord, ctx: Context) -> bool:
-    """The same numbers in the same place, the street spelt differently (a typo, a missing word)."""
-    x, y = a.address.street, b.address.street
-    return (
-        bool(x and y)
-        and _same_numbers(a, b)
-        and _streets_alike(x, y, ctx.config.street_similarity)
-        and _same_place(a, b, ctx)
+    """The same numbers in the same place, the street spelt differently (a typo, a missing word), on
+    line 1 or with the lines in the other order."""
+    x, y = a.address, b.address
+    if not (x.street and y.street and _same_numbers(a, b)):
+        return False
+    threshold = ctx.config.street_similarity
+    alike = (
+        _streets_alike(x.street, y.street, threshold)
+        or (bool(y.other_street) and _streets_alike(x.street, y.other_street, threshold))
+        or (bool(x.other_street) and _streets_alike(x.other_street, y.street, threshold))
     )
+    return alike and _same_place(a, b, ctx)
 
 
 def _address_street_number_unknown(a: NormalisedRecord, b: NormalisedRecord, ctx: Context) -> bool:
@@ -680,8 +693,7 @@ def _address_street_number_unknown(a: NormalisedRecord, b: NormalisedRecord, ctx
 def _address_same_street(a: NormalisedRecord, b: NormalisedRecord, ctx: Context) -> bool:
     """The same street in the same place, another house number (moved along the street, or the
     number mistyped; or a neighbour)."""
-    street = a.address.street
-    return bool(street) and street == b.address.street and _same_place(a, b, ctx)
+    return _same_street_name(a.address, b.address) and _same_place(a, b, ctx)
 
 
 def _address_town(a: NormalisedRecord, b: NormalisedRecord, ctx: Context) -> bool:

@@ -139,6 +139,32 @@ CASES: list[tuple[str, str, PersonRecord, PersonRecord]] = [
     # Born the same day to one family, told apart by the middle name (twins named Mohammed).
     ("middle_names", "twins_middles", person(middle_names="Ming"), person(middle_names="Hao")),
     ("middle_names", "else", person(middle_names="Ming", dob=date(2008, 1, 2)), person(middle_names="Hao")),
+    # The address lines in the other order: a building or house name and the street.
+    (
+        "address",
+        "same_address",
+        person(postcode="", address_line1="42 Stone Place", address_line2="Medical Centre", town="Leeds"),
+        person(postcode="", address_line1="42 Medical Centre", address_line2="Stone Place", town="Leeds"),
+    ),
+    (
+        "address",
+        "street_typo",
+        person(postcode="", address_line1="1 Evergreen", address_line2="Shackleton Circuit", town="Leeds"),
+        person(postcode="", address_line1="1 Shackletok Circuit", address_line2="Evergeen", town="Leeds"),
+    ),
+    (
+        "address",
+        "street_number_unknown",
+        person(postcode="", address_line1="Rose Cottage", address_line2="Mill Lane", town="Leeds"),
+        person(postcode="", address_line1="Mill Lane", town="Leeds"),
+    ),
+    # A locality on line 2 is no street: another street of that name is another address.
+    (
+        "address",
+        "district_or_town",
+        person(postcode="", address_line1="12 Mill Road", address_line2="Headingley", town="Leeds"),
+        person(postcode="", address_line1="12 Headingley Lane", town="Leeds"),
+    ),
     # The address's street with a space typed in or left out.
     (
         "address",

@@ -130,3 +130,12 @@ def test_a_house_number_is_one_of_the_address_numbers(line1: str, line2: str) ->
     address = address_of(line1, line2, "")
     assert address.house == "" or address.house in address.numbers
     assert address.house == "" or address.street
+
+
+def test_the_street_on_line_2_is_kept_when_line_1_names_one() -> None:
+    named_house = address_of("Rose Cottage", "Mill Ln", "Leeds")
+    assert (named_house.street, named_house.other_street) == ("rose cottage", "mill lane")
+    # Line 1 with no street words: line 2 is the street, and there is no other.
+    flat = address_of("Flat 3", "12 Mill Road", "Leeds")
+    assert (flat.street, flat.other_street, flat.house) == ("mill road", "", "12")
+    assert address_of("12 Mill Road", "", "Leeds").other_street == ""
