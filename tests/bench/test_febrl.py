@@ -3,6 +3,7 @@ real LRB reader) and one run through a real server and the real ``lrs-school`` C
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import replace
 from datetime import date
 from pathlib import Path
@@ -239,3 +240,13 @@ def test_end_to_end_on_a_scratch_postgresql_database(tmp_path: Path) -> None:
     results = febrl.run_batch(files.lrb, POSTGRES_URL)
     assert len(results) == files.rows_written
     assert all(r.outcome in ("NEW", "MATCHED", "POSSIBLE_MATCH") for r in results.values())
+
+
+def test_the_held_out_sets_convert_with_several_records_a_person(tmp_path: Path) -> None:
+    for dataset in (2, 3):
+        files = febrl.convert(dataset, tmp_path / str(dataset), limit=300)
+        truth = febrl.load_truth(files)
+        records = Counter(t.person for t in truth)
+        assert files.source_rows == 300 and max(records.values()) >= 2
+    with pytest.raises(ValueError):
+        next(febrl.febrl_records(5))
