@@ -798,10 +798,15 @@ def _middle_similar(a: NormalisedRecord, b: NormalisedRecord, ctx: Context) -> b
     return any(_jw(t, u) >= high for t in a.middle for u in b.middle)
 
 
-def _middle_twins(a: NormalisedRecord, b: NormalisedRecord, ctx: Context) -> bool:
-    """Wholly different middle names on records born as twins are and of one family: twins given one
-    first name and told apart by the second (Mohammed Ali / Mohammed Arham), never MATCHED."""
-    return _as_twins(a, b, ctx)
+def _middle_siblings(a: NormalisedRecord, b: NormalisedRecord, ctx: Context) -> bool:
+    """Wholly different middle names on records of one family (the family name agrees, or one
+    house): children given one first name and told apart by the second, twins (Mohammed Ali /
+    Mohammed Arham) or brothers a year apart (Muhammad Hassan / Muhammad Zain Bashir), never
+    MATCHED. One pupil's middle names differ wholly on about 1 re-registration in 20, and born as
+    twins are such records were already held back; what this adds is one family with birth dates
+    apart, where one pupil needs a second error as well as the middle names', and a reviewer tells
+    which."""
+    return _of_one_family(a, b, ctx)
 
 
 # Two middle names both given and wholly different are how two namesakes (Wei Ming / Wei Hao Chen)
@@ -813,7 +818,7 @@ MIDDLE_NAMES = Comparison(
         Level("agree", _middle_agree),
         Level("similar", _middle_similar),
         Level("initial", _middle_initial),
-        Level("twins_middles", _middle_twins),
+        Level("siblings_middles", _middle_siblings),
     ),
 )
 

@@ -127,8 +127,9 @@ DEFAULT_LEVELS: Mapping[str, Mapping[str, MU]] = MappingProxyType(
             "agree": (0.85, 0.05),
             "similar": (0.05, 0.005),
             "initial": (0.04, 0.05),
-            # Born as twins, one family, middle names wholly different: never MATCHED (review_only).
-            "twins_middles": (0.05, 0.89),
+            # One family (twins, or brothers and sisters at one house), middle names wholly
+            # different: never MATCHED (review_only).
+            "siblings_middles": (0.05, 0.89),
             "else": (0.05, 0.89),
         },
     }
@@ -185,7 +186,7 @@ class MatcherConfig:
             ("given_name", "short_form"),
             ("given_name", "shared_stem"),
             ("given_name", "name_forms"),
-            ("middle_names", "twins_middles"),
+            ("middle_names", "siblings_middles"),
             ("date_of_birth", "different_date"),
             ("upn", "different_children"),
         }
@@ -211,6 +212,17 @@ class MatcherConfig:
     inexact_date_levels: frozenset[tuple[str, str]] = frozenset(
         ("date_of_birth", level)
         for level in ("day_month_swapped", "one_off", "year_off", "within_month", "two_digits")
+    )
+    # At one house, another form of the given name (a nickname, a middle name used) together with
+    # a birth date that is close but not the same is how a brother or sister differs (Megan and
+    # Margaret Williams, born three years apart to the day), at least as often as one pupil
+    # re-registered with both changed: never MATCHED, a reviewer decides.
+    household_levels: frozenset[tuple[str, str]] = frozenset(
+        ("address", level)
+        for level in ("same_address", "postcode_unit", "street_typo", "street_number_unknown")
+    )
+    other_name_levels: frozenset[tuple[str, str]] = frozenset(
+        {("given_name", "nickname"), ("given_name", "alternate_name")}
     )
 
     def weight(self, field_name: str, level: str) -> float:

@@ -415,11 +415,18 @@ class ProbabilisticMatcher:
         ):
             upper = max(upper, config.unplaced_upper_threshold)
         # Exactly one candidate above the upper threshold, clearly ahead of the next; else never auto-link.
+        # A brother or sister at one house: another form of the name and a birth date close to it.
+        sibling = not (
+            levels.isdisjoint(config.household_levels)
+            or levels.isdisjoint(config.other_name_levels)
+            or levels.isdisjoint(config.inexact_date_levels)
+        )
         if (
             runner_up < config.upper_threshold
             and upper <= sure
             and sure - runner_up >= config.margin
             and levels.isdisjoint(config.review_only)
+            and not sibling
         ):
             return MatchDecision(Outcome.MATCHED, best.candidate_id, shown, lookalike)
         return MatchDecision(Outcome.POSSIBLE_MATCH, None, shown, lookalike)

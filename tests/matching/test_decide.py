@@ -364,3 +364,31 @@ def test_two_records_of_one_learner_count_once(matcher: ProbabilisticMatcher) ->
     assert [s.candidate_id for s in decision.candidates] == [7]
     two_people = matcher.decide(query, [Candidate(7, close), Candidate(8, exact)])
     assert two_people.outcome is Outcome.POSSIBLE_MATCH
+
+
+def test_brothers_given_one_first_name_are_never_matched(matcher: ProbabilisticMatcher) -> None:
+    """Muhammad Hassan and Muhammad Zain Bashir at one house, born a year and four days apart."""
+    home = {"address_line1": "150 Windsor Lane", "town": "Oldham", "postcode": "OL8 3ZG"}
+    older = person(given="Muhammad", family="Bashir", middle_names="Zain", dob=date(2009, 3, 9), **home)
+    younger = replace(older, middle_names="Hassan", date_of_birth=date(2008, 3, 5))
+    assert matcher.decide(younger, [Candidate(1, older)]).outcome is Outcome.POSSIBLE_MATCH
+    # The same middle name: one pupil with a mistyped date.
+    assert (
+        matcher.decide(replace(younger, middle_names="Zain"), [Candidate(1, older)]).outcome
+        is Outcome.MATCHED
+    )
+
+
+def test_a_sister_with_another_form_of_the_name_is_never_matched(matcher: ProbabilisticMatcher) -> None:
+    """Megan and Margaret Williams at one house, born three years apart to the day."""
+    home = {"address_line1": "10 Wellington Road", "address_line2": "Page Hall", "town": "Sheffield"}
+    megan = person(given="Megan", family="Williams", gender=Gender.FEMALE, dob=date(2008, 10, 15), **home)
+    margaret = replace(megan, given_name="Margaret", date_of_birth=date(2011, 10, 15))
+    assert matcher.decide(margaret, [Candidate(1, megan)]).outcome is Outcome.POSSIBLE_MATCH
+    # One change alone is one pupil: the name with the date, or the date with the name.
+    assert (
+        matcher.decide(replace(margaret, given_name="Megan"), [Candidate(1, megan)]).outcome
+        is Outcome.MATCHED
+    )
+    same_day = replace(margaret, date_of_birth=megan.date_of_birth)
+    assert matcher.decide(same_day, [Candidate(1, megan)]).outcome is Outcome.MATCHED

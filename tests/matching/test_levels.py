@@ -137,8 +137,21 @@ CASES: list[tuple[str, str, PersonRecord, PersonRecord]] = [
     ("middle_names", "similar", person(middle_names="Louise"), person(middle_names="Loiuse")),
     ("middle_names", "initial", person(middle_names="J"), person(middle_names="James")),
     # Born the same day to one family, told apart by the middle name (twins named Mohammed).
-    ("middle_names", "twins_middles", person(middle_names="Ming"), person(middle_names="Hao")),
-    ("middle_names", "else", person(middle_names="Ming", dob=date(2008, 1, 2)), person(middle_names="Hao")),
+    ("middle_names", "siblings_middles", person(middle_names="Ming"), person(middle_names="Hao")),
+    # Brothers a year apart, given one first name (Muhammad Hassan / Muhammad Zain): one family.
+    (
+        "middle_names",
+        "siblings_middles",
+        person(middle_names="Ming", dob=date(2008, 1, 2)),
+        person(middle_names="Hao"),
+    ),
+    # Strangers: another family name, another place.
+    (
+        "middle_names",
+        "else",
+        person(middle_names="Ming", family="Kowalski", postcode="M1 1AE", dob=date(2008, 1, 2)),
+        person(middle_names="Hao"),
+    ),
     # The address lines in the other order: a building or house name and the street.
     (
         "address",

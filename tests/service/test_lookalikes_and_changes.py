@@ -161,6 +161,30 @@ def test_a_sibling_at_the_same_house_is_new(api: Api) -> None:
     assert sibling.learner.uln != first.learner.uln
 
 
+@pytest.mark.parametrize(
+    ("registered", "other"),
+    [
+        # Brothers a year apart, given one first name and told apart by the middle name.
+        (
+            {"given_name": "Muhammad", "middle_names": "Zain", "date_of_birth": "2009-03-09"},
+            {"given_name": "Muhammad", "middle_names": "Hassan", "date_of_birth": "2008-03-05"},
+        ),
+        # Sisters born three years apart to the day, given two forms of one name.
+        (
+            {"given_name": "Megan", "gender": pb.GENDER_FEMALE, "date_of_birth": "2008-10-15"},
+            {"given_name": "Margaret", "gender": pb.GENDER_FEMALE, "date_of_birth": "2011-10-15"},
+        ),
+    ],
+)
+def test_brothers_and_sisters_at_one_house_are_never_matched(
+    api: Api, registered: dict[str, Any], other: dict[str, Any]
+) -> None:
+    first = _register(api, family_name="Bashir", **registered, **HOME)
+    again = _register(api, family_name="Bashir", **other, **HOME)
+    assert again.outcome in (NEW, POSSIBLE)
+    assert again.learner.uln != first.learner.uln
+
+
 def test_a_parent_with_the_pupils_name_at_the_same_house_is_new(api: Api) -> None:
     first = _register(api, **HOME)
     parent = _register(api, date_of_birth="1983-03-14", **HOME)
