@@ -799,14 +799,19 @@ def _middle_similar(a: NormalisedRecord, b: NormalisedRecord, ctx: Context) -> b
 
 
 def _middle_siblings(a: NormalisedRecord, b: NormalisedRecord, ctx: Context) -> bool:
-    """Wholly different middle names on records of one family (the family name agrees, or one
-    house): children given one first name and told apart by the second, twins (Mohammed Ali /
-    Mohammed Arham) or brothers a year apart (Muhammad Hassan / Muhammad Zain Bashir), never
-    MATCHED. One pupil's middle names differ wholly on about 1 re-registration in 20, and born as
-    twins are such records were already held back; what this adds is one family with birth dates
-    apart, where one pupil needs a second error as well as the middle names', and a reviewer tells
-    which."""
-    return _of_one_family(a, b, ctx)
+    """Wholly different middle names on records of one family (the family name spelt alike, or one
+    house; born as twins are, a family name that agrees at any level): children given one first
+    name and told apart by the second, twins (Mohammed Ali / Mohammed Arham) or brothers a year
+    apart (Muhammad Hassan / Muhammad Zain Bashir), never MATCHED. One pupil's middle names differ
+    wholly on about 1 re-registration in 20, and born as twins are such records were already held
+    back; what this adds is one family with birth dates apart, where one pupil needs a second error
+    as well as the middle names', and a reviewer tells which.
+
+    Middle names are compared first, for every candidate: the family name spelt alike or one house
+    is asked before the family-name ladder, which only records born as twins are still need."""
+    if a.family.joined == b.family.joined or _address_unit(a, b, ctx) or _address_same(a, b, ctx):
+        return True
+    return _as_twins(a, b, ctx)
 
 
 # Two middle names both given and wholly different are how two namesakes (Wei Ming / Wei Hao Chen)
