@@ -446,7 +446,24 @@ def _given_name_forms(a: NormalisedRecord, b: NormalisedRecord, ctx: Context) ->
     )
 
 
+def _given_name_part(a: NormalisedRecord, b: NormalisedRecord, ctx: Context) -> bool:
+    """On records born as twins are and of one family, one first name is a later part of the other's
+    names: of a given name of several parts (Hui / Jia Hui) or of middle names of several parts (Lily /
+    Lola Lily-Mae). A pupil going by part of a name, or twins named from one another: issue 11 lets
+    only a whole middle name used, not a part, match on twins' records, so a reviewer decides."""
+    for x, y in ((a, b), (b, a)):
+        name = x.first_given
+        if name == y.first_given:
+            continue
+        in_given = len(y.given.tokens) > 1 and name in y.given.tokens[1:]
+        in_middle = len(y.middle) > 1 and name in y.middle
+        if (in_given or in_middle) and _as_twins(a, b, ctx):
+            return True
+    return False
+
+
 _GIVEN_AFTER_SWAPS = (
+    Level("name_part", _given_name_part),
     Level("alternate_name", _given_alternate),
     Level("twin_names", _given_twin_names),
     Level("name_forms", _given_name_forms),
@@ -574,6 +591,11 @@ def _dob_different(a: NormalisedRecord, b: NormalisedRecord, ctx: Context) -> bo
     return abs((a.dob - b.dob).days) <= ctx.config.different_date_max_years * 365.25
 
 
+def _dob_two_digits_years(a: NormalisedRecord, b: NormalisedRecord, ctx: Context) -> bool:
+    """Two keystrokes apart, one of them in the year (2010-05-06 / 2012-05-02)."""
+    return a.dob.year != b.dob.year and _dob_two_digits(a, b, ctx)
+
+
 DATE_OF_BIRTH = Comparison(
     "date_of_birth",
     (
@@ -582,6 +604,7 @@ DATE_OF_BIRTH = Comparison(
         Level("one_off", _dob_one_off),
         Level("year_off", _dob_year_off),
         Level("within_month", _dob_within_month),
+        Level("two_digits_years", _dob_two_digits_years),
         Level("two_digits", _dob_two_digits),
         Level("different_date", _dob_different),
     ),

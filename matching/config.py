@@ -34,6 +34,10 @@ DEFAULT_LEVELS: Mapping[str, Mapping[str, MU]] = MappingProxyType(
             # under the name they go by looks, and rarely how twins are named. Never MATCHED
             # (review_only), but for a match, so that a pupil who also moved reaches a reviewer.
             "name_forms": (0.02, 0.01),
+            # On twins' records, one first name a later part of the other's names (Hui / Jia Hui,
+            # Lily / Lola Lily-Mae): a pupil going by part of a name, or a twin named so. Never
+            # MATCHED (review_only), but for a match, so that the pupil reaches a reviewer.
+            "name_part": (0.01, 0.005),
             "nickname": (0.05, 0.002),
             # Conor / Connor: a re-registration in 50; strangers with two spellings of one name are
             # about as rare as strangers with a name and its nickname.
@@ -82,6 +86,9 @@ DEFAULT_LEVELS: Mapping[str, Mapping[str, MU]] = MappingProxyType(
             # keystrokes away about 1 in 30; a re-registration is, a few times in a hundred.
             "within_month": (0.02, 0.017),
             "two_digits": (0.02, 0.03),
+            # The same, with the year one of the two: weighed alike, but at one house it is how
+            # brothers given one first name differ (see `household_dates`).
+            "two_digits_years": (0.02, 0.03),
             # A wholly wrong date (another row's, a guess) within 12 years: about 1 in 100
             # re-registrations on FEBRL 4 and the synthetic set. Never MATCHED (review_only), but names
             # and address can bring it to review. Further apart is a generation (a parent): "else",
@@ -186,6 +193,7 @@ class MatcherConfig:
             ("given_name", "short_form"),
             ("given_name", "shared_stem"),
             ("given_name", "name_forms"),
+            ("given_name", "name_part"),
             ("middle_names", "siblings_middles"),
             ("date_of_birth", "different_date"),
             ("upn", "different_children"),
@@ -211,12 +219,22 @@ class MatcherConfig:
     )
     inexact_date_levels: frozenset[tuple[str, str]] = frozenset(
         ("date_of_birth", level)
-        for level in ("day_month_swapped", "one_off", "year_off", "within_month", "two_digits")
+        for level in (
+            "day_month_swapped",
+            "one_off",
+            "year_off",
+            "within_month",
+            "two_digits_years",
+            "two_digits",
+        )
     )
     # At one house, another form of the given name (a nickname, a middle name used) together with
     # a birth date that is close but not the same is how a brother or sister differs (Megan and
     # Margaret Williams, born three years apart to the day), at least as often as one pupil
-    # re-registered with both changed: never MATCHED, a reviewer decides.
+    # re-registered with both changed: never MATCHED, a reviewer decides. So is a birth date two
+    # keystrokes away, one of them in the year, at one house without a middle name in common
+    # (`household_dates`): brothers given one first name (Mohammed Hussain, 2010-05-06 and Mohammed
+    # Imran, 2012-05-02) differ so; two slips in the day and month are a typo's.
     household_levels: frozenset[tuple[str, str]] = frozenset(
         ("address", level)
         for level in ("same_address", "postcode_unit", "street_typo", "street_number_unknown")
@@ -224,6 +242,7 @@ class MatcherConfig:
     other_name_levels: frozenset[tuple[str, str]] = frozenset(
         {("given_name", "nickname"), ("given_name", "alternate_name")}
     )
+    household_dates: frozenset[tuple[str, str]] = frozenset({("date_of_birth", "two_digits_years")})
 
     def weight(self, field_name: str, level: str) -> float:
         m, u = self.levels[field_name][level]

@@ -415,11 +415,12 @@ class ProbabilisticMatcher:
         ):
             upper = max(upper, config.unplaced_upper_threshold)
         # Exactly one candidate above the upper threshold, clearly ahead of the next; else never auto-link.
-        # A brother or sister at one house: another form of the name and a birth date close to it.
-        sibling = not (
-            levels.isdisjoint(config.household_levels)
-            or levels.isdisjoint(config.other_name_levels)
-            or levels.isdisjoint(config.inexact_date_levels)
+        # A brother or sister at one house: another form of the name and a birth date close to it,
+        # or a birth date two keystrokes away without a middle name in common.
+        at_home = not levels.isdisjoint(config.household_levels)
+        sibling = at_home and (
+            not (levels.isdisjoint(config.other_name_levels) or levels.isdisjoint(config.inexact_date_levels))
+            or not (levels.isdisjoint(config.household_dates) or ("middle_names", "agree") in levels)
         )
         if (
             runner_up < config.upper_threshold

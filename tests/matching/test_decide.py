@@ -392,3 +392,38 @@ def test_a_sister_with_another_form_of_the_name_is_never_matched(matcher: Probab
     )
     same_day = replace(margaret, date_of_birth=megan.date_of_birth)
     assert matcher.decide(same_day, [Candidate(1, megan)]).outcome is Outcome.MATCHED
+
+
+def test_brothers_given_one_first_name_two_keystrokes_of_date_apart_are_never_matched(
+    matcher: ProbabilisticMatcher,
+) -> None:
+    """Mohammed Hussain born 2010-05-06 and Mohammed Imran Hussain born 2012-05-02, at one house."""
+    home = {"address_line1": "97 Abbey View", "town": "Bradford", "postcode": "BD3 2SB"}
+    older = person(given="Mohammed", family="Hussain", dob=date(2010, 5, 6), **home)
+    younger = replace(older, middle_names="Imran", date_of_birth=date(2012, 5, 2))
+    assert matcher.decide(younger, [Candidate(1, older)]).outcome is Outcome.POSSIBLE_MATCH
+    # One keystroke of the date is a typo, at home or not.
+    typo = replace(younger, date_of_birth=date(2010, 5, 2))
+    assert matcher.decide(typo, [Candidate(1, older)]).outcome is Outcome.MATCHED
+
+
+@pytest.mark.parametrize(
+    ("registered", "other"),
+    [
+        ({"given": "Hui"}, {"given": "Jia Hui"}),  # part of a given name of two parts
+        ({"given": "Lily"}, {"given": "Lola", "middle_names": "Lily-Mae"}),  # part of a middle name
+    ],
+)
+def test_a_twin_named_from_part_of_the_others_names_is_never_matched(
+    matcher: ProbabilisticMatcher, registered: dict[str, Any], other: dict[str, Any]
+) -> None:
+    home = {"address_line1": "7 Nelson Road", "town": "Bristol", "gender": Gender.FEMALE}
+    twin = person(family="Zhou", **registered, **home)
+    decision = matcher.decide(person(family="Zhou", **other, **home), [Candidate(1, twin)])
+    assert decision.outcome is Outcome.POSSIBLE_MATCH
+    # Not born together, it is one pupil going by part of a name: the alternate name, as before.
+    apart = replace(twin, date_of_birth=date(2009, 3, 14))
+    levels = {
+        c.field: c.level for c in matcher.compare(person(family="Zhou", **other, **home), apart).comparisons
+    }
+    assert levels["given_name"] == "alternate_name"

@@ -174,9 +174,28 @@ def test_a_sibling_at_the_same_house_is_new(api: Api) -> None:
             {"given_name": "Megan", "gender": pb.GENDER_FEMALE, "date_of_birth": "2008-10-15"},
             {"given_name": "Margaret", "gender": pb.GENDER_FEMALE, "date_of_birth": "2011-10-15"},
         ),
+        # Brothers given one first name, born two keystrokes of date apart.
+        (
+            {"given_name": "Mohammed", "date_of_birth": "2010-05-06"},
+            {"given_name": "Mohammed", "middle_names": "Imran", "date_of_birth": "2012-05-02"},
+        ),
+        # Twins, one named from part of the other's names.
+        (
+            {"given_name": "Hui", "gender": pb.GENDER_FEMALE, "date_of_birth": "2011-10-06"},
+            {"given_name": "Jia Hui", "gender": pb.GENDER_FEMALE, "date_of_birth": "2011-10-06"},
+        ),
+        (
+            {"given_name": "Lily", "gender": pb.GENDER_FEMALE, "date_of_birth": "2010-12-07"},
+            {
+                "given_name": "Lola",
+                "middle_names": "Lily-Mae",
+                "gender": pb.GENDER_FEMALE,
+                "date_of_birth": "2010-12-07",
+            },
+        ),
     ],
 )
-def test_brothers_and_sisters_at_one_house_are_never_matched(
+def test_brothers_sisters_and_twins_at_one_house_are_never_matched(
     api: Api, registered: dict[str, Any], other: dict[str, Any]
 ) -> None:
     first = _register(api, family_name="Bashir", **registered, **HOME)
