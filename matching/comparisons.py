@@ -834,7 +834,8 @@ def _middle_siblings(a: NormalisedRecord, b: NormalisedRecord, ctx: Context) -> 
     is asked before the family-name ladder, which only records born as twins are still need."""
     if a.family.joined == b.family.joined or _address_unit(a, b, ctx) or _address_same(a, b, ctx):
         return True
-    return _as_twins(a, b, ctx)
+    # ``_as_twins`` with the house already known not to be shared.
+    return _dates_as_twins(a, b, ctx) and _agrees(_FAMILY_DIRECT, a, b, ctx)
 
 
 # Two middle names both given and wholly different are how two namesakes (Wei Ming / Wei Hao Chen)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
+from collections.abc import Set as AbstractSet
 from typing import NamedTuple
 
 from matching.blocking import blocking_keys
@@ -415,22 +416,30 @@ class ProbabilisticMatcher:
         ):
             upper = max(upper, config.unplaced_upper_threshold)
         # Exactly one candidate above the upper threshold, clearly ahead of the next; else never auto-link.
-        # A brother or sister at one house: another form of the name and a birth date close to it,
-        # or a birth date two keystrokes away without a middle name in common.
-        at_home = not levels.isdisjoint(config.household_levels)
-        sibling = at_home and (
-            not (levels.isdisjoint(config.other_name_levels) or levels.isdisjoint(config.inexact_date_levels))
-            or not (levels.isdisjoint(config.household_dates) or ("middle_names", "agree") in levels)
-        )
         if (
             runner_up < config.upper_threshold
             and upper <= sure
             and sure - runner_up >= config.margin
             and levels.isdisjoint(config.review_only)
-            and not sibling
+            and not self._sibling_at_home(levels)
         ):
             return MatchDecision(Outcome.MATCHED, best.candidate_id, shown, lookalike)
         return MatchDecision(Outcome.POSSIBLE_MATCH, None, shown, lookalike)
+
+    def _sibling_at_home(self, levels: AbstractSet[tuple[str, str]]) -> bool:
+        """A brother or sister at one house (``MatcherConfig.household_levels``): another form of the
+        given name with a birth date close to it, or a date two keystrokes and a year away without a
+        middle name in common."""
+        config = self.config
+        if levels.isdisjoint(config.household_levels):
+            return False
+        renamed = not (
+            levels.isdisjoint(config.other_name_levels) or levels.isdisjoint(config.inexact_date_levels)
+        )
+        years_apart = (
+            not levels.isdisjoint(config.household_dates) and ("middle_names", "agree") not in levels
+        )
+        return renamed or years_apart
 
 
 def default_matcher(config: MatcherConfig | None = None) -> ProbabilisticMatcher:
