@@ -29,7 +29,7 @@ import sys
 import time
 from collections import Counter
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -40,7 +40,7 @@ from bench.preload import PRELOAD_ORG_REF, birth_years, organisation_id, preload
 from lrs_server.domain.clock import Clock
 from lrs_server.domain.errors import DomainError
 from lrs_server.domain.model import OrgKind, Principal, RawIdentity, learner_record
-from lrs_server.domain.registration import RegistrationCommand, RegistrationService
+from lrs_server.domain.registration import RegistrationCommand, RegistrationResult, RegistrationService
 from lrs_server.privacy import Disclosure
 from lrs_server.server import tune_garbage_collector
 from lrs_server.storage import migrate
@@ -189,55 +189,102 @@ def _scratch_registry(size: int, seed: int, postgres: str) -> Iterator[str]:
             stale.unlink()
 
 
-def run(size: int, registrations: int, seed: int, postgres: str = "") -> Figures:
-    with _scratch_registry(size, seed, postgres) as url:
-        return _run(make_engine(url), size, registrations, seed)
+class Sitting:
+    """One registry under measurement: its service, its cases, and what registering them gave.
 
+    ``step`` registers the next case; several sittings can be stepped in turn (``--interleave``),
+    so that whatever the machine is doing meanwhile falls on every size alike."""
 
-def _run(engine: Engine, size: int, registrations: int, seed: int) -> Figures:
-    migrate.upgrade(engine)  # a registry preloaded under an older schema, as lrs-server serve would
-    tune_garbage_collector()  # as lrs-server serve does
-    checkpointer = WalCheckpointer.for_engine(engine)  # as lrs_server/server.py runs one (SQLite)
-    if checkpointer is not None:
-        checkpointer.start()
-    school = organisation_id(engine, "BENCH-SCHOOL", OrgKind.SCHOOL.value, "Benchmark School")
-    assert school != organisation_id(engine, PRELOAD_ORG_REF)
-    principal = Principal(school, OrgKind.SCHOOL, "BENCH-SCHOOL", "Benchmark School")
-    matcher = CountingMatcher()
-    service = RegistrationService(SqlLearnerStore(engine), matcher, Clock(), Disclosure())
-    warmup = [Case(p, None) for p in SyntheticStream(seed + 3, birth_years=birth_years()).new_people(50)]
-    cases = _cases(engine, registrations, seed + 10)
-    with SqlLearnerStore(engine).read() as tx:
-        wanted = [c.learner_id for c in cases if c.learner_id is not None]
-        ulns = {lr.id: lr.uln for lr in tx.learners_by_ids(wanted)}
-    latencies: list[float] = []
-    outcomes: Counter[str] = Counter()
-    refused = 0
-    for index, case in enumerate([*warmup, *cases]):
+    def __init__(self, engine: Engine, size: int, registrations: int, seed: int) -> None:
+        migrate.upgrade(engine)  # a registry preloaded under an older schema, as lrs-server serve would
+        self._engine = engine
+        self._size = size
+        self._checkpointer = WalCheckpointer.for_engine(engine)  # as lrs_server/server.py runs one
+        if self._checkpointer is not None:
+            self._checkpointer.start()
+        school = organisation_id(engine, "BENCH-SCHOOL", OrgKind.SCHOOL.value, "Benchmark School")
+        assert school != organisation_id(engine, PRELOAD_ORG_REF)
+        self._principal = Principal(school, OrgKind.SCHOOL, "BENCH-SCHOOL", "Benchmark School")
+        self._matcher = CountingMatcher()
+        self._service = RegistrationService(SqlLearnerStore(engine), self._matcher, Clock(), Disclosure())
+        self._cases = _cases(engine, registrations, seed + 10)
+        with SqlLearnerStore(engine).read() as tx:
+            wanted = [c.learner_id for c in self._cases if c.learner_id is not None]
+            self._ulns = {lr.id: lr.uln for lr in tx.learners_by_ids(wanted)}
+        for person in SyntheticStream(seed + 3, birth_years=birth_years()).new_people(50):
+            self._register(Case(person, None))  # warm-up, not measured
+        self._warmup = len(self._matcher.sizes)
+        self._next = 0
+        self._latencies: list[float] = []
+        self._outcomes: Counter[str] = Counter()
+        self._refused = 0
+
+    @property
+    def remaining(self) -> int:
+        return len(self._cases) - self._next
+
+    def _register(self, case: Case) -> tuple[RegistrationResult | None, float]:
         command = RegistrationCommand(identity=_raw(case.record), post14_qualification=True)
         started = time.perf_counter()
         try:
-            result = service.register(principal, command, "RegisterLearner")
+            result = self._service.register(self._principal, command, "RegisterLearner")
         except DomainError:
-            refused += 1
-            continue
-        elapsed = time.perf_counter() - started
-        if index < len(warmup):
-            continue
-        latencies.append(elapsed)
+            return None, 0.0
+        return result, time.perf_counter() - started
+
+    def step(self) -> None:
+        case = self._cases[self._next]
+        self._next += 1
+        result, elapsed = self._register(case)
+        if result is None:
+            self._refused += 1
+            return
+        self._latencies.append(elapsed)
         kind = "new person" if case.learner_id is None else "re-registration"
         outcome = result.outcome.name
         if case.learner_id is not None and result.outcome is Outcome.MATCHED:
             assert result.learner is not None
-            if result.learner.uln != ulns[case.learner_id]:
+            if result.learner.uln != self._ulns[case.learner_id]:
                 outcome = "MATCHED_WRONG_LEARNER"
         if case.learner_id is None and result.outcome is Outcome.MATCHED:
-            _print_false_merge(case, matcher.last)
-        outcomes[f"{kind}: {outcome}"] += 1
-    if checkpointer is not None:
-        checkpointer.stop()
-    engine.dispose()
-    return Figures(size, latencies, matcher.sizes[len(warmup) :], outcomes, refused)
+            _print_false_merge(case, self._matcher.last)
+        self._outcomes[f"{kind}: {outcome}"] += 1
+
+    def close(self) -> Figures:
+        if self._checkpointer is not None:
+            self._checkpointer.stop()
+        self._engine.dispose()
+        sizes = self._matcher.sizes[self._warmup :]
+        return Figures(self._size, self._latencies, sizes, self._outcomes, self._refused)
+
+
+def run(size: int, registrations: int, seed: int, postgres: str = "") -> Figures:
+    """One size on its own."""
+    tune_garbage_collector()  # as lrs-server serve does
+    with _scratch_registry(size, seed, postgres) as url:
+        sitting = Sitting(make_engine(url), size, registrations, seed)
+        while sitting.remaining:
+            sitting.step()
+        return sitting.close()
+
+
+def run_interleaved(sizes: Sequence[int], registrations: int, seed: int, block: int) -> list[Figures]:
+    """Every size's registry open at once, ``block`` registrations of each in turn (the order of the
+    sizes reversed every other turn): one run in which the machine's drift falls on every size."""
+    tune_garbage_collector()
+    with ExitStack() as stack:
+        urls = [stack.enter_context(_scratch_registry(size, seed, "")) for size in sizes]
+        sittings = [
+            Sitting(make_engine(url), size, registrations, seed)
+            for url, size in zip(urls, sizes, strict=True)
+        ]
+        turn = 0
+        while any(s.remaining for s in sittings):
+            for sitting in sittings if turn % 2 == 0 else reversed(sittings):
+                for _ in range(min(block, sitting.remaining)):
+                    sitting.step()
+            turn += 1
+        return [s.close() for s in sittings]
 
 
 def main() -> None:
@@ -254,8 +301,18 @@ def main() -> None:
         help="run every size this many times, the order reversed each round (ABBA), and give the median "
         "of the rounds' largest/smallest ratios: a machine whose speed drifts moves both sizes of a round",
     )
+    parser.add_argument(
+        "--interleave",
+        type=int,
+        default=0,
+        metavar="BLOCK",
+        help="open every size's registry at once and register BLOCK cases of each in turn (a round is "
+        "one such run): the machine's drift then falls on every size alike",
+    )
     parser.add_argument("--postgres", default="", help="a preloaded PostgreSQL database (its size only)")
     args = parser.parse_args()
+    if args.interleave and args.postgres:
+        parser.error("--interleave is for the SQLite preloads")
     if args.postgres:
         engine = make_engine(args.postgres)
         with engine.connect() as connection:
@@ -269,12 +326,14 @@ def main() -> None:
     rounds: list[list[Figures]] = []
     for number in range(args.rounds):
         sizes = args.sizes if number % 2 == 0 else list(reversed(args.sizes))
-        results = {}
-        for size in sizes:
-            figures = run(size, args.registrations, args.seed, args.postgres)
-            results[size] = figures
+        if args.interleave:
+            measured = run_interleaved(sizes, args.registrations, args.seed, args.interleave)
+        else:
+            measured = [run(size, args.registrations, args.seed, args.postgres) for size in sizes]
+        for figures in measured:
             outcomes = dict(sorted(figures.outcomes.items()))
-            print(f"  {size:,}: {outcomes}; refused {figures.refused}", flush=True)
+            print(f"  {figures.size:,}: {outcomes}; refused {figures.refused}", flush=True)
+        results = {figures.size: figures for figures in measured}
         rounds.append([results[size] for size in args.sizes])
     print("registry  regs  median ms  p99 ms  mean cands  max cands")
     for measured in rounds:
