@@ -16,6 +16,7 @@ from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 DEFAULT_DATA_DIR = Path("data")
 SQLITE_AUTOCHECKPOINT_PAGES = 16_384  # 64 MiB of WAL at 4 KiB pages
 SQLITE_CACHE_KIB = 65_536  # page cache a connection may fill (SQLite's default: 2,000 KiB)
+SQLITE_MMAP_BYTES = 1 << 40  # map the file for reading (SQLite caps it at its build's maximum)
 
 
 def default_url() -> str:
@@ -104,6 +105,11 @@ def _sqlite_engine(url: str, database: str | None) -> Engine:
         # new learner adds ~11 blocking keys at random places in an index of ~11M entries at 1M
         # learners, and with 2 MiB every insert re-read its path from the operating system.
         cursor.execute(f"PRAGMA cache_size=-{SQLITE_CACHE_KIB}")
+        # Pages beyond that cache are read through a memory map of the file rather than a read()
+        # each: at 1M learners a registration reads some twenty pages no cache holds (key index
+        # leaves, candidates' rows), and the fetch of its candidates took ~95 us read() by read(),
+        # ~65 us mapped. Writes still go through the WAL; readers see them as before.
+        cursor.execute(f"PRAGMA mmap_size={SQLITE_MMAP_BYTES}")
         # A committing writer checkpoints only once the WAL is this large; below it the server's
         # WalCheckpointer copies pages back off the request path (a checkpoint ends in an fsync,
         # which at SQLite's default of 1,000 pages landed on every batch chunk's commit and on one
