@@ -713,6 +713,14 @@ def _address_street_number_unknown(a: NormalisedRecord, b: NormalisedRecord, ctx
     return not (a.address.numbers and b.address.numbers) and _address_same_street(a, b, ctx)
 
 
+def _address_unit_other_house(a: NormalisedRecord, b: NormalisedRecord, ctx: Context) -> bool:
+    """The same street in the same postcode unit (about 15 addresses), another house number: a
+    number mistyped or a move a few doors along, or a neighbour. Weighed about as ``same_street``
+    is; named apart so that a rule can ask for it (``MatcherConfig.review_floor``)."""
+    pa, pb = a.postcode, b.postcode
+    return pa is not None and pb is not None and pa.unit == pb.unit and _address_same_street(a, b, ctx)
+
+
 def _address_same_street(a: NormalisedRecord, b: NormalisedRecord, ctx: Context) -> bool:
     """The same street in the same place, another house number (moved along the street, or the
     number mistyped; or a neighbour)."""
@@ -747,6 +755,7 @@ ADDRESS = Comparison(
         Level("postcode_unit", _address_unit),
         Level("street_typo", _address_street_typo),
         Level("street_number_unknown", _address_street_number_unknown),
+        Level("unit_other_house", _address_unit_other_house),
         Level("same_street", _address_same_street),
         Level("postcode_sector", _same_sector),
         Level("district_or_town", _address_town),

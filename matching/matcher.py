@@ -10,6 +10,8 @@ from collections.abc import Mapping, Sequence
 from collections.abc import Set as AbstractSet
 from typing import NamedTuple
 
+from rapidfuzz.distance import DamerauLevenshtein, JaroWinkler
+
 from matching.blocking import blocking_keys
 from matching.comparisons import COMPARISONS, NULL, Context, Predicate, make_context
 from matching.config import MatcherConfig
@@ -32,6 +34,9 @@ _TERM_MAX = 64  # characters: the stored column's width
 
 
 _ROUNDING = 1e-9  # bits: a bound summed in another order may differ from the weight in the last place
+_ANY = frozenset({"*"})  # a level no comparison has: a field the review floor does not name
+_jw = JaroWinkler.similarity
+_edits = DamerauLevenshtein.distance
 _UNSET = (FieldComparison("", "", 0.0),) * len(COMPARISONS)
 
 
@@ -154,6 +159,16 @@ class ProbabilisticMatcher:
         exact_without = config.upper_threshold - config.lower_threshold >= config.margin
         self._decide_floor = config.lower_threshold if exact_without else -math.inf
         self._address = next(i for i, c in enumerate(COMPARISONS) if c.field == "address")
+        # Candidates that ``review_floor`` may hold for review are scored in full below the floor
+        # too: those the default floor can hold are told by a look at their names; with any other
+        # floor every candidate is (None), and with none no candidate (False).
+        floor = config.review_floor
+        self._review_floor_names: bool | None = bool(floor)
+        if floor and not (
+            floor.get("family_name", _ANY) <= {"exact"}
+            and floor.get("given_name", _ANY) <= {"exact", "one_keystroke", "jaro_winkler_high"}
+        ):
+            self._review_floor_names = None
 
     def _level_ceiling(self, field: str, level: str) -> float:
         weight = self._weights[(field, level)]
@@ -222,7 +237,7 @@ class ProbabilisticMatcher:
         recognised one, unless the name lists already say so (a birth name is every kind of
         recognised name). ``swapped_varied`` also asks of the first family-name token read as a given
         name, but only for the few pairs checked for exchanged names (see ``_compare``): that count
-        is left to be read when asked. At 1M learners these two cuts left a fifth of the candidate
+        is left to be read when asked. At 1M learners these two cuts left under a third of the candidate
         counts a registration had read, and every one it asked but two in 2,000 registrations."""
         name = normalise_record(record).first_given
         if not name or name in self._birth_names:
@@ -380,6 +395,8 @@ class ProbabilisticMatcher:
         for candidate in candidates:
             b = normalise_record(candidate.record)
             comparisons = self._compare(a, b, ctx, total, floor)
+            if comparisons is None and self._may_reach_review_floor(a, b):
+                comparisons = self._compare(a, b, ctx, total)
             if comparisons is not None:  # most candidates are dropped below the floor
                 scored.append(self._scored(candidate.id, a, b, comparisons, ctx, total))
         scored.sort(key=lambda s: (-s.match_weight, s.candidate_id))
@@ -410,7 +427,9 @@ class ProbabilisticMatcher:
             for s in scored:
                 per_learner.setdefault(s.candidate_id, s)
             scored = tuple(per_learner.values())
-        shown = tuple(s for s in scored if s.match_weight >= config.lower_threshold)
+        shown = tuple(
+            s for s in scored if s.match_weight >= config.lower_threshold or self._held_for_review(s)
+        )
         if not shown:
             return MatchDecision(Outcome.NEW, None, ())
         best = shown[0]
@@ -433,6 +452,26 @@ class ProbabilisticMatcher:
         ):
             return MatchDecision(Outcome.MATCHED, best.candidate_id, shown, lookalike)
         return MatchDecision(Outcome.POSSIBLE_MATCH, None, shown, lookalike)
+
+    def _held_for_review(self, scored: ScoredCandidate) -> bool:
+        """Every field of ``MatcherConfig.review_floor`` at one of its levels there."""
+        floor = self.config.review_floor
+        reached = sum(1 for c in scored.comparisons if c.level in floor.get(c.field, ()))
+        return bool(floor) and reached == len(floor)
+
+    def _may_reach_review_floor(self, a: NormalisedRecord, b: NormalisedRecord) -> bool:
+        """Whether a pair dropped below the floor could still be ``_held_for_review``: the family
+        name the same and the given name near it (what the default ``review_floor`` asks, checked
+        without its ladders). Any other floor scores every such pair in full."""
+        if self._review_floor_names is not True:
+            return self._review_floor_names is None
+        family = a.family.joined
+        if not family or family != b.family.joined:
+            return False
+        x, y = a.given.joined, b.given.joined
+        return (
+            x == y or _jw(x, y) >= self.config.jaro_winkler_high or _edits(a.first_given, b.first_given) == 1
+        )
 
     def _sibling_at_home(self, levels: AbstractSet[tuple[str, str]]) -> bool:
         """A brother or sister at one house (``MatcherConfig.household_levels``): another form of the

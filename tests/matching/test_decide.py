@@ -447,3 +447,49 @@ def test_a_twin_named_from_part_of_the_others_names_is_never_matched(
         c.field: c.level for c in matcher.compare(person(family="Zhou", **other, **home), apart).comparisons
     }
     assert levels["given_name"] == "alternate_name"
+
+
+_EVERARD = {"address_line1": "8 Everard Street", "town": "Marsfield", "postcode": "DN3 1XY"}
+
+
+def test_one_slip_in_name_house_and_date_is_held_for_review(matcher: ProbabilisticMatcher) -> None:
+    """``review_floor``: a keystroke in the given name, another number on the street of the same
+    postcode unit and a birth date six years off weigh ~-7 bits, below the lower threshold; the pair
+    is shown to a reviewer all the same (FEBRL 1's Imzogen / Imogen Akroyd)."""
+    held = person(given="Imogen", family="Akroyd", gender=Gender.FEMALE, **_EVERARD)
+    query = replace(
+        held, given_name="Imzogen", address_line1="14 Everard Street", date_of_birth=date(2004, 3, 2)
+    )
+    decision = matcher.decide(query, [Candidate(1, held)])
+    assert decision.outcome is Outcome.POSSIBLE_MATCH
+    assert decision.candidates[0].match_weight < matcher.config.lower_threshold
+    # The floor is configuration: without it the pair is NEW.
+    unfloored = ProbabilisticMatcher(MatcherConfig(review_floor={}))
+    assert unfloored.decide(query, [Candidate(1, held)]).outcome is Outcome.NEW
+
+
+@pytest.mark.parametrize(
+    ("registered", "sent"),
+    [
+        (("Erin", "", Gender.FEMALE), ("Eoin", "", Gender.MALE)),
+        (("Alexandra", "Grace", Gender.FEMALE), ("Alexander", "Daniel", Gender.FEMALE)),
+    ],
+    ids=["another sex", "other middle names"],
+)
+def test_a_brother_or_sister_a_letter_apart_is_not_held_for_review(
+    matcher: ProbabilisticMatcher, registered: tuple[str, str, Gender], sent: tuple[str, str, Gender]
+) -> None:
+    """The blind set's siblings at one house, names a keystroke apart, years apart: the floor
+    leaves them to their weights (NEW)."""
+    (given, middle, gender), (other, other_middle, other_gender) = registered, sent
+    older = person(given=given, family="Walsh", gender=gender, dob=date(2008, 8, 20), **_EVERARD)
+    older = replace(older, middle_names=middle)
+    younger = replace(
+        older,
+        given_name=other,
+        middle_names=other_middle,
+        gender=other_gender,
+        date_of_birth=date(2011, 10, 6),
+        address_line1="9 Everard Street",
+    )
+    assert matcher.decide(younger, [Candidate(1, older)]).outcome is Outcome.NEW

@@ -97,11 +97,19 @@ CASES: list[tuple[str, str, PersonRecord, PersonRecord]] = [
         person(postcode="", address_line1="Rose Cottage", address_line2="Mill Lane", town="Leeds"),
         person(address_line1="Rose Cottage", address_line2="Mill Lane", town="Leeds"),
     ),
-    ("address", "same_street", HOME, person(**{**AT_HOME, "address_line1": "14 Mill Road"})),
-    # One postcode unit; the flat number on one side is the other's house number: two addresses.
+    ("address", "unit_other_house", HOME, person(**{**AT_HOME, "address_line1": "14 Mill Road"})),
+    # Another unit of the same street (the postcode's last letters), or no postcode to say.
     (
         "address",
         "same_street",
+        HOME,
+        person(**{**AT_HOME, "address_line1": "14 Mill Road", "postcode": HOME.postcode[:-2] + "ZZ"}),
+    ),
+    ("address", "same_street", HOME, person(**{**AT_HOME, "address_line1": "14 Mill Road", "postcode": ""})),
+    # One postcode unit; the flat number on one side is the other's house number: two addresses.
+    (
+        "address",
+        "unit_other_house",
         person(address_line1="10 Grange Lane", town="Bristol"),
         person(address_line1="Flat 10, 1 Grange Lane", town="Bristol"),
     ),

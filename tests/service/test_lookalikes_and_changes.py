@@ -239,6 +239,45 @@ def test_a_wholly_wrong_birth_date_reaches_review_not_a_second_uln(api: Api) -> 
     assert _candidate_ulns(again) == {first.learner.uln}
 
 
+NEIGHBOURS: dict[str, Any] = {"given_name": "Imogen", "family_name": "Akroyd", "town": "Marsfield"}
+
+
+def test_one_slip_in_the_name_the_house_number_and_the_date_reaches_a_reviewer(api: Api) -> None:
+    """FEBRL 1's Imzogen / Imogen Akroyd: the given name a keystroke off, another number on the
+    same street of the same postcode unit, born six years apart (-7 bits): shown with her ULN."""
+    first = _register(api, address_line1="8 Everard Street", postcode="DN3 1XY", **NEIGHBOURS)
+    again = _register(
+        api,
+        **{**NEIGHBOURS, "given_name": "Imzogen"},
+        address_line1="14 Everard Street",
+        postcode="DN3 1XY",
+        date_of_birth="2005-03-02",
+    )
+    assert again.outcome == POSSIBLE
+    assert _candidate_ulns(again) == {first.learner.uln}
+
+
+@pytest.mark.parametrize(
+    ("postcode", "born"),
+    [("DN3 1XZ", "2005-03-02"), ("DN3 1XY", "1985-03-14")],
+    ids=["another unit of the street", "a generation apart"],
+)
+def test_a_namesake_down_the_street_or_a_generation_apart_is_not_held_for_review(
+    api: Api, postcode: str, born: str
+) -> None:
+    """Outside the review floor: the same street in another postcode unit, or a parent's date."""
+    first = _register(api, address_line1="8 Everard Street", postcode="DN3 1XY", **NEIGHBOURS)
+    other = _register(
+        api,
+        **{**NEIGHBOURS, "given_name": "Imzogen"},
+        address_line1="14 Everard Street",
+        postcode=postcode,
+        date_of_birth=born,
+    )
+    assert other.outcome == NEW
+    assert other.learner.uln != first.learner.uln
+
+
 def test_a_diminutive_from_the_maintained_list_finds_the_uln(api: Api) -> None:
     first = _register(api, given_name="Sebastian", gender=pb.GENDER_MALE, **HOME)
     again = _register(api, given_name="Seb", gender=pb.GENDER_MALE, **HOME)
