@@ -147,6 +147,19 @@ DEFAULT_LEVELS: Mapping[str, Mapping[str, MU]] = MappingProxyType(
 )
 
 
+# Birth dates that differ but are close: every date level between "exact" and "different_date".
+_INEXACT_DATES = (
+    "day_month_swapped",
+    "one_off",
+    "year_off",
+    "within_month",
+    "two_digits_years",
+    "two_digits",
+)
+# Address levels that say one house (no house numbers that say another).
+_ONE_HOUSE = ("same_address", "postcode_unit", "street_typo", "street_number_unknown")
+
+
 @dataclass(frozen=True, slots=True)
 class MatcherConfig:
     """Everything tunable about the probabilistic matcher. Weights are in bits (log2 Bayes factors)."""
@@ -227,15 +240,7 @@ class MatcherConfig:
         }
     )
     inexact_date_levels: frozenset[tuple[str, str]] = frozenset(
-        ("date_of_birth", level)
-        for level in (
-            "day_month_swapped",
-            "one_off",
-            "year_off",
-            "within_month",
-            "two_digits_years",
-            "two_digits",
-        )
+        ("date_of_birth", level) for level in _INEXACT_DATES
     )
     # At one house, another form of the given name (a nickname, a middle name used) together with
     # a birth date that is close but not the same is how a brother or sister differs (Megan and
@@ -244,10 +249,7 @@ class MatcherConfig:
     # keystrokes away, one of them in the year, at one house without a middle name in common
     # (`household_dates`): brothers given one first name (Mohammed Hussain, 2010-05-06 and Mohammed
     # Imran, 2012-05-02) differ so; two slips in the day and month are a typo's.
-    household_levels: frozenset[tuple[str, str]] = frozenset(
-        ("address", level)
-        for level in ("same_address", "postcode_unit", "street_typo", "street_number_unknown")
-    )
+    household_levels: frozenset[tuple[str, str]] = frozenset(("address", level) for level in _ONE_HOUSE)
     other_name_levels: frozenset[tuple[str, str]] = frozenset(
         {("given_name", "nickname"), ("given_name", "alternate_name")}
     )
@@ -268,26 +270,8 @@ class MatcherConfig:
                 "family_name": frozenset({"exact"}),
                 "gender": frozenset({"null", "agree"}),
                 "middle_names": frozenset({"null", "agree", "similar", "initial"}),
-                "date_of_birth": frozenset(
-                    {
-                        "day_month_swapped",
-                        "one_off",
-                        "year_off",
-                        "within_month",
-                        "two_digits_years",
-                        "two_digits",
-                        "different_date",
-                    }
-                ),
-                "address": frozenset(
-                    {
-                        "same_address",
-                        "postcode_unit",
-                        "street_typo",
-                        "street_number_unknown",
-                        "unit_other_house",
-                    }
-                ),
+                "date_of_birth": frozenset({*_INEXACT_DATES, "different_date"}),
+                "address": frozenset({*_ONE_HOUSE, "unit_other_house"}),
             }
         )
     )
