@@ -181,6 +181,12 @@ class MatcherConfig:
     # once the registry holds at least `tf_min_total` learners, but never below `tf_u_floor`.
     tf_min_total: int = 1000
     tf_u_floor: float = 0.00002
+    # A name's share is estimated as (count + tf_prior_learners * u) / (total + tf_prior_learners):
+    # the registry's counts, with the exact level's own u worth this many learners beside them. A
+    # registry of a few thousand cannot tell a name seen 4 times from a community's common name (two
+    # Jakub Nowaks born one day in two towns read as 1 in 1,100 and 1 in 900, and were MATCHED);
+    # at 1M learners the prior is a thousandth of the evidence. One value, chosen before measuring.
+    tf_prior_learners: float = 1000.0
     # Given and family names are not independent (both follow a family's origin: Shanice Samuels,
     # Bethan Hughes, Eoin Byrne), so the product of their two shares understates how many strangers
     # share a full name. When the family name agrees exactly under TF and the given name agrees too,

@@ -247,7 +247,9 @@ class ProbabilisticMatcher:
     # --- comparing --------------------------------------------------------------------------
 
     def _tf_weight(self, field: str, value: str, frequencies: FrequencyLookup, total: int) -> float:
-        share = max(frequencies.count(field, value), 1) / total
+        prior = self.config.tf_prior_learners
+        u = self.config.levels[field]["exact"][1]
+        share = (max(frequencies.count(field, value), 1) + prior * u) / (total + prior)
         return math.log2(self.config.m(field, "exact") / max(share, self.config.tf_u_floor))
 
     def _place_weight(self, term: tuple[str, str], frequencies: FrequencyLookup, total: int) -> float:

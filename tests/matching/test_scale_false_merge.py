@@ -185,3 +185,21 @@ def test_rare_full_name_and_birth_date_living_elsewhere_goes_to_review(
     with_upn = _living(case, case.registered_in, "14 Acacia Avenue", upn="H801200001001")
     moved_with_upn = _living(case, case.newcomer_in, "3 Mill Lane", upn="H801200001001")
     assert matcher.decide(moved_with_upn, [Candidate(1, with_upn)], counts).outcome is Outcome.MATCHED
+
+
+def test_namesakes_born_the_same_day_in_a_small_registry_are_not_matched(
+    matcher: ProbabilisticMatcher,
+) -> None:
+    """Blind seed 41: two Jakub Nowaks born 2010-09-13, in Leeds and in Swansea, with 4 Jakubs and 5
+    Nowaks among ~4,400 learners. Read as bare counts the names were 1 in 1,100 and 1 in 900 (9.3
+    bits, MATCHED); a registry that small cannot tell that from a community's common name, so the
+    level's own u counts for ``tf_prior_learners`` learners beside the counts, and a reviewer decides."""
+    counts = Counts({"jakub": 4, "nowak": 5}, 4_400)
+    leeds = person("Jakub", "Nowak", date(2010, 9, 13), Gender.MALE, postcode="LS6 4LT")
+    swansea = person("Jakub", "Nowak", date(2010, 9, 13), Gender.MALE, postcode="SA6 6YP")
+    decision = matcher.decide(swansea, [Candidate(1, leeds)], counts)
+    assert decision.outcome is Outcome.POSSIBLE_MATCH
+    assert decision.candidates[0].match_weight < matcher.config.unplaced_upper_threshold
+    # The same pair in a registry of a million, where 4 and 5 are counts to believe: far rarer, matched.
+    national = matcher.decide(swansea, [Candidate(1, leeds)], Counts({"jakub": 4, "nowak": 5}, NATIONAL))
+    assert national.outcome is Outcome.MATCHED
