@@ -3,6 +3,7 @@
     .venv/bin/python -m bench.registration_scale                       # 10k, 100k, 1M; 2,000 each
     .venv/bin/python -m bench.registration_scale --sizes 10000 --registrations 500
     .venv/bin/python -m bench.registration_scale --sizes 10000 1000000 --rounds 6   # 10k, 1M, 1M, 10k, ...
+    .venv/bin/python -m bench.registration_scale --sizes 10000 1000000 --interleave 100 --rounds 6
     .venv/bin/python -m bench.registration_scale --postgres postgresql+psycopg://postgres@127.0.0.1/lrs_bench_1m
 
 Each size's registry is preloaded once (bench/out/lrs-<size>.sqlite3, reused when present) and copied

@@ -545,6 +545,24 @@ _FAMILY_DIRECT, FAMILY_NAME = _name_comparisons(
 )
 
 
+# --- both names, at a glance -------------------------------------------------------------------
+
+# The given-name levels ``close_names`` answers for.
+CLOSE_GIVEN_LEVELS = frozenset({"exact", "jaro_winkler_high", "one_keystroke"})
+
+
+def close_names(a: NormalisedRecord, b: NormalisedRecord, ctx: Context) -> bool:
+    """True whenever the family name can be at "exact" and the given name at one of
+    ``CLOSE_GIVEN_LEVELS``: their own predicates, without the ladders' earlier levels (swaps,
+    variants), which may take the pair first. For the matcher's review floor, asked of candidates
+    already dropped below the lower threshold."""
+    return (
+        bool(a.family.joined)
+        and _family_exact(a, b, ctx)
+        and (_given_exact(a, b, ctx) or _given_jw_high(a, b, ctx) or _given_one_keystroke(a, b, ctx))
+    )
+
+
 # --- date of birth ----------------------------------------------------------------------------
 
 

@@ -10,10 +10,16 @@ from collections.abc import Mapping, Sequence
 from collections.abc import Set as AbstractSet
 from typing import NamedTuple
 
-from rapidfuzz.distance import DamerauLevenshtein, JaroWinkler
-
 from matching.blocking import blocking_keys
-from matching.comparisons import COMPARISONS, NULL, Context, Predicate, make_context
+from matching.comparisons import (
+    CLOSE_GIVEN_LEVELS,
+    COMPARISONS,
+    NULL,
+    Context,
+    Predicate,
+    close_names,
+    make_context,
+)
 from matching.config import MatcherConfig
 from matching.normalise import NormalisedRecord, normalise_record
 from matching.types import (
@@ -35,8 +41,6 @@ _TERM_MAX = 64  # characters: the stored column's width
 
 _ROUNDING = 1e-9  # bits: a bound summed in another order may differ from the weight in the last place
 _ANY = frozenset({"*"})  # a level no comparison has: a field the review floor does not name
-_jw = JaroWinkler.similarity
-_edits = DamerauLevenshtein.distance
 _UNSET = (FieldComparison("", "", 0.0),) * len(COMPARISONS)
 
 
@@ -160,13 +164,13 @@ class ProbabilisticMatcher:
         self._decide_floor = config.lower_threshold if exact_without else -math.inf
         self._address = next(i for i, c in enumerate(COMPARISONS) if c.field == "address")
         # Candidates that ``review_floor`` may hold for review are scored in full below the floor
-        # too: those the default floor can hold are told by a look at their names; with any other
-        # floor every candidate is (None), and with none no candidate (False).
+        # too: with a floor asking for close names, those ``close_names`` finds; with any other floor
+        # every candidate (None), and with none no candidate (False).
         floor = config.review_floor
         self._review_floor_names: bool | None = bool(floor)
         if floor and not (
             floor.get("family_name", _ANY) <= {"exact"}
-            and floor.get("given_name", _ANY) <= {"exact", "one_keystroke", "jaro_winkler_high"}
+            and floor.get("given_name", _ANY) <= CLOSE_GIVEN_LEVELS
         ):
             self._review_floor_names = None
 
@@ -397,7 +401,7 @@ class ProbabilisticMatcher:
         for candidate in candidates:
             b = normalise_record(candidate.record)
             comparisons = self._compare(a, b, ctx, total, floor)
-            if comparisons is None and self._may_reach_review_floor(a, b):
+            if comparisons is None and self._may_reach_review_floor(a, b, ctx):
                 comparisons = self._compare(a, b, ctx, total)
             if comparisons is not None:  # most candidates are dropped below the floor
                 scored.append(self._scored(candidate.id, a, b, comparisons, ctx, total))
@@ -461,19 +465,11 @@ class ProbabilisticMatcher:
         reached = sum(1 for c in scored.comparisons if c.level in floor.get(c.field, ()))
         return bool(floor) and reached == len(floor)
 
-    def _may_reach_review_floor(self, a: NormalisedRecord, b: NormalisedRecord) -> bool:
-        """Whether a pair dropped below the floor could still be ``_held_for_review``: the family
-        name the same and the given name near it (what the default ``review_floor`` asks, checked
-        without its ladders). Any other floor scores every such pair in full."""
+    def _may_reach_review_floor(self, a: NormalisedRecord, b: NormalisedRecord, ctx: Context) -> bool:
+        """Whether a pair dropped below the floor could still be ``_held_for_review``."""
         if self._review_floor_names is not True:
             return self._review_floor_names is None
-        family = a.family.joined
-        if not family or family != b.family.joined:
-            return False
-        x, y = a.given.joined, b.given.joined
-        return (
-            x == y or _jw(x, y) >= self.config.jaro_winkler_high or _edits(a.first_given, b.first_given) == 1
-        )
+        return close_names(a, b, ctx)
 
     def _sibling_at_home(self, levels: AbstractSet[tuple[str, str]]) -> bool:
         """A brother or sister at one house (``MatcherConfig.household_levels``): another form of the
